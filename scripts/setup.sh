@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs everything the operator's tests and local run need, idempotently: npm dependencies (Node 24),
+# CLI tools (age, zstd, kubectl), PostgreSQL 15 + pgvector and PostgreSQL 18 + pgvector, SeaweedFS (S3),
+# and etcd / kube-apiserver / kube-controller-manager built from the Go module proxy.
+# Everything outside node_modules goes to ~/.cache/lokdarpan-operator (LOKDARPAN_CACHE overrides).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/scripts/lib.sh"
+started=$(date +%s)
+for part in node tools postgres seaweedfs control-plane; do
+  step "setup: $part"
+  bash "$here/scripts/setup/$part.sh"
+done
+step "setup done in $(( $(date +%s) - started ))s"

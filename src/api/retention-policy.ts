@@ -1,0 +1,68 @@
+// RetentionPolicy: scheduled, batched cleanup or archival of expired LokDarpan rows.
+import { z } from 'zod';
+import { conditionsSchema, localObjectReferenceSchema, s3DestinationSchema } from './common.ts';
+import { cronSchema, timeZoneSchema } from './schedule.ts';
+import { durationSchema } from './duration.ts';
+import { AGE_RECIPIENT_PATTERN } from './backup.ts';
+import { retentionRuleSchema } from '../engines/retention/rules.ts';
+
+export const retentionPolicySpecSchema = z
+  .object({
+    databaseRef: localObjectReferenceSchema('The LokdarpanDatabase whose rows this policy expires.'),
+    schedule: cronSchema('When to run, 5-field cron.', '30 3 * * *'),
+    timeZone: timeZoneSchema(),
+    suspend: z.boolean().default(false).describe('Run nothing while true.'),
+    useDefaultRules: z.boolean().default(true).describe('Apply the built-in LokDarpan rules (docs/retention.md) in addition to spec.rules; a rule in spec.rules replaces the default rule of the same name.'),
+    rules: z.array(retentionRuleSchema).max(64).default([]).describe('Retention rules; each names a table, which rows expire and what happens to them.'),
+    batchSize: z.number().int().min(1).max(50000).default(1000).describe('Rows per batch; each batch is its own short transaction.'),
+    pauseBetweenBatches: durationSchema('Pause between batches, to leave room for other work.').default('50ms'),
+    budget: durationSchema('Stop cleanly after this long and finish on the next run.').default('15m'),
+    lockTimeout: durationSchema('lock_timeout for each batch; a batch that would wait longer is retried later.').default('2s'),
+    dryRun: z.boolean().default(false).describe('Count what would be affected and change nothing.'),
+    archive: z
+      .object({
+        destination: s3DestinationSchema,
+        recipients: z.array(z.string().regex(new RegExp(AGE_RECIPIENT_PATTERN))).min(1).max(16).describe('age public keys archives are encrypted to.'),
+      })
+      .optional()
+      .describe('Where rules with action "archive" write their encrypted, compressed NDJSON exports.'),
+  })
+  .meta({
+    description: 'Row retention for a LokDarpan database.',
+    'x-kubernetes-validations': [
+      { rule: "has(self.archive) || !has(self.rules) || self.rules.all(r, r.action != 'archive')", message: 'rules with action archive need spec.archive', fieldPath: '.rules' },
+    ],
+  });
+
+export type RetentionPolicySpec = z.infer<typeof retentionPolicySpecSchema>;
+
+const ruleRunSchema = z.object({
+  name: z.string(),
+  table: z.string(),
+  action: z.string(),
+  matched: z.number().int(),
+  deleted: z.number().int(),
+  archived: z.number().int(),
+  marked: z.number().int(),
+  partial: z.boolean().optional(),
+  error: z.string().optional(),
+});
+
+export const retentionPolicyStatusSchema = z.object({
+  observedGeneration: z.number().int().optional(),
+  conditions: conditionsSchema.optional(),
+  nextRunTime: z.string().optional(),
+  lastRun: z
+    .object({
+      startTime: z.string().optional(),
+      durationMs: z.number().optional(),
+      dryRun: z.boolean().optional(),
+      partial: z.boolean().optional().describe('The budget ran out; the next run continues.'),
+      matched: z.number().int().optional(),
+      deleted: z.number().int().optional(),
+      archived: z.number().int().optional(),
+      marked: z.number().int().optional(),
+      rules: z.array(ruleRunSchema).optional(),
+    })
+    .optional(),
+});

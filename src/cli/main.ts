@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The one entry point: `lokdarpan <command>` (also `kubectl lokdarpan <command>` when installed as
+// kubectl-lokdarpan on PATH). Each command lives in its own module and is loaded on demand.
+import type { CliIo } from './io.ts';
+import { EXIT } from './io.ts';
+
+type Command = { summary: string; run: (argv: string[], io: CliIo) => Promise<number> };
+
+const commands: Record<string, Command> = {
+  crds: {
+    summary: 'generate|check|print the CustomResourceDefinitions from the API schemas',
+    run: async (argv, io) => (await import('./crds.ts')).runCrdsCli(argv, io),
+  },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: lokdarpan <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`lokdarpan <command> --help\` for a command's options.\nExit codes: 0 ok, 1 failure, 2 usage error, 3 busy (lock held).\n`;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr.write(`unknown command "${name}"\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    io.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failure;
+  }
+}
+
+if (import.meta.main) {
+  const repoRoot = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+  const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, repoRoot });
+  process.exitCode = code;
+}

@@ -14,6 +14,9 @@ export function renderCrds(): Map<string, string> {
     const crd = crdFor(kind);
     files.set(`lokdarpan.io_${kind.plural}.yaml`, HEADER + stringify(crd, { lineWidth: 0, aliasDuplicateObjects: false }));
   }
+  const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...files.keys()] };
+  // Named without an extension so `kubectl apply -f crds/` skips it while `-k` finds it.
+  files.set('Kustomization', HEADER + stringify(kustomization));
   return files;
 }
 
@@ -30,7 +33,7 @@ export async function runCrdsCli(argv: string[], io: CliIo): Promise<number> {
   const [verb = 'generate'] = argv;
   const dir = argv[1] ?? join(io.repoRoot, 'crds');
   if (verb === 'print') {
-    io.stdout.write([...renderCrds().values()].join('---\n'));
+    io.stdout.write([...renderCrds()].filter(([file]) => file !== 'Kustomization').map(([, content]) => content).join('---\n'));
     return 0;
   }
   if (verb === 'check') {
@@ -42,7 +45,7 @@ export async function runCrdsCli(argv: string[], io: CliIo): Promise<number> {
   if (verb === 'generate') {
     await mkdir(dir, { recursive: true });
     for (const [file, content] of renderCrds()) await writeFile(join(dir, file), content);
-    io.stdout.write(`wrote ${renderCrds().size} CRDs to ${dir}\n`);
+    io.stdout.write(`wrote ${allResourceKinds.length} CRDs and their kustomization to ${dir}\n`);
     return 0;
   }
   io.stderr.write('usage: lokdarpan crds generate|check|print [DIR]\n');

@@ -257,20 +257,21 @@ export class Controller {
   #onError(key: string, error: unknown, signal: AbortSignal, logger: Logger): void {
     const labels = { controller: this.name };
     this.#metrics?.reconcileErrorsTotal.inc(labels);
-    if (!(error instanceof Error) || error instanceof TypeError || error instanceof ReferenceError) {
-      // The closest thing JavaScript has to a Go panic: a bug, not an operational failure.
+    if (!(error instanceof Error) || error instanceof ReferenceError) {
+      // The closest thing JavaScript has to a Go panic: a bug, not an operational failure. (TypeError is
+      // not counted: undici reports network failures as TypeError('fetch failed').)
       this.#metrics?.reconcilePanicsTotal.inc(labels);
     }
     const reason = isOperatorError(error) ? error.reason : 'InternalError';
     const message = describeError(error);
+    if (this.#stopping && signal.aborted) {
+      logger.info({ reason, error: message }, 'reconcile abandoned by shutdown');
+      return;
+    }
     if (isOperatorError(error) && error.terminal) {
       this.#metrics?.terminalReconcileErrorsTotal.inc(labels);
       this.queue.forget(key);
       logger.error({ reason, error: message }, 'reconcile failed with a terminal error; not retrying');
-      return;
-    }
-    if (this.#stopping && signal.aborted) {
-      logger.info({ reason, error: message }, 'reconcile abandoned by shutdown');
       return;
     }
     this.queue.addRateLimited(key);

@@ -348,6 +348,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
       `--service-account-key-file=${saPub}`,
       `--service-account-signing-key-file=${saKey}`,
       '--disable-admission-plugins=ServiceAccount',
+      '--shutdown-watch-termination-grace-period=1s',
       '--anonymous-auth=false', // a request without credentials gets 401, not 403 as system:anonymous
     ];
     const apiLog = join(logDir, 'kube-apiserver.log');

@@ -28,9 +28,12 @@ export function parseMigrationFile(text: string): ParsedMigrationFile {
 
   const flush = (): void => {
     if (!current) return;
-    const sql = current.body.join('\n').trim();
+    const raw = current.body.join('\n');
+    const sql = raw.trim();
     if (hasStatement(sql)) {
-      result.steps.push(makeStep(result.steps.length, current.transactional, sql, current.line));
+      const leading = raw.slice(0, raw.length - raw.trimStart().length);
+      const line = current.line + (leading.match(/\n/g)?.length ?? 0);
+      result.steps.push(makeStep(result.steps.length, current.transactional, sql, line));
     } else if (!current.transactional || sawStep) {
       throw new Error(`line ${current.line}: step has no SQL`);
     }

@@ -59,9 +59,14 @@ export interface AppliedMigration {
 export interface MigrationStatus {
   /** Latest applied (or adopted) migration, `null` when none. */
   schemaVersion: string | null;
+  /** Last migration file in the directory, `null` when there is none. */
   latest: string | null;
   pending: PlannedMigration[];
   history: HistoryRow[];
+  /** Drift found between history and files (what `up` would refuse with); `[]` when clean. */
+  problems: Array<{ reason: string; message: string }>;
+  /** Set when history is empty and an adopter recognises the database. */
+  adoptableBy?: string;
 }
 
 export interface MigrationResult extends MigrationStatus {

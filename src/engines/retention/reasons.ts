@@ -22,6 +22,8 @@ export const RetentionReasons = {
   RetentionArchiveNotConfigured: 'RetentionArchiveNotConfigured',
   /** An archive object did not read back with the SHA-256 it was written with; nothing was deleted. */
   RetentionArchiveVerifyFailed: 'RetentionArchiveVerifyFailed',
+  /** Another run holds this rule's advisory lock; the rule was skipped this time. */
+  RetentionRuleBusy: 'RetentionRuleBusy',
   /** A batch kept failing (lock timeout, statement timeout, server error); the run stopped. */
   RetentionBatchFailed: 'RetentionBatchFailed',
 } as const;

@@ -1,0 +1,367 @@
+// The migration engine: composes loading, preflight, the lock, drift validation, adoption, planning and
+// umzug-driven execution into the operations the CLI and the controller call. Kubernetes-free.
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import { Umzug, type RunnableMigration } from 'umzug';
+import type { PgConnector } from '../../adapters/postgres/connection.ts';
+import { systemClock, type Clock } from '../../clock.ts';
+import { OperatorError, isOperatorError } from '../../errors.ts';
+import { silentLogger, type Logger } from '../../observability/logger.ts';
+import { adopt, detectAdopter, resolveBaseline, type Adopter } from './adoption.ts';
+import { migrationError } from './errors.ts';
+import { DEFAULT_HISTORY_TABLE, deleteHistory, ensureHistoryTable, historyTableExists, readHistory, updateChecksum, type HistoryTable } from './history.ts';
+import { acquireMigrationLock, describeHolder, migrationLockKey, releaseMigrationLock } from './lock.ts';
+import { currentVersion, describeForPlan, pendingMigrations, planDown, planUp, validateHistory } from './plan.ts';
+import { LOKDARPAN_REQUIREMENTS, runPreflight, type PreflightReport, type PreflightRequirements } from './preflight.ts';
+import { runMigration } from './runner.ts';
+import { loadMigrations } from './source.ts';
+import { historyStorage } from './storage.ts';
+import type { AppliedMigration, Direction, HistoryRow, MigrationFile, MigrationPlan, MigrationResult, MigrationStatus, RepairResult } from './types.ts';
+
+export interface MigrationEngineOptions {
+  /** Where the target database is (see src/adapters/postgres). */
+  connection: PgConnector;
+  /** Directory of `NAME.up.sql` / `NAME.down.sql` files. */
+  migrationsDir: string;
+  /** Who runs: recorded in history (`applied_by`) and in application_name. E.g. "operator/pod-x", "cli:me@host". */
+  instance: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** How long to wait for another runner's migration lock before MigrationLockBusy. Default 60 s; 0 = fail fast. */
+  lockTimeoutMs?: number;
+  /** How often to retry pg_try_advisory_lock. Default 250 ms. */
+  lockPollMs?: number;
+  /** `lock_timeout` of every step unless the file says otherwise. Default 5 s. */
+  stepLockTimeoutMs?: number;
+  /** `statement_timeout` of every step unless the file says otherwise. Default 15 min. */
+  stepStatementTimeoutMs?: number;
+  /** Default public.lokdarpan_schema_history. */
+  historyTable?: HistoryTable;
+  /** Default: PostgreSQL >= 15, vector >= 0.7.0, CREATE on public. */
+  requirements?: PreflightRequirements;
+  /** Tried in order when history is empty. Default none (the CLI passes the LokDarpan Flask adopter). */
+  adopters?: readonly Adopter[];
+  /**
+   * `client_connection_check_interval` of the engine's sessions, so that the server notices a killed
+   * runner during a long statement and rolls back (and frees the lock) promptly. Default 2000 ms; 0 = off.
+   */
+  connectionCheckIntervalMs?: number;
+}
+
+export interface UpOptions {
+  /** Last migration to apply (default: the latest file). */
+  to?: string;
+  /** When set, refuse (PlanNotApproved) unless the plan about to run has exactly this hash. */
+  approvedPlanHash?: string;
+}
+
+export interface DownOptions {
+  /** Version to end at; `null` reverts every migration. */
+  to: string | null;
+  allowDowngrade: boolean;
+  approvedPlanHash?: string;
+}
+
+export interface RepairOptions {
+  /** Also delete history rows whose file no longer exists. */
+  removeMissing?: boolean;
+}
+
+export interface MigrationEngine {
+  /** Server version, extensions and privileges; throws the typed error of the first problem. */
+  preflight(): Promise<PreflightReport>;
+  /** Read-only: what is applied, what is pending, any drift. Takes no lock. */
+  status(): Promise<MigrationStatus>;
+  /** Read-only plan towards `to` (down when `to` is below the current version; `null` = revert all). */
+  plan(options?: { to?: string | null }): Promise<MigrationPlan>;
+  up(options?: UpOptions): Promise<MigrationResult>;
+  down(options: DownOptions): Promise<MigrationResult>;
+  /** Re-records checksums of edited applied migrations (and removes rows of vanished files if asked). */
+  repair(options?: RepairOptions): Promise<RepairResult>;
+  close(): Promise<void>;
+}
+
+export const ENGINE_DEFAULTS = {
+  lockTimeoutMs: 60_000,
+  lockPollMs: 250,
+  stepLockTimeoutMs: 5_000,
+  stepStatementTimeoutMs: 15 * 60_000,
+  connectionCheckIntervalMs: 2_000,
+} as const;
+
+/** A default `instance` for command-line use: `cli:user@host`. */
+export function cliInstance(user: string): string {
+  return `cli:${user}@${hostname()}`;
+}
+
+export function createMigrationEngine(options: MigrationEngineOptions): MigrationEngine {
+  const logger = (options.logger ?? silentLogger).child({ component: 'migrations' });
+  const clock = options.clock ?? systemClock;
+  const table = options.historyTable ?? DEFAULT_HISTORY_TABLE;
+  const requirements = options.requirements ?? LOKDARPAN_REQUIREMENTS;
+  const adopters = options.adopters ?? [];
+  const lockKey = migrationLockKey(`${table.schema}.${table.table}`);
+  const lockTimeoutMs = options.lockTimeoutMs ?? ENGINE_DEFAULTS.lockTimeoutMs;
+  const checkInterval = options.connectionCheckIntervalMs ?? ENGINE_DEFAULTS.connectionCheckIntervalMs;
+  const applicationName = `lokdarpan-migrate/${options.instance}`;
+  const open = new Set<pg.Client>();
+  let closed = false;
+
+  const connect = async (): Promise<pg.Client> => {
+    if (closed) throw new Error('the migration engine is closed');
+    let client: pg.Client;
+    try {
+      client = await options.connection.connect({
+        applicationName,
+        sessionSettings: checkInterval > 0 ? { client_connection_check_interval: checkInterval } : {},
+      });
+    } catch (cause) {
+      throw migrationError(
+        'DatabaseUnavailable',
+        `cannot connect to ${options.connection.description}: ${(cause as Error).message}`,
+        { target: options.connection.description },
+        cause,
+      );
+    }
+    open.add(client);
+    return client;
+  };
+  const disconnect = async (client: pg.Client): Promise<void> => {
+    open.delete(client);
+    await client.end().catch(() => {});
+  };
+  const withSession = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = await connect();
+    try {
+      return await fn(client);
+    } finally {
+      await disconnect(client);
+    }
+  };
+
+  /** Runs fn on a work session while a second, dedicated session holds the migration lock. */
+  const underLock = async <T>(work: pg.Client, fn: () => Promise<T>): Promise<T> => {
+    const lockSession = await connect();
+    try {
+      await acquireMigrationLock(lockSession, {
+        key: lockKey,
+        timeoutMs: lockTimeoutMs,
+        pollMs: options.lockPollMs ?? ENGINE_DEFAULTS.lockPollMs,
+        clock,
+        onWait: (holder) => logger.info({ holder: describeHolder(holder) }, 'waiting for the migration lock'),
+      });
+      try {
+        return await fn();
+      } finally {
+        await releaseMigrationLock(lockSession, lockKey).catch(() => {});
+      }
+    } finally {
+      await disconnect(lockSession);
+    }
+  };
+
+  const detectAdoption = async (client: pg.Client, files: readonly MigrationFile[], history: readonly HistoryRow[]) => {
+    if (history.length > 0 || adopters.length === 0) return undefined;
+    const adopter = await detectAdopter(client, adopters);
+    if (!adopter) return undefined;
+    return { adopter, baselineThrough: resolveBaseline(files, adopter.baselineThrough) };
+  };
+
+  const makeUmzug = (client: pg.Client, files: readonly MigrationFile[], applied: AppliedMigration[]): Umzug => {
+    const ctx = {
+      client,
+      historyTable: table,
+      appliedBy: options.instance,
+      lockTimeoutMs: options.stepLockTimeoutMs ?? ENGINE_DEFAULTS.stepLockTimeoutMs,
+      statementTimeoutMs: options.stepStatementTimeoutMs ?? ENGINE_DEFAULTS.stepStatementTimeoutMs,
+      logger,
+      elapsed: () => performance.now(),
+    };
+    const run = (file: MigrationFile, direction: Direction) => async (): Promise<void> => {
+      logger.info({ migration: file.name, direction }, direction === 'up' ? 'applying migration' : 'reverting migration');
+      const result = await runMigration(ctx, file, direction);
+      applied.push(result);
+      logger.info({ migration: file.name, direction, durationMs: result.durationMs, rebuiltIndexes: result.rebuiltIndexes }, 'migration done');
+    };
+    const migrations: Array<RunnableMigration<unknown>> = files.map((f) => ({ name: f.name, path: f.upPath, up: run(f, 'up'), down: run(f, 'down') }));
+    return new Umzug({ migrations, storage: historyStorage(client, table), logger: undefined, context: {} });
+  };
+
+  const finish = async (
+    client: pg.Client,
+    files: readonly MigrationFile[],
+    plan: MigrationPlan,
+    applied: AppliedMigration[],
+  ): Promise<MigrationResult> => {
+    const history = await readHistory(client, table);
+    return {
+      direction: plan.direction,
+      applied,
+      planHash: plan.hash,
+      adopted: plan.adoption?.names ?? [],
+      schemaVersion: currentVersion(history),
+      latest: files.at(-1)?.name ?? null,
+      pending: pendingMigrations(files, history).map((f) => describeForPlan(f, 'up')),
+      history,
+      problems: [],
+    };
+  };
+
+  const checkApproval = (plan: MigrationPlan, approved: string | undefined): void => {
+    if (approved !== undefined && approved !== plan.hash) {
+      throw migrationError(
+        'PlanNotApproved',
+        `the plan to run has hash ${plan.hash} but ${approved} was approved; re-run "migrate plan" and approve the new plan`,
+        { planHash: plan.hash, approvedPlanHash: approved },
+      );
+    }
+  };
+
+  const execute = async (umzug: Umzug, plan: MigrationPlan): Promise<void> => {
+    const names = plan.migrations.map((m) => m.name);
+    if (names.length === 0) return;
+    try {
+      if (plan.direction === 'up') await umzug.up({ migrations: names });
+      else await umzug.down({ migrations: names });
+    } catch (error) {
+      throw unwrapUmzugError(error);
+    }
+  };
+
+  return {
+    async preflight() {
+      return withSession((client) => runPreflight(client, requirements));
+    },
+
+    async status() {
+      const files = await loadMigrations(options.migrationsDir);
+      return withSession(async (client) => {
+        const history = await readHistory(client, table);
+        const problems: MigrationStatus['problems'] = [];
+        try {
+          validateHistory(files, history);
+        } catch (error) {
+          if (!isOperatorError(error)) throw error;
+          problems.push({ reason: error.reason, message: error.message });
+        }
+        const status: MigrationStatus = {
+          schemaVersion: currentVersion(history),
+          latest: files.at(-1)?.name ?? null,
+          pending: pendingMigrations(files, history).map((f) => describeForPlan(f, 'up')),
+          history,
+          problems,
+        };
+        if (history.length === 0 && adopters.length > 0) {
+          const adopter = await detectAdopter(client, adopters);
+          if (adopter) status.adoptableBy = adopter.name;
+        }
+        return status;
+      });
+    },
+
+    async plan(planOptions = {}) {
+      const files = await loadMigrations(options.migrationsDir);
+      return withSession(async (client) => {
+        const history = await readHistory(client, table);
+        validateHistory(files, history);
+        const from = currentVersion(history);
+        const to = planOptions.to;
+        if (to === null || (to !== undefined && from !== null && to < from)) {
+          return planDown({ files, history, to: to ?? null, allowDowngrade: true });
+        }
+        const adoption = await detectAdoption(client, files, history);
+        return planUp({
+          files,
+          history,
+          ...(to !== undefined ? { to } : {}),
+          ...(adoption ? { adoption: { adopter: adoption.adopter.name, baselineThrough: adoption.baselineThrough } } : {}),
+        });
+      });
+    },
+
+    async up(upOptions = {}) {
+      const files = await loadMigrations(options.migrationsDir);
+      return withSession(async (client) => {
+        const report = await runPreflight(client, requirements);
+        logger.debug({ serverVersion: report.serverVersion, role: report.role }, 'preflight passed');
+        return underLock(client, async () => {
+          await ensureHistoryTable(client, table);
+          const history = await readHistory(client, table);
+          validateHistory(files, history);
+          const adoption = await detectAdoption(client, files, history);
+          const plan = planUp({
+            files,
+            history,
+            ...(upOptions.to !== undefined ? { to: upOptions.to } : {}),
+            ...(adoption ? { adoption: { adopter: adoption.adopter.name, baselineThrough: adoption.baselineThrough } } : {}),
+          });
+          checkApproval(plan, upOptions.approvedPlanHash);
+          if (adoption && plan.adoption) {
+            logger.info({ adopter: adoption.adopter.name, names: plan.adoption.names }, 'adopting an existing database');
+            await adopt({ client, adopter: adoption.adopter, names: plan.adoption.names, files, historyTable: table, appliedBy: options.instance });
+          }
+          const applied: AppliedMigration[] = [];
+          await execute(makeUmzug(client, files, applied), plan);
+          return finish(client, files, plan, applied);
+        });
+      });
+    },
+
+    async down(downOptions) {
+      const files = await loadMigrations(options.migrationsDir);
+      return withSession(async (client) => {
+        await runPreflight(client, { ...requirements, extensions: [] });
+        return underLock(client, async () => {
+          const history = await readHistory(client, table);
+          validateHistory(files, history);
+          const plan = planDown({ files, history, to: downOptions.to, allowDowngrade: downOptions.allowDowngrade });
+          checkApproval(plan, downOptions.approvedPlanHash);
+          const applied: AppliedMigration[] = [];
+          await execute(makeUmzug(client, files, applied), plan);
+          return finish(client, files, plan, applied);
+        });
+      });
+    },
+
+    async repair(repairOptions = {}) {
+      const files = await loadMigrations(options.migrationsDir);
+      return withSession((client) =>
+        underLock(client, async () => {
+          const result: RepairResult = { updatedChecksums: [], removedMissing: [] };
+          if (!(await historyTableExists(client, table))) return result;
+          const byName = new Map(files.map((f) => [f.name, f]));
+          for (const row of await readHistory(client, table)) {
+            const file = byName.get(row.name);
+            if (!file) {
+              if (repairOptions.removeMissing) {
+                await deleteHistory(client, table, row.name);
+                result.removedMissing.push(row.name);
+              }
+            } else if (file.checksum !== row.checksum) {
+              await updateChecksum(client, table, row.name, file.checksum);
+              result.updatedChecksums.push({ name: row.name, recorded: row.checksum, actual: file.checksum });
+            }
+          }
+          logger.info(result, 'repaired migration history');
+          return result;
+        }),
+      );
+    },
+
+    async close() {
+      closed = true;
+      await Promise.all([...open].map((c) => disconnect(c)));
+    },
+  };
+}
+
+/** umzug wraps a migration's error in its MigrationError; hand back our typed error underneath. */
+function unwrapUmzugError(error: unknown): unknown {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof OperatorError) return current;
+    current = (current as Error & { cause?: unknown }).cause;
+  }
+  return error;
+}

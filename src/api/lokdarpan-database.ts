@@ -128,6 +128,7 @@ export const lokdarpanDatabaseStatusSchema = z
         lastDurationMs: z.number().optional(),
         nextRefreshTime: z.string().optional(),
         lastError: z.string().optional(),
+        lastRequest: z.string().optional().describe('Value of the lokdarpan.io/refresh-requested-at annotation last acted on.'),
       })
       .optional()
       .describe('Materialized view refresh state.'),
@@ -136,6 +137,7 @@ export const lokdarpanDatabaseStatusSchema = z
         lastRunTime: z.string().optional(),
         nextRunTime: z.string().optional(),
         results: z.array(validationResultSchema).optional(),
+        lastRequest: z.string().optional().describe('Value of the lokdarpan.io/validate-requested-at annotation last acted on.'),
       })
       .optional()
       .describe('Last performance validation.'),

@@ -11,8 +11,8 @@ export interface PgConnectionSettings {
   user?: string;
   password?: string;
   database?: string;
-  /** libpq sslmode-like switch; `undefined` leaves it to the URL / node-postgres defaults. */
-  ssl?: boolean;
+  /** libpq sslmode-like switch (or node-postgres TLS options); `undefined` leaves it to the URL / node-postgres defaults. */
+  ssl?: boolean | { rejectUnauthorized: boolean; ca?: string };
 }
 
 /**

@@ -3,6 +3,7 @@ export { createMigrationEngine, cliInstance, ENGINE_DEFAULTS } from './engine.ts
 export type { MigrationEngine, MigrationEngineOptions, UpOptions, DownOptions, RepairOptions } from './engine.ts';
 export type { Adopter } from './adoption.ts';
 export { lokdarpanFlaskAdopter, FLASK_BASE_TABLES } from './adopters/lokdarpan-flask.ts';
+export { lokdarpanAdopters } from './adopters/index.ts';
 export type { FlaskAdopterOptions } from './adopters/lokdarpan-flask.ts';
 export { MigrationReasons, TERMINAL_MIGRATION_REASONS } from './reasons.ts';
 export type { MigrationReason } from './reasons.ts';

@@ -45,15 +45,15 @@ const duration = (description: string) =>
 
 const scalar = z.union([z.string().max(1024), z.number(), z.boolean()]);
 
-export const FILTER_OPERATORS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'isNull', 'isNotNull', 'in'] as const;
+export const FILTER_OPERATORS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'isNull', 'isNotNull', 'in', 'notIn'] as const;
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 
 export const retentionFilterSchema = z
   .object({
     column: identifier('Column the condition is on.'),
-    op: z.enum(FILTER_OPERATORS).describe('Comparison: eq, ne, lt, le, gt, ge (with value or ago), in (with values), isNull, isNotNull.'),
+    op: z.enum(FILTER_OPERATORS).describe('Comparison: eq, ne, lt, le, gt, ge (with value or ago), in and notIn (with values), isNull, isNotNull.'),
     value: scalar.optional().describe('Value compared with (bound as a parameter, converted to the column type by PostgreSQL).'),
-    values: z.array(z.union([z.string().max(1024), z.number()])).min(1).max(1000).optional().describe('Values for op "in".'),
+    values: z.array(z.union([z.string().max(1024), z.number()])).min(1).max(1000).optional().describe('Values for op "in" or "notIn".'),
     ago: duration('For time columns: compare with "now minus this duration" instead of a fixed value (e.g. lt + 90d = older than 90 days).').optional(),
     orNull: z.boolean().optional().describe('Also match rows where the column is NULL (SQL comparisons never match NULL).'),
   })
@@ -137,7 +137,8 @@ function filterProblem(filter: RetentionFilter): string | undefined {
       if (filter.orNull !== undefined) return `op "${filter.op}" takes no orNull`;
       return undefined;
     case 'in':
-      if (!has.values || has.value || has.ago) return 'op "in" takes values (a list) and nothing else';
+    case 'notIn':
+      if (!has.values || has.value || has.ago) return `op "${filter.op}" takes values (a list) and nothing else`;
       return undefined;
     case 'eq':
     case 'ne':

@@ -52,6 +52,9 @@ function filterSql(filter: RetentionFilter, params: Params, at: (offsetMs: numbe
     case 'in':
       sql = `${column} = ANY(${params.add((filter.values ?? []).map((v) => String(v)))})`;
       break;
+    case 'notIn':
+      sql = `${column} <> ALL(${params.add((filter.values ?? []).map((v) => String(v)))})`;
+      break;
     default: {
       const right = filter.ago !== undefined ? at(parseRetentionDuration(filter.ago)) : params.add(toParam(filter.value));
       sql = `${column} ${COMPARISON[filter.op]} ${right}`;
@@ -87,13 +90,15 @@ function batchCte(resolved: ResolvedRule, now: Date, batchSize: number, after: s
   return { cte, params };
 }
 
-/** One delete batch: returns the deleted keys. */
+/** One delete batch: returns the deleted keys in key order (the last one is the keyset position). */
 export function deleteBatchSql(resolved: ResolvedRule, now: Date, batchSize: number, after: string | undefined): SqlText {
   const { cte, params } = batchCte(resolved, now, batchSize, after);
   const pk = q(resolved.primaryKey.name);
   const alias = q(rowAlias(resolved));
   return {
-    text: `WITH batch AS (${cte}) DELETE FROM ${qualifiedName(resolved)} AS ${alias} USING batch WHERE ${alias}.${pk} = batch.${pk} RETURNING ${alias}.${pk}::text AS pk`,
+    text:
+      `WITH batch AS (${cte}), changed AS (DELETE FROM ${qualifiedName(resolved)} AS ${alias} USING batch ` +
+      `WHERE ${alias}.${pk} = batch.${pk} RETURNING ${alias}.${pk} AS k) SELECT k::text AS pk FROM changed ORDER BY k`,
     values: params.values,
   };
 }
@@ -107,7 +112,9 @@ export function markBatchSql(resolved: ResolvedRule, now: Date, batchSize: numbe
   const alias = q(rowAlias(resolved));
   const sets = [`${q(rule.mark.column)} = true`, ...(rule.mark.set ?? []).map((s) => `${q(s.column)} = ${params.add(toParam(s.value))}`)];
   return {
-    text: `WITH batch AS (${cte}) UPDATE ${qualifiedName(resolved)} AS ${alias} SET ${sets.join(', ')} FROM batch WHERE ${alias}.${pk} = batch.${pk} RETURNING ${alias}.${pk}::text AS pk`,
+    text:
+      `WITH batch AS (${cte}), changed AS (UPDATE ${qualifiedName(resolved)} AS ${alias} SET ${sets.join(', ')} FROM batch ` +
+      `WHERE ${alias}.${pk} = batch.${pk} RETURNING ${alias}.${pk} AS k) SELECT k::text AS pk FROM changed ORDER BY k`,
     values: params.values,
   };
 }

@@ -36,20 +36,21 @@ export function lokdarpanFlaskAdopter(options: FlaskAdopterOptions = {}): Adopte
       const problems: string[] = [];
       const { rows: version } = await q.query<{ n: string }>('SELECT count(*) AS n FROM public.alembic_version');
       if (Number(version[0]?.n ?? 0) === 0) problems.push('alembic_version has no row');
-      const { rows } = await q.query<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = ANY($1)",
+      // pg_catalog, not information_schema: the latter hides tables the role has no privilege on.
+      const { rows } = await q.query<{ relname: string }>(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
         [[...FLASK_BASE_TABLES]],
       );
-      const present = new Set(rows.map((r) => r.table_name));
+      const present = new Set(rows.map((r) => r.relname));
       const missing = FLASK_BASE_TABLES.filter((t) => !present.has(t));
       if (missing.length > 0) problems.push(`missing base table(s): ${missing.join(', ')}`);
       for (const [table, columns] of Object.entries(FLASK_REQUIRED_COLUMNS)) {
         if (!present.has(table)) continue;
-        const { rows: cols } = await q.query<{ column_name: string }>(
-          "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1",
+        const { rows: cols } = await q.query<{ attname: string }>(
+          "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass('public.' || quote_ident($1)) AND attnum > 0 AND NOT attisdropped",
           [table],
         );
-        const have = new Set(cols.map((c) => c.column_name));
+        const have = new Set(cols.map((c) => c.attname));
         const lacking = columns.filter((c) => !have.has(c));
         if (lacking.length > 0) problems.push(`table ${table} lacks column(s) ${lacking.join(', ')}`);
       }

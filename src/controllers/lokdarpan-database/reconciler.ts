@@ -1,0 +1,316 @@
+// Reconciles one LokdarpanDatabase: observe (Secret, server, history) -> plan (migrations, which
+// scheduled work is due) -> act (migrate, refresh views, validate; one heavy operation per database at
+// a time) -> report (a new status, events, when to come back). It writes nothing to Kubernetes itself:
+// the controller glue applies the outcome.
+import type { PgConnectionSettings, PgConnector } from '../../adapters/postgres/index.ts';
+import { lokdarpanDatabaseSpecSchema, type LokdarpanDatabaseSpec, type LokdarpanDatabaseStatus } from '../../api/lokdarpan-database.ts';
+import type { Resource } from '../../api/common.ts';
+import { parseDuration } from '../../api/duration.ts';
+import { nextRun } from '../../api/schedule.ts';
+import type { Clock } from '../../clock.ts';
+import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
+import type { MigrationEngine, MigrationPlan } from '../../engines/migrations/index.ts';
+import type { ViewRefreshResult } from '../../engines/views/refresh.ts';
+import { describeFailures, type ValidationResult } from '../../engines/validation/validate.ts';
+import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
+import type { KeyedMutex } from '../shared/database-mutex.ts';
+import { resolveConnection } from '../shared/database-connection.ts';
+import type { SecretReader } from '../shared/secrets.ts';
+import { DatabaseConditions as C, DatabaseReasons as R } from './reasons.ts';
+
+export type LokdarpanDatabase = Resource<unknown, LokdarpanDatabaseStatus>;
+
+/** Annotations that ask for work now, whatever the schedule (`kubectl lokdarpan refresh|validate`). */
+export const REFRESH_REQUEST_ANNOTATION = 'lokdarpan.io/refresh-requested-at';
+export const VALIDATE_REQUEST_ANNOTATION = 'lokdarpan.io/validate-requested-at';
+
+export interface DatabaseEngines {
+  connector(settings: PgConnectionSettings): PgConnector;
+  migrations(connector: PgConnector, options: { lockTimeoutMs: number; instance: string }): MigrationEngine;
+  refreshViews(connector: PgConnector): Promise<ViewRefreshResult>;
+  validate(connector: PgConnector, validation: LokdarpanDatabaseSpec['validation']): Promise<ValidationResult>;
+}
+
+export interface DatabaseReconcilerDeps {
+  secrets: SecretReader;
+  engines: DatabaseEngines;
+  mutex: KeyedMutex;
+  clock: Clock;
+  instance: string;
+}
+
+export interface EventToRecord {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  note: string;
+}
+
+export interface DatabaseOutcome {
+  status: LokdarpanDatabaseStatus;
+  events: EventToRecord[];
+  /** When the next scheduled work is due. */
+  requeueAfterMs?: number;
+  /** Set when the reconcile failed: the glue writes status and events, then rethrows it (backoff). */
+  error?: OperatorError;
+}
+
+export function databaseMutexKey(namespace: string, name: string): string {
+  return `lokdarpandatabase/${namespace}/${name}`;
+}
+
+export async function reconcileDatabase(resource: LokdarpanDatabase, deps: DatabaseReconcilerDeps): Promise<DatabaseOutcome> {
+  const now = deps.clock.now();
+  const generation = resource.metadata.generation;
+  const namespace = resource.metadata.namespace ?? 'default';
+  const events: EventToRecord[] = [];
+  let status: LokdarpanDatabaseStatus = { ...(resource.status ?? {}), observedGeneration: generation };
+  const set = (inputs: ConditionInput[]): void => {
+    status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
+  };
+
+  const parsed = lokdarpanDatabaseSpecSchema.safeParse(resource.spec);
+  if (!parsed.success) {
+    const message = `spec is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ')}`;
+    set([
+      { type: C.Ready, status: 'False', reason: R.InvalidSpec, message },
+      { type: C.Stalled, status: 'True', reason: R.InvalidSpec, message },
+      { type: C.Reconciling, status: 'False', reason: R.InvalidSpec, message: 'waiting for the spec to be fixed' },
+    ]);
+    events.push({ type: 'Warning', reason: R.InvalidSpec, action: 'Validate', note: message });
+    return { status, events };
+  }
+  const spec = parsed.data;
+  if (spec.suspend) {
+    const message = 'spec.suspend is true: no migrations, view refreshes or validations run';
+    set([
+      { type: C.Ready, status: 'False', reason: R.Suspended, message },
+      { type: C.Reconciling, status: 'False', reason: R.Suspended, message },
+      { type: C.Stalled, status: 'False', reason: R.Suspended, message },
+    ]);
+    return { status, events };
+  }
+
+  try {
+    const settings = await resolveConnection(deps.secrets, namespace, spec.connection);
+    const connector = deps.engines.connector(settings);
+    const key = databaseMutexKey(namespace, resource.metadata.name);
+
+    const work: Work = { connector, spec, deps, now, set, events, getStatus: () => status, setStatus: (s) => (status = s) };
+
+    await deps.mutex.run(key, 'migrations', () => migrate(work));
+    const schemaReady = conditionStatus(status, C.SchemaReady) === 'True';
+    const annotations = resource.metadata.annotations ?? {};
+    const refreshRequest = annotations[REFRESH_REQUEST_ANNOTATION];
+    const validateRequest = annotations[VALIDATE_REQUEST_ANNOTATION];
+    if (schemaReady && isDue(status.views?.nextRefreshTime, status.views?.lastRefreshTime, refreshRequest, status.views?.lastRequest, now)) {
+      await deps.mutex.run(key, 'view refresh', () => refresh(work, refreshRequest));
+    } else {
+      markStaleViews(work, schemaReady);
+    }
+    if (schemaReady && isDue(status.validation?.nextRunTime, status.validation?.lastRunTime, validateRequest, status.validation?.lastRequest, now)) {
+      await deps.mutex.run(key, 'performance validation', () => validate(work, validateRequest));
+    }
+    summarise(work);
+    const requeueAfterMs = nextWakeUp(status, now);
+    return requeueAfterMs === undefined ? { status, events } : { status, events, requeueAfterMs };
+  } catch (error) {
+    const typed = isOperatorError(error) ? error : new OperatorError('ReconcileFailed', describeError(error), { cause: error });
+    const stalled = typed.terminal;
+    set([
+      { type: C.Ready, status: 'False', reason: typed.reason, message: typed.message },
+      { type: C.Reconciling, status: stalled ? 'False' : 'True', reason: stalled ? typed.reason : R.Reconciling, message: stalled ? 'a person must act; see Ready' : `retrying with backoff: ${typed.message}` },
+      { type: C.Stalled, status: stalled ? 'True' : 'False', reason: typed.reason, message: stalled ? typed.message : 'retrying' },
+    ]);
+    events.push({ type: 'Warning', reason: typed.reason, action: 'Reconcile', note: typed.message });
+    return { status, events, error: typed };
+  }
+}
+
+interface Work {
+  connector: PgConnector;
+  spec: LokdarpanDatabaseSpec;
+  deps: DatabaseReconcilerDeps;
+  now: Date;
+  set: (inputs: ConditionInput[]) => void;
+  events: EventToRecord[];
+  getStatus(): LokdarpanDatabaseStatus;
+  setStatus(status: LokdarpanDatabaseStatus): void;
+}
+
+function conditionStatus(status: LokdarpanDatabaseStatus, type: string): string | undefined {
+  return status.conditions?.find((c) => c.type === type)?.status;
+}
+
+function conditionReason(status: LokdarpanDatabaseStatus, type: string): string | undefined {
+  return status.conditions?.find((c) => c.type === type)?.reason;
+}
+
+async function migrate(work: Work): Promise<void> {
+  const { spec, deps, set, events } = work;
+  const engine = deps.engines.migrations(work.connector, { lockTimeoutMs: parseDuration(spec.migrations.lockTimeout), instance: deps.instance });
+  try {
+    const preflight = await engine.preflight();
+    const vector = preflight.extensions.find((e) => e.name === 'vector');
+    const pgvectorVersion = vector?.installedVersion ?? vector?.defaultVersion ?? undefined;
+    work.setStatus({ ...work.getStatus(), server: { version: preflight.serverVersion, ...(pgvectorVersion ? { pgvectorVersion } : {}) } });
+    const extensions = preflight.extensions.map((e) => `${e.name} ${e.installedVersion ?? `${e.defaultVersion ?? '?'} (to be created)`}`).join(', ');
+    set([{ type: C.ExtensionsReady, status: 'True', reason: R.ExtensionsAvailable, message: `PostgreSQL ${preflight.serverVersion}; ${extensions}` }]);
+
+    const target = spec.migrations.targetVersion;
+    const toTarget = target === undefined ? {} : { to: target };
+    const plan = await engine.plan(toTarget);
+    work.setStatus({ ...work.getStatus(), plan: planStatus(plan) });
+    if (plan.migrations.length > 0) {
+      if (spec.migrations.requireApproval && spec.migrations.approvedPlanHash !== plan.hash) {
+        const message = `${plan.migrations.length} migration(s) ${plan.direction} to ${plan.target ?? 'nothing'} wait for approval: set spec.migrations.approvedPlanHash to ${plan.hash}`;
+        if (conditionReason(work.getStatus(), C.SchemaReady) !== R.AwaitingApproval) {
+          events.push({ type: 'Normal', reason: R.AwaitingApproval, action: 'Plan', note: message });
+        }
+        set([{ type: C.SchemaReady, status: 'False', reason: R.AwaitingApproval, message }]);
+        work.setStatus(withHistory(work.getStatus(), await engine.status()));
+        return;
+      }
+      const approved = spec.migrations.requireApproval ? { approvedPlanHash: plan.hash } : {};
+      const result =
+        plan.direction === 'up'
+          ? await engine.up({ ...toTarget, ...approved })
+          : await engine.down({ to: plan.target, allowDowngrade: spec.migrations.allowDowngrade, ...approved });
+      const total = result.applied.reduce((sum, m) => sum + m.durationMs, 0);
+      const names = result.applied.map((m) => m.name);
+      const adopted = result.adopted.length > 0 ? `; adopted ${result.adopted.join(', ')} from the Flask-era schema` : '';
+      events.push({
+        type: 'Normal',
+        reason: 'MigrationsApplied',
+        action: 'Migrate',
+        note: `${plan.direction === 'up' ? 'applied' : 'reverted'} ${names.length} migration(s) ${names.join(', ')} in ${total} ms${adopted}`,
+      });
+      const remaining = await engine.plan(toTarget);
+      work.setStatus({ ...work.getStatus(), plan: planStatus(remaining) });
+    }
+    const after = await engine.status();
+    work.setStatus(withHistory(work.getStatus(), after));
+    set([{ type: C.SchemaReady, status: 'True', reason: R.SchemaUpToDate, message: `schema at ${after.schemaVersion ?? 'nothing'}${target ? ` (target ${target})` : ' (latest)'}` }]);
+  } finally {
+    await engine.close();
+  }
+}
+
+function planStatus(plan: MigrationPlan): NonNullable<LokdarpanDatabaseStatus['plan']> {
+  return {
+    hash: plan.hash,
+    steps: plan.migrations.map((m) => ({ name: m.name, checksum: m.checksum, direction: plan.direction, transactional: m.transactional })),
+  };
+}
+
+function withHistory(status: LokdarpanDatabaseStatus, migrations: Awaited<ReturnType<MigrationEngine['status']>>): LokdarpanDatabaseStatus {
+  return {
+    ...status,
+    schemaVersion: migrations.schemaVersion ?? '',
+    pendingCount: migrations.pending.length,
+    pendingMigrations: migrations.pending.map((m) => m.name),
+    appliedMigrations: migrations.history.map((h) => ({
+      name: h.name,
+      checksum: h.checksum,
+      appliedAt: h.appliedAt.toISOString(),
+      durationMs: h.durationMs,
+      kind: h.kind,
+    })),
+  };
+}
+
+/** Due when never done, when its scheduled time has come, or when someone asked by annotation. */
+export function isDue(next: string | undefined, last: string | undefined, requested: string | undefined, lastRequest: string | undefined, now: Date): boolean {
+  if (requested !== undefined && requested !== lastRequest) return true;
+  if (last === undefined || next === undefined) return true;
+  return new Date(next).getTime() <= now.getTime();
+}
+
+async function refresh(work: Work, request: string | undefined): Promise<void> {
+  const { spec, now, set, events } = work;
+  const { lastError: _previousError, ...views } = work.getStatus().views ?? {};
+  const attempt = {
+    ...views,
+    lastRefreshTime: now.toISOString(),
+    nextRefreshTime: nextRun(spec.views.refreshSchedule, spec.views.timeZone, now).toISOString(),
+    ...(request === undefined ? {} : { lastRequest: request }),
+  };
+  try {
+    const result = await work.deps.engines.refreshViews(work.connector);
+    const summary = result.views.map((v) => `${v.name} (${v.rows} rows, ${v.durationMs} ms${v.concurrently ? '' : ', first fill'})`).join(', ');
+    set([{ type: C.ViewsFresh, status: 'True', reason: R.ViewsRefreshed, message: `refreshed ${summary}` }]);
+    work.setStatus({ ...work.getStatus(), views: { ...attempt, lastSuccessfulRefreshTime: now.toISOString(), lastDurationMs: result.durationMs } });
+  } catch (error) {
+    const typed = isOperatorError(error) ? error : new OperatorError('ViewRefreshFailed', describeError(error));
+    set([{ type: C.ViewsFresh, status: 'False', reason: typed.reason, message: typed.message }]);
+    events.push({ type: 'Warning', reason: typed.reason, action: 'RefreshViews', note: typed.message });
+    work.setStatus({ ...work.getStatus(), views: { ...attempt, lastError: typed.message } });
+  }
+}
+
+function markStaleViews(work: Work, schemaReady: boolean): void {
+  const status = work.getStatus();
+  if (!schemaReady) {
+    if (conditionStatus(status, C.ViewsFresh) === undefined) {
+      work.set([{ type: C.ViewsFresh, status: 'Unknown', reason: R.ViewsNotRefreshedYet, message: 'views are refreshed once the schema is ready' }]);
+    }
+    return;
+  }
+  const last = status.views?.lastSuccessfulRefreshTime;
+  const staleAfterMs = parseDuration(work.spec.views.staleAfter);
+  if (last !== undefined && work.now.getTime() - new Date(last).getTime() > staleAfterMs && conditionStatus(status, C.ViewsFresh) === 'True') {
+    work.set([{ type: C.ViewsFresh, status: 'False', reason: R.ViewsStale, message: `last successful refresh at ${last} is older than ${work.spec.views.staleAfter}` }]);
+  }
+}
+
+async function validate(work: Work, request: string | undefined): Promise<void> {
+  const { spec, now, set, events } = work;
+  const timing = {
+    lastRunTime: now.toISOString(),
+    nextRunTime: nextRun(spec.validation.schedule, spec.validation.timeZone, now).toISOString(),
+    ...(request === undefined ? {} : { lastRequest: request }),
+  };
+  try {
+    const result = await work.deps.engines.validate(work.connector, spec.validation);
+    const results = result.results.map(({ query, p95Ms, thresholdMs, passed, usesIndex }) => ({ query, p95Ms, thresholdMs, passed, usesIndex }));
+    work.setStatus({ ...work.getStatus(), validation: { ...timing, results } });
+    if (result.passed) {
+      const measured = result.results.filter((r) => r.skipped === undefined).map((r) => `${r.query} p95 ${r.p95Ms} ms <= ${r.thresholdMs} ms`);
+      set([{ type: C.PerformanceHealthy, status: 'True', reason: R.ThresholdsMet, message: measured.length > 0 ? measured.join('; ') : 'no data to measure yet' }]);
+    } else {
+      const message = describeFailures(result.results);
+      if (conditionStatus(work.getStatus(), C.PerformanceHealthy) !== 'False') {
+        events.push({ type: 'Warning', reason: R.ThresholdsMissed, action: 'Validate', note: message });
+      }
+      set([{ type: C.PerformanceHealthy, status: 'False', reason: R.ThresholdsMissed, message }]);
+    }
+  } catch (error) {
+    const typed = isOperatorError(error) ? error : new OperatorError('ValidationQueryFailed', describeError(error));
+    work.setStatus({ ...work.getStatus(), validation: { ...work.getStatus().validation, ...timing } });
+    set([{ type: C.PerformanceHealthy, status: 'False', reason: typed.reason, message: typed.message }]);
+    events.push({ type: 'Warning', reason: typed.reason, action: 'Validate', note: typed.message });
+  }
+}
+
+function summarise(work: Work): void {
+  const status = work.getStatus();
+  const blocking = [C.ExtensionsReady, C.SchemaReady, C.ViewsFresh]
+    .map((type) => status.conditions?.find((c) => c.type === type))
+    .find((c) => c !== undefined && c.status !== 'True');
+  if (blocking) {
+    work.set([{ type: C.Ready, status: 'False', reason: blocking.reason, message: `${blocking.type}: ${blocking.message}` }]);
+  } else {
+    work.set([{ type: C.Ready, status: 'True', reason: R.Ready, message: `schema at ${status.schemaVersion ?? 'nothing'}, views fresh` }]);
+  }
+  work.set([
+    { type: C.Reconciling, status: 'False', reason: R.Ready, message: 'nothing in progress' },
+    { type: C.Stalled, status: 'False', reason: R.Ready, message: 'not stalled' },
+  ]);
+}
+
+/** Milliseconds until the earliest scheduled refresh or validation (at least 1 s). */
+function nextWakeUp(status: LokdarpanDatabaseStatus, now: Date): number | undefined {
+  const times = [status.views?.nextRefreshTime, status.validation?.nextRunTime].filter((t): t is string => t !== undefined).map((t) => new Date(t).getTime());
+  if (times.length === 0) return undefined;
+  return Math.max(1_000, Math.min(...times) - now.getTime());
+}

@@ -1,0 +1,118 @@
+// The one writer of /status (CloudNativePG's status/patch.go pattern): re-read the object, apply a pure
+// mutation to a copy of its status, skip the write when nothing changed, set status.observedGeneration,
+// replace the status subresource with the read resourceVersion, and retry from the re-read on 409.
+import { OperatorError } from '../errors.ts';
+import { silentLogger, type Logger } from '../observability/logger.ts';
+import { isConflict, isNotFound, refPath, type KubeClient, type KubeObject, type ObjectRef } from './kube.ts';
+
+/** The seam to the API server (kubeStatusClient is the real one). */
+export interface StatusClient {
+  /** The current object, or undefined when it does not exist. */
+  get(ref: ObjectRef): Promise<KubeObject | undefined>;
+  /** PUT the object to its /status subresource; metadata.resourceVersion must match (else 409). */
+  replaceStatus(ref: ObjectRef, object: KubeObject): Promise<KubeObject>;
+}
+
+export type StatusRecord = Record<string, unknown>;
+
+/** Receives a copy of the current status (mutate it or return a new one) and the object read. */
+export type StatusMutation<S extends StatusRecord> = (status: S, object: KubeObject) => S | void;
+
+export interface StatusWriteOptions {
+  /**
+   * The generation this status describes (the one the reconcile read). Default: the re-read object's
+   * metadata.generation. Written as status.observedGeneration.
+   */
+  observedGeneration?: number;
+}
+
+export interface StatusWriteResult {
+  /** False when the status was already as wanted (no API write) or the object is gone. */
+  written: boolean;
+  /** The object after the write (or as read); undefined when it no longer exists. */
+  object: KubeObject | undefined;
+  attempts: number;
+}
+
+export interface StatusWriterOptions {
+  client: StatusClient;
+  /** Tries before giving up on conflicts. Default 5. */
+  maxAttempts?: number;
+  logger?: Logger;
+}
+
+export class StatusWriter {
+  readonly #client: StatusClient;
+  readonly #maxAttempts: number;
+  readonly #logger: Logger;
+
+  constructor(options: StatusWriterOptions) {
+    this.#client = options.client;
+    this.#maxAttempts = options.maxAttempts ?? 5;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  async update<S extends StatusRecord>(
+    ref: ObjectRef,
+    mutate: StatusMutation<S>,
+    options: StatusWriteOptions = {},
+  ): Promise<StatusWriteResult> {
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      const object = await this.#client.get(ref);
+      if (!object) return { written: false, object: undefined, attempts: attempt };
+      const before = (object['status'] ?? {}) as S;
+      const draft = structuredClone(before);
+      const after: S & { observedGeneration?: number } = (mutate(draft, object) ?? draft) as S;
+      const generation = options.observedGeneration ?? object.metadata?.generation;
+      if (generation !== undefined) after.observedGeneration = generation;
+      if (stableEqual(before, after)) return { written: false, object, attempts: attempt };
+      try {
+        const written = await this.#client.replaceStatus(ref, { ...object, status: after });
+        return { written: true, object: written, attempts: attempt };
+      } catch (error) {
+        if (isNotFound(error)) return { written: false, object: undefined, attempts: attempt };
+        if (!isConflict(error)) throw error;
+        this.#logger.debug({ name: ref.name, namespace: ref.namespace, attempt }, 'status write conflict; re-reading');
+      }
+    }
+    throw new OperatorError(
+      'StatusConflict',
+      `status of ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name} kept changing; gave up after ${this.#maxAttempts} attempts`,
+    );
+  }
+}
+
+/** Deep equality of JSON values, ignoring object key order; undefined-valued keys count as absent. */
+export function stableEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => stableEqual(v, b[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  return ak.length === bk.length && ak.every((k) => stableEqual(ao[k], bo[k]));
+}
+
+/** StatusClient over any resource with a status subresource (custom resources included). */
+export function kubeStatusClient(client: KubeClient): StatusClient {
+  return {
+    async get(ref) {
+      try {
+        return await client.get<KubeObject>(refPath(ref));
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    replaceStatus(ref, object) {
+      return client.replace<KubeObject>(refPath(ref, 'status'), object);
+    },
+  };
+}

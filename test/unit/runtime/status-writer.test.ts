@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StatusWriter, stableEqual, type StatusClient } from '../../../src/runtime/status-writer.ts';
+import type { KubeObject, ObjectRef } from '../../../src/runtime/kube.ts';
+import { OperatorError } from '../../../src/errors.ts';
+
+const ref: ObjectRef = {
+  type: { apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Thing', plural: 'things', namespaced: true },
+  namespace: 'ns',
+  name: 'a',
+};
+
+class FakeStatusClient implements StatusClient {
+  object: KubeObject | undefined = {
+    apiVersion: 'lokdarpan.io/v1alpha1',
+    kind: 'Thing',
+    metadata: { name: 'a', namespace: 'ns', resourceVersion: '1', generation: 4 },
+    spec: { x: 1 },
+    status: { phase: 'Old', conditions: [] },
+  };
+  gets = 0;
+  writes: KubeObject[] = [];
+  /** Before each write, someone else changes the object this many times. */
+  interfering = 0;
+
+  async get(): Promise<KubeObject | undefined> {
+    this.gets++;
+    return this.object ? structuredClone(this.object) : undefined;
+  }
+
+  async replaceStatus(_ref: ObjectRef, obj: KubeObject): Promise<KubeObject> {
+    if (!this.object) throw Object.assign(new Error('not found'), { code: 404 });
+    if (this.interfering > 0) {
+      this.interfering--;
+      this.bump({ other: `writer-${this.interfering}` });
+    }
+    if (obj.metadata?.resourceVersion !== this.object.metadata?.resourceVersion) {
+      throw Object.assign(new Error('conflict'), { code: 409 });
+    }
+    this.writes.push(structuredClone(obj));
+    this.object = { ...this.object, status: obj['status'] };
+    this.bump({});
+    return structuredClone(this.object);
+  }
+
+  bump(statusPatch: Record<string, unknown>): void {
+    const o = this.object!;
+    const rv = String(Number(o.metadata!.resourceVersion) + 1);
+    this.object = { ...o, metadata: { ...o.metadata, resourceVersion: rv }, status: { ...(o['status'] as object), ...statusPatch } };
+  }
+}
+
+test('applies the mutation, sets observedGeneration and writes with the read resourceVersion', async () => {
+  const client = new FakeStatusClient();
+  const writer = new StatusWriter({ client });
+  const result = await writer.update<{ phase?: string }>(ref, (s) => {
+    s.phase = 'Ready';
+  });
+  assert.equal(result.written, true);
+  assert.equal(client.writes.length, 1);
+  assert.equal(client.writes[0]?.metadata?.resourceVersion, '1');
+  assert.deepEqual(client.object?.['status'], { phase: 'Ready', conditions: [], observedGeneration: 4 });
+  assert.deepEqual(client.object?.['spec'], { x: 1 });
+});
+
+test('skips the write when the mutation changes nothing', async () => {
+  const client = new FakeStatusClient();
+  const writer = new StatusWriter({ client });
+  await writer.update(ref, (s) => ({ ...s, phase: 'Ready' }));
+  const again = await writer.update(ref, (s) => ({ ...s, phase: 'Ready' }));
+  assert.equal(again.written, false);
+  assert.equal(client.writes.length, 1);
+});
+
+test('retries on 409 from a fresh read, re-applying the mutation to the newer status', async () => {
+  const client = new FakeStatusClient();
+  client.interfering = 2;
+  const writer = new StatusWriter({ client });
+  const result = await writer.update<{ phase?: string }>(ref, (s) => {
+    s.phase = 'Ready';
+  });
+  assert.equal(result.attempts, 3);
+  assert.equal(client.gets, 3);
+  assert.deepEqual(client.object?.['status'], {
+    phase: 'Ready',
+    conditions: [],
+    other: 'writer-0',
+    observedGeneration: 4,
+  }, 'the other writer\'s change is kept');
+});
+
+test('gives up with an OperatorError after maxAttempts conflicts; a gone object is not an error', async () => {
+  const client = new FakeStatusClient();
+  client.interfering = 100;
+  const writer = new StatusWriter({ client, maxAttempts: 3 });
+  await assert.rejects(
+    writer.update(ref, (s) => ({ ...s, phase: 'X' })),
+    (e: unknown) => e instanceof OperatorError && e.reason === 'StatusConflict',
+  );
+  client.object = undefined;
+  assert.deepEqual(await writer.update(ref, (s) => s), { written: false, object: undefined, attempts: 1 });
+});
+
+test('observedGeneration can be pinned to the generation the reconcile saw', async () => {
+  const client = new FakeStatusClient();
+  await new StatusWriter({ client }).update(ref, (s) => s, { observedGeneration: 3 });
+  assert.equal((client.object?.['status'] as { observedGeneration: number }).observedGeneration, 3);
+});
+
+test('other errors propagate', async () => {
+  const client = new FakeStatusClient();
+  client.replaceStatus = async () => {
+    throw Object.assign(new Error('forbidden'), { code: 403 });
+  };
+  await assert.rejects(new StatusWriter({ client }).update(ref, (s) => ({ ...s, y: 1 })), /forbidden/);
+});
+
+test('stableEqual ignores key order and undefined keys', () => {
+  assert.ok(stableEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }));
+  assert.ok(stableEqual({ a: 1, u: undefined }, { a: 1 }));
+  assert.ok(!stableEqual({ a: [1, 2] }, { a: [2, 1] }));
+  assert.ok(!stableEqual({ a: null }, { a: {} }));
+  assert.ok(!stableEqual([], {}));
+});

@@ -73,7 +73,7 @@ else
     src=$(find "$A/src" -maxdepth 1 -type d -name "pgvector-*" | sort -V | tail -n1)
   fi
   [[ -n $src ]] || { echo "pgvector source package not unpacked in $A/src" >&2; exit 1; }
-  note "building $(basename "$src") (about 35 s on 2 cores)"
+  note "building $(basename "$src") (10-40 s on 2 cores)"
   start=$(date +%s)
   make -C "$src" -s -j"$(nproc)" PG_CONFIG="$PG15_BIN/pg_config" >/dev/null
   make -C "$src" -s PG_CONFIG="$PG15_BIN/pg_config" install >/dev/null

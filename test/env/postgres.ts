@@ -29,6 +29,7 @@ import { join, sep } from 'node:path';
 import pg from 'pg';
 import type { ClientConfig } from 'pg';
 import { freePort, makeTempDir, startProcess, waitUntil, type ManagedProcess } from './process.ts';
+import { registerCleanup } from './cleanup.ts';
 import { pgBinDir, pgInstallDirs, type PgMajor } from './tools.ts';
 
 export type { PgMajor } from './tools.ts';
@@ -126,16 +127,6 @@ export function quoteIdent(name: string): string {
 
 export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
-}
-
-const running = new Set<{ kill(): void }>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const entry of running) entry.kill();
-  });
 }
 
 function postgresIds(): { uid: number; gid: number } | undefined {
@@ -256,8 +247,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       if (!process.env['LOKDARPAN_KEEP_TMP']) rmSync(dir, { recursive: true, force: true });
     },
   };
-  installExitHook();
-  running.add(registry);
+  const unregister = registerCleanup(registry.kill);
 
   try {
     const pwfile = join(dir, 'pwfile');
@@ -417,7 +407,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
           const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000).unref());
           if ((await Promise.race([started.exited, timeout])) === 'timeout') await started.stop(1_000);
         }
-        running.delete(registry);
+        unregister();
         if (!process.env['LOKDARPAN_KEEP_TMP']) rmSync(dir, { recursive: true, force: true });
       })();
       return stopped;
@@ -451,7 +441,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   } catch (error) {
     await admin?.end().catch(() => undefined);
     registry.kill();
-    running.delete(registry);
+    unregister();
     throw error;
   }
 }

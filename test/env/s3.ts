@@ -21,6 +21,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { makeTempDir, startProcess, waitUntil, type ManagedProcess } from './process.ts';
+import { registerCleanup } from './cleanup.ts';
 import { weedBinary } from './tools.ts';
 
 export interface StartS3Options {
@@ -54,16 +55,6 @@ export interface S3Server {
   connection(): { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: true };
   createBucket(name: string, opts?: CreateBucketOptions): Promise<void>;
   stop(): Promise<void>;
-}
-
-const running = new Set<{ kill(): void }>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const entry of running) entry.kill();
-  });
 }
 
 function isPortFree(port: number): Promise<boolean> {
@@ -177,8 +168,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
       cleanup();
     },
   };
-  installExitHook();
-  running.add(registry);
+  const unregister = registerCleanup(registry.kill);
 
   const endpoint = `http://127.0.0.1:${P}`;
   const client = (overrides?: Partial<S3ClientConfig>): S3Client =>
@@ -231,7 +221,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
     const stop = (): Promise<void> => {
       stopped ??= (async () => {
         await started.stop(10_000);
-        running.delete(registry);
+        unregister();
         cleanup();
       })();
       return stopped;
@@ -252,7 +242,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
     };
   } catch (error) {
     registry.kill();
-    running.delete(registry);
+    unregister();
     throw error;
   }
 }

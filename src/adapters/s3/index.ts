@@ -3,6 +3,6 @@ export { S3Reasons, type S3Reason } from './reasons.ts';
 export { s3Error } from './errors.ts';
 export {
   createS3Client, DEFAULT_PART_SIZE, MIN_PART_SIZE, S3ObjectStore,
-  type CopyMethod, type CopyOptions, type CopyResult, type DeleteOutcome, type ListedObject, type ObjectInfo, type S3Credentials, type S3StoreConfig,
+  type CopyMethod, type CopySource, type CopyOptions, type CopyResult, type DeleteOutcome, type ListedObject, type ObjectInfo, type S3Credentials, type S3StoreConfig,
   type StoredObject, type UploadOptions,
 } from './store.ts';

@@ -98,6 +98,12 @@ export interface CopyResult extends StoredObject {
   method: CopyMethod;
 }
 
+/** What a streaming copy needs from its source (an S3ObjectStore, or any store with get()). */
+export interface CopySource {
+  readonly name: string;
+  get(key: string, options?: { versionId?: string; signal?: AbortSignal }): Promise<{ body: Readable; size?: number; versionId?: string }>;
+}
+
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 const COPY_OBJECT_LIMIT = 5 * 1024 * 1024 * 1024;
@@ -299,10 +305,13 @@ export class S3ObjectStore {
     }
   }
 
-  /** Copies `sourceKey` of `source` into `key` of this store. */
-  async copyFrom(source: S3ObjectStore, sourceKey: string, key: string, options: CopyOptions = {}): Promise<CopyResult> {
+  /**
+   * Copies `sourceKey` of `source` into `key` of this store: server-side (CopyObject, or UploadPartCopy
+   * above the threshold) when `source` is an S3ObjectStore on the same service, streaming otherwise.
+   */
+  async copyFrom(source: CopySource, sourceKey: string, key: string, options: CopyOptions = {}): Promise<CopyResult> {
     const mode = options.mode ?? 'auto';
-    if (mode === 'server' || (mode === 'auto' && this.sharesServiceWith(source))) {
+    if (source instanceof S3ObjectStore && (mode === 'server' || (mode === 'auto' && this.sharesServiceWith(source)))) {
       try {
         return await this.#serverCopy(source, sourceKey, key, options);
       } catch (error) {

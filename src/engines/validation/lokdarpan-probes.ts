@@ -1,0 +1,54 @@
+// The queries LokDarpan's performance targets are about (the migration guide's targets): the ward
+// dashboard query, a top-10 vector similarity search, full-text search on posts and the competitive
+// analysis function. Parameters come from the newest real rows, so the probes measure real data.
+import type { Probe } from './validate.ts';
+
+export const lokdarpanProbes: readonly Probe[] = [
+  {
+    name: 'wardQuery',
+    threshold: 'wardQueryP95Ms',
+    requiresIndex: true,
+    async parameters(client) {
+      const { rows } = await client.query<{ city: string }>(`SELECT city FROM post WHERE city IS NOT NULL ORDER BY created_at DESC LIMIT 1`);
+      return rows[0] ? [rows[0].city] : undefined;
+    },
+    sql: `SELECT count(*) AS posts, count(DISTINCT author_id) AS authors, count(*) FILTER (WHERE party IS NOT NULL) AS party_mentions
+          FROM post WHERE city = $1 AND created_at >= now() - interval '30 days'`,
+  },
+  {
+    name: 'vectorSearch',
+    threshold: 'vectorSearchP95Ms',
+    requiresIndex: true,
+    async parameters(client) {
+      const { rows } = await client.query<{ embedding: string }>(
+        `SELECT embedding::text AS embedding FROM ai_embedding_store WHERE embedding IS NOT NULL ORDER BY id DESC LIMIT 1`,
+      );
+      return rows[0] ? [rows[0].embedding] : undefined;
+    },
+    sql: `SELECT id FROM ai_embedding_store ORDER BY embedding <=> $1::halfvec LIMIT 10`,
+  },
+  {
+    name: 'fullTextSearch',
+    threshold: 'fullTextSearchP95Ms',
+    requiresIndex: true,
+    async parameters(client) {
+      const { rows } = await client.query<{ word: string }>(
+        `SELECT w AS word FROM (SELECT regexp_split_to_table(text, '\\s+') AS w FROM (SELECT text FROM post ORDER BY id DESC LIMIT 1) p) words
+         WHERE length(w) >= 4 LIMIT 1`,
+      );
+      return rows[0] ? [rows[0].word] : undefined;
+    },
+    sql: `SELECT id FROM post WHERE post_search_document(text, city, emotion, party) @@ websearch_to_tsquery('simple'::regconfig, $1)
+          ORDER BY id DESC LIMIT 20`,
+  },
+  {
+    name: 'competitiveAnalysis',
+    threshold: 'competitiveAnalysisP95Ms',
+    requiresIndex: false,
+    async parameters(client) {
+      const { rows } = await client.query<{ city: string }>(`SELECT city FROM post WHERE city IS NOT NULL ORDER BY created_at DESC LIMIT 1`);
+      return rows[0] ? [rows[0].city] : undefined;
+    },
+    sql: `SELECT * FROM get_ward_competitive_analysis($1, 30)`,
+  },
+];

@@ -262,6 +262,7 @@ $$;
 CREATE FUNCTION ai_cleanup_expired_data(p_now timestamptz DEFAULT now())
 RETURNS TABLE (table_name text, action text, row_count bigint)
 LANGUAGE plpgsql
+SET search_path FROM CURRENT
 AS $$
 DECLARE
   n bigint;

@@ -63,6 +63,7 @@ ON CONFLICT (ward_no) DO NOTHING;
 -- name ('Ward 91 Khairatabad'); anything else comes back trimmed.
 CREATE OR REPLACE FUNCTION lokdarpan_ward_name(p_ward text) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path FROM CURRENT
 AS $$
   SELECT coalesce(
     (SELECT w.name::text FROM ward w
@@ -89,11 +90,14 @@ AS $$
 $$;
 
 -- Sentiment polarity of an emotion: +1 positive family, -1 negative family, 0 neutral/mixed,
--- NULL for unknown or NULL. Every analytic below counts through this function.
+-- NULL for unknown, for NULL and for a value outside the vocabulary. Every analytic below counts
+-- through this function. Its body repeats the vocabulary instead of calling lokdarpan_emotion():
+-- PostgreSQL 17+ runs REFRESH MATERIALIZED VIEW and index builds with search_path = pg_catalog, so
+-- functions used there must not call unqualified functions of their own schema.
 CREATE OR REPLACE FUNCTION lokdarpan_emotion_polarity(p_emotion text) RETURNS smallint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT CASE lokdarpan_emotion(p_emotion)
+  SELECT CASE lower(btrim(p_emotion))
     WHEN 'positive' THEN 1 WHEN 'hopeful' THEN 1 WHEN 'pride' THEN 1 WHEN 'admiration' THEN 1
     WHEN 'joy' THEN 1 WHEN 'gratitude' THEN 1
     WHEN 'negative' THEN -1 WHEN 'frustration' THEN -1 WHEN 'anger' THEN -1 WHEN 'sadness' THEN -1
@@ -334,6 +338,7 @@ CREATE INDEX IF NOT EXISTS ix_daily_trends_ward_date ON daily_ward_trends (ward_
 CREATE OR REPLACE FUNCTION get_ward_competitive_analysis(p_ward_name text, p_days integer DEFAULT 30)
 RETURNS TABLE (party text, mention_count bigint, mention_share numeric, avg_sentiment numeric, recent_trend numeric)
 LANGUAGE plpgsql STABLE
+SET search_path FROM CURRENT
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -380,6 +385,7 @@ CREATE OR REPLACE FUNCTION get_ward_sentiment_timeline(p_ward_name text, p_days 
 RETURNS TABLE (date_bucket date, positive_count bigint, negative_count bigint, neutral_count bigint,
                total_posts bigint, sentiment_score numeric)
 LANGUAGE plpgsql STABLE
+SET search_path FROM CURRENT
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -424,6 +430,7 @@ $$;
 -- statistics; the old hourly ANALYZE of post is not repeated.
 CREATE OR REPLACE FUNCTION refresh_ward_analytics() RETURNS void
 LANGUAGE plpgsql
+SET search_path FROM CURRENT
 AS $$
 DECLARE
   t0 timestamptz := clock_timestamp();

@@ -355,12 +355,10 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
     const caFile = join(certDir, 'apiserver.crt'); // written by kube-apiserver itself on first start
     const readyz = async (): Promise<boolean> => {
       if (!existsSync(caFile)) return false;
-      const res = await rawRequest(`${server}/readyz`, {
-        headers: { authorization: `Bearer ${adminToken}` },
-        ca: readFileSync(caFile),
-        timeoutMs: 3000,
-      });
-      return res.status === 200;
+      const get = (path: string): Promise<RawResponse> =>
+        rawRequest(`${server}${path}`, { headers: { authorization: `Bearer ${adminToken}` }, ca: readFileSync(caFile), timeoutMs: 3000 });
+      // /readyz covers the RBAC bootstrap roles; the `default` namespace is created by a controller soon after.
+      return (await get('/readyz')).status === 200 && (await get('/api/v1/namespaces/default')).status === 200;
     };
     const startApiserver = async (): Promise<number> => {
       const t0 = Date.now();

@@ -240,11 +240,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const registry = {
     kill: (): void => {
       try {
-        proc?.child.kill('SIGKILL');
+        proc?.child.kill('SIGQUIT'); // immediate shutdown: the postmaster takes its children down too
       } catch {
         // already gone
       }
-      if (!process.env['LOKDARPAN_KEEP_TMP']) rmSync(dir, { recursive: true, force: true });
+      if (!process.env['LOKDARPAN_KEEP_TMP']) rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
     },
   };
   const unregister = registerCleanup(registry.kill);
@@ -408,7 +408,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
           if ((await Promise.race([started.exited, timeout])) === 'timeout') await started.stop(1_000);
         }
         unregister();
-        if (!process.env['LOKDARPAN_KEEP_TMP']) rmSync(dir, { recursive: true, force: true });
+        if (!process.env['LOKDARPAN_KEEP_TMP']) rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
       })();
       return stopped;
     };

@@ -155,7 +155,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
   ].map(([part, port]) => `/tmp/seaweedfs-${part}-grpc-${port}.sock`);
   const cleanup = (): void => {
     for (const socket of grpcSockets) rmSync(socket, { force: true });
-    if (!process.env['LOKDARPAN_KEEP_TMP']) rmSync(dir, { recursive: true, force: true });
+    if (!process.env['LOKDARPAN_KEEP_TMP']) rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
   };
   let proc: ManagedProcess | undefined;
   const registry = {

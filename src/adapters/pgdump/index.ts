@@ -7,4 +7,5 @@ export {
   countRows, createDatabase, dropDatabase, inspectTarget, openSnapshotSession,
   type ServerFacts, type SnapshotOptions, type SnapshotSession, type TableRowCount, type TargetInspection,
 } from './session.ts';
+export { pgBackupSource, type PgBackupSourceOptions } from './source.ts';
 export { describeTarget, pgClientConfig, pgTargetFromUrl, pgToolEnv, withDatabase, type PgTarget } from './target.ts';

@@ -30,7 +30,7 @@ test('--help exits 0 and lists the commands', async () => {
 
 test('an unreachable database is a failure (1) with the reason, also in --json', async () => {
   const t = io();
-  const code = await runMigrateCli(['status', '--json', '--database-url', 'postgres://u:secret@127.0.0.1:1/db', '--migrations-dir', 'test/fixtures/migrations-basic'], t.io);
+  const code = await runMigrateCli(['status', '--json', '--database-url', 'postgres://u:secret@127.0.0.1:1/db', '--migrations-dir', new URL('../../fixtures/migrations-basic', import.meta.url).pathname], t.io);
   assert.equal(code, 1);
   const parsed = JSON.parse(t.out()) as { error: { reason: string; message: string } };
   assert.equal(parsed.error.reason, 'DatabaseUnavailable');

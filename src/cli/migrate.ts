@@ -222,6 +222,7 @@ export function formatResult(r: MigrationResult): string {
   if (r.applied.length === 0) text += `nothing to do; schema version ${r.schemaVersion ?? '(none)'}\n`;
   for (const a of r.applied) {
     text += `${r.direction === 'up' ? 'applied ' : 'reverted'} ${a.name}  ${a.durationMs} ms${a.rebuiltIndexes.length > 0 ? `  (rebuilt INVALID ${a.rebuiltIndexes.join(', ')})` : ''}\n`;
+    for (const w of a.warnings ?? []) text += `  WARNING ${w}\n`;
   }
   if (r.applied.length > 0) text += `schema version ${r.schemaVersion ?? '(none)'}\n`;
   return text;

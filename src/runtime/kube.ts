@@ -7,6 +7,7 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
   Watch,
+  type ResponseContext,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
@@ -139,6 +140,15 @@ class JsonApi extends KubernetesObjectApi {
       ctx.setBody(JSON.stringify(options.body));
     }
     return this.requestPromise<KubernetesObject>(ctx, 'any');
+  }
+
+  /** Plain JSON out: the base class would turn known kinds into model classes with Date fields. */
+  protected override async processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
+    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
+      const text = await response.body.text();
+      return (text === '' ? {} : JSON.parse(text)) as T;
+    }
+    throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', await response.getBodyAsAny(), response.headers);
   }
 }
 

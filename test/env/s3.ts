@@ -20,7 +20,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { makeTempDir, startProcess, waitUntil, type ManagedProcess } from './process.ts';
+import { makeTempDir, startProcess, type ManagedProcess } from './process.ts';
+import { untilReadyOrExit } from './ready.ts';
 import { registerCleanup } from './cleanup.ts';
 import { weedBinary } from './tools.ts';
 
@@ -176,16 +177,12 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
   try {
     proc = startProcess(`weed-${name}`, weed, args, logFile, { cwd: dir, env });
     const started = proc;
-    let exitCode: number | null | undefined;
-    void started.exited.then((code) => {
-      exitCode = code;
-    });
     const probe = client({ maxAttempts: 1 });
     const probeBucket = `ready-${randomBytes(4).toString('hex')}`;
     try {
-      await waitUntil(
+      await untilReadyOrExit(
+        started,
         async () => {
-          if (exitCode !== undefined) throw new Error('exited');
           // Any HTTP answer first (403 with auth on), then a signed write that needs every component.
           await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(1000) });
           await probe.send(new CreateBucketCommand({ Bucket: probeBucket })).catch((e: { name?: string }) => {
@@ -197,8 +194,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
           return true;
         },
         options.startTimeoutMs ?? 60_000,
-        () => `SeaweedFS ${name} did not accept a signed write on ${endpoint}` +
-          (exitCode !== undefined ? ` (exited with ${exitCode})` : '') + `\n${started.tail()}`,
+        () => `SeaweedFS ${name} did not accept a signed write on ${endpoint}\n${started.tail()}`,
         150,
       );
     } finally {

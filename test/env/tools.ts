@@ -114,9 +114,18 @@ export function zstdBinary(): string {
   return locate('zstd', 'LOKDARPAN_ZSTD', ['/usr/bin/zstd'], 'zstd');
 }
 
-/** kubectl (override: LOKDARPAN_KUBECTL; then the cache's bin/, then PATH). */
+/**
+ * kubectl: LOKDARPAN_KUBECTL, else envtest's TEST_ASSET_KUBECTL / KUBEBUILDER_ASSETS (as test/env/kube.ts),
+ * else the control plane's build in the cache, else PATH.
+ */
 export function kubectl(): string {
-  return locate('kubectl', 'LOKDARPAN_KUBECTL', [join(cacheDir, 'bin', 'kubectl')], 'kubectl');
+  const candidates = [
+    process.env['TEST_ASSET_KUBECTL'],
+    process.env['KUBEBUILDER_ASSETS'] ? join(process.env['KUBEBUILDER_ASSETS'], 'kubectl') : undefined,
+    join(cacheDir, 'bin', 'k8s-v1.37.2', 'kubectl'), // where scripts/setup/control-plane.sh builds it (KUBE_VERSION in kube.ts)
+    join(cacheDir, 'bin', 'kubectl'),
+  ].filter((c): c is string => Boolean(c));
+  return locate('kubectl', 'LOKDARPAN_KUBECTL', candidates, 'kubectl');
 }
 
 /** SeaweedFS's weed, from the venv scripts/setup/seaweedfs.sh makes (override: LOKDARPAN_WEED). */

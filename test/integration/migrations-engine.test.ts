@@ -79,6 +79,24 @@ async function copyFixture(name: string): Promise<string> {
   return dir;
 }
 
+/** Starts `migrate up` in a child process, waits until it sits in pg_sleep inside a migration, SIGKILLs it. */
+async function killCliMidway(db: TestDatabase, dir: string, instance: string): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const script = `import { runMigrateCli } from ${JSON.stringify(join(repoRoot, 'src/cli/migrate.ts'))};
+process.exitCode = await runMigrateCli(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, env: {} });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, 'up', '--database-url', db.appUrl, '--migrations-dir', dir, '--instance', instance], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let inside = false;
+  for (let i = 0; i < 200 && !inside; i++) {
+    const r = await sql(db, "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [`lokdarpan-migrate/${instance}`]);
+    inside = r.length > 0;
+    if (!inside) await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  assert.ok(inside, 'the child reached the middle of the migration before it was killed');
+}
+
 describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? '15'}`, () => {
   test('applies on an empty database, a second run is a no-op, down and up again work', async () => {
     const db = await database();
@@ -228,21 +246,7 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
     await engine.up({ to: '001_control' });
     await sql(db, 'UPDATE test_control SET seconds = 600');
 
-    const { spawn } = await import('node:child_process');
-    const script = `import { runMigrateCli } from ${JSON.stringify(join(repoRoot, 'src/cli/migrate.ts'))};
-process.exitCode = await runMigrateCli(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, env: {} });`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, 'up', '--database-url', db.appUrl, '--migrations-dir', dir, '--instance', 'doomed'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    let inside = false;
-    for (let i = 0; i < 200 && !inside; i++) {
-      const r = await sql(db, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'lokdarpan-migrate/doomed' AND query LIKE '%pg_sleep%' AND state = 'active'");
-      inside = r.length > 0;
-      if (!inside) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(inside, 'the child reached the middle of 002_slow');
-    // half_done was created earlier in the same (uncommitted) transaction.
-    child.kill('SIGKILL');
-    await exited;
+    await killCliMidway(db, dir, 'doomed');
 
     assert.equal(await tableExists(db, 'half_done'), false);
     assert.equal(await tableExists(db, 'after_sleep'), false);
@@ -256,6 +260,22 @@ process.exitCode = await runMigrateCli(process.argv.slice(1), { stdout: process.
     assert.equal(await tableExists(db, 'after_sleep'), true);
     const doomed = await sql(db, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'lokdarpan-migrate/doomed'");
     assert.equal(doomed.length, 0);
+  });
+
+  test('killed between steps of a multi-step migration: the committed step stays, no history row, the re-run completes', async () => {
+    const db = await database();
+    const dir = join(fixtures, 'migrations-multistep');
+    const engine = engineFor(db, dir, { instance: 'after-kill-2' });
+    await engine.up({ to: '001_control' });
+    await sql(db, 'UPDATE test_control SET seconds = 600');
+    await killCliMidway(db, dir, 'doomed-2');
+    assert.equal(await tableExists(db, 'first_step'), true);
+    assert.equal(await tableExists(db, 'second_step'), false);
+    assert.deepEqual(await historyNames(db), ['001_control']);
+    await sql(db, 'UPDATE test_control SET seconds = 0');
+    const result = await engine.up();
+    assert.deepEqual(result.applied.map((m) => m.name), ['002_two_steps']);
+    assert.equal(await tableExists(db, 'second_step'), true);
   });
 
   test('an INVALID index from a failed CONCURRENTLY build is detected, dropped and rebuilt', async () => {

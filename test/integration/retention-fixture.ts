@@ -28,6 +28,8 @@ export interface SeedSizes {
   reports?: number;
   metrics?: number;
   posts?: number;
+  /** Also insert the rows around every period boundary (default true). */
+  edges?: boolean;
 }
 
 /**
@@ -75,6 +77,36 @@ export async function seedAiTables(client: Queryable, now: Date, sizes: SeedSize
      FROM (SELECT i, $1::timestamptz - make_interval(days => (i * 5) % 500, secs => i) AS c FROM generate_series(1, ${n.metrics}) i) s`,
     p,
   );
+  // Rows one minute on either side of every period boundary, so an off-by-a-day rule shows.
+  if (sizes.edges === false) {
+    await client.query(`INSERT INTO post (text, city) SELECT 'post ' || i, 'Ward 1' FROM generate_series(1, ${n.posts}) i`);
+    await client.query('ANALYZE');
+    return;
+  }
+  const edges = `(SELECT $1::timestamptz - make_interval(days => b) + make_interval(secs => d) AS t, b, d
+                  FROM unnest(ARRAY[90, 180, 365, 730, 1095]) b, unnest(ARRAY[-60, 60]) d) e`;
+  await client.query(
+    `INSERT INTO ai_embedding_store (content_hash, source_type, content_chunk, fetched_at, created_at, updated_at, last_accessed_at, access_count)
+     SELECT md5('edge' || b || d || s || a || l), s, 'edge', t, t, t, CASE WHEN l THEN t END, a
+     FROM ${edges}, unnest(ARRAY['news','analysis','perplexity','report','manual','epaper']) s, unnest(ARRAY[0, 4, 5]) a, unnest(ARRAY[true, false]) l`,
+    p,
+  );
+  await client.query(
+    `INSERT INTO ai_model_execution (request_id, operation_type, provider, model_name, success_status, created_at)
+     SELECT 'edge', 'embedding', 'openai', 'm', s, t FROM ${edges}, unnest(ARRAY['success','error','timeout']) s`,
+    p,
+  );
+  await client.query(
+    `INSERT INTO ai_geopolitical_report (user_id, query_text, query_hash, requested_at, completed_at, last_accessed_at, is_archived)
+     SELECT 1, 'edge', md5('edge'), t - interval '1 hour', CASE WHEN c THEN t END, CASE WHEN l THEN t END, a
+     FROM ${edges}, unnest(ARRAY[true, false]) c, unnest(ARRAY[true, false]) l, unnest(ARRAY[true, false]) a`,
+    p,
+  );
+  await client.query(
+    `INSERT INTO ai_system_metrics (metric_name, metric_category, metric_scope, metric_value, period_start, period_end, aggregation_type, created_at)
+     SELECT 'edge', 'usage', 'system', b, t, t, 'avg', t FROM ${edges}`,
+    p,
+  );
   await client.query(
     `INSERT INTO post (text, city, created_at) SELECT 'post ' || i, 'Ward ' || (i % 150), $1::timestamptz - make_interval(days => i % 3000)
      FROM generate_series(1, ${n.posts}) i`,
@@ -106,10 +138,10 @@ export interface WriterStats {
 }
 
 /**
- * Inserts one row at a time (autocommit) into `table` until stopped, timing each insert: what an
- * application writing during retention sees.
+ * Runs one statement at a time (autocommit; by default an insert whose $1 is "w<i>") until stopped,
+ * timing each: what an application writing during retention sees.
  */
-export function startWriter(config: pg.ClientConfig, insertSql: string): { stop(): Promise<WriterStats> } {
+export function startWriter(config: pg.ClientConfig, sql: string, params: (i: number) => unknown[] = (i) => [`w${i}`]): { stop(): Promise<WriterStats> } {
   const latencies: number[] = [];
   let errors = 0;
   let running = true;
@@ -121,7 +153,7 @@ export function startWriter(config: pg.ClientConfig, insertSql: string): { stop(
     while (running) {
       const start = performance.now();
       try {
-        await client.query(insertSql, [`w${i++}`]);
+        await client.query(sql, params(i++));
         latencies.push(performance.now() - start);
       } catch {
         errors++;

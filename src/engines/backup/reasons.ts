@@ -46,6 +46,8 @@ export const BackupReasons = {
   RestoreFailed: 'RestoreFailed',
   /** Row counts after the restore differ from the manifest. */
   RowCountMismatch: 'RowCountMismatch',
+  /** A backup with this id already has a manifest (it completed earlier); nothing was written. */
+  AlreadyExists: 'AlreadyExists',
   /** The caller's options are invalid (bad backup id, part size, no recipients...). */
   InvalidRequest: 'InvalidRequest',
   /** The operation was cancelled through its AbortSignal. */

@@ -104,3 +104,13 @@ export async function sha256Of(stream: NodeJS.ReadableStream & AsyncIterable<Buf
   }
   return { sha256: hash.digest('hex'), bytes };
 }
+
+/** Gives a stream failure a reason: keeps OperatorErrors, zstd errors become DecompressionFailed. */
+export function classifyStreamError(error: unknown, fallback: string, where: string): OperatorError {
+  if (error instanceof OperatorError) return error;
+  const e = error as { code?: string; message?: string } | undefined;
+  if (typeof e?.code === 'string' && e.code.startsWith('ZSTD_')) {
+    return new OperatorError(BackupReasons.DecompressionFailed, `${where}: zstd: ${e.message ?? e.code}`, { cause: error, terminal: true });
+  }
+  return new OperatorError(fallback, `${where}: ${e?.message ?? String(error)}`, { cause: error });
+}

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { Umzug, type RunnableMigration } from 'umzug';
 import type { PgConnector } from '../../adapters/postgres/connection.ts';
+import { sqlState } from '../../adapters/postgres/session.ts';
 import { systemClock, type Clock } from '../../clock.ts';
 import { OperatorError, isOperatorError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/logger.ts';
@@ -112,10 +113,16 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     if (closed) throw new Error('the migration engine is closed');
     let client: pg.Client;
     try {
-      client = await options.connection.connect({
-        applicationName,
-        sessionSettings: checkInterval > 0 ? { client_connection_check_interval: checkInterval } : {},
-      });
+      try {
+        client = await options.connection.connect({
+          applicationName,
+          sessionSettings: checkInterval > 0 ? { client_connection_check_interval: checkInterval } : {},
+        });
+      } catch (error) {
+        // Servers before 14 do not know the setting; connect without it so preflight can name the version.
+        if (checkInterval <= 0 || sqlState(error) !== '42704') throw error;
+        client = await options.connection.connect({ applicationName });
+      }
     } catch (cause) {
       throw migrationError(
         'DatabaseUnavailable',
@@ -140,8 +147,8 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     }
   };
 
-  /** Runs fn on a work session while a second, dedicated session holds the migration lock. */
-  const underLock = async <T>(work: pg.Client, fn: () => Promise<T>): Promise<T> => {
+  /** Runs fn (on the caller's work session) while a second, dedicated session holds the migration lock. */
+  const underLock = async <T>(fn: () => Promise<T>): Promise<T> => {
     const lockSession = await connect();
     try {
       await acquireMigrationLock(lockSession, {
@@ -178,9 +185,17 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       logger,
       elapsed: () => performance.now(),
     };
+    // Server WARNINGs (RAISE WARNING in a migration) are kept with the migration that raised them.
+    let warnings: string[] = [];
+    client.on('notice', (notice: { severity?: string | undefined; message?: string | undefined }) => {
+      if (notice.severity === 'WARNING' && notice.message) warnings.push(notice.message);
+    });
     const run = (file: MigrationFile, direction: Direction) => async (): Promise<void> => {
       logger.info({ migration: file.name, direction }, direction === 'up' ? 'applying migration' : 'reverting migration');
+      warnings = [];
       const result = await runMigration(ctx, file, direction);
+      result.warnings = warnings;
+      for (const warning of warnings) logger.warn({ migration: file.name, direction }, warning);
       applied.push(result);
       logger.info({ migration: file.name, direction, durationMs: result.durationMs, rebuiltIndexes: result.rebuiltIndexes }, 'migration done');
     };
@@ -285,7 +300,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       return withSession(async (client) => {
         const report = await runPreflight(client, requirements);
         logger.debug({ serverVersion: report.serverVersion, role: report.role }, 'preflight passed');
-        return underLock(client, async () => {
+        return underLock(async () => {
           await ensureHistoryTable(client, table);
           const history = await readHistory(client, table);
           validateHistory(files, history);
@@ -312,7 +327,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       const files = await loadMigrations(options.migrationsDir);
       return withSession(async (client) => {
         await runPreflight(client, { ...requirements, extensions: [] });
-        return underLock(client, async () => {
+        return underLock(async () => {
           const history = await readHistory(client, table);
           validateHistory(files, history);
           const plan = planDown({ files, history, to: downOptions.to, allowDowngrade: downOptions.allowDowngrade });
@@ -327,7 +342,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     async repair(repairOptions = {}) {
       const files = await loadMigrations(options.migrationsDir);
       return withSession((client) =>
-        underLock(client, async () => {
+        underLock(async () => {
           const result: RepairResult = { updatedChecksums: [], removedMissing: [] };
           if (!(await historyTableExists(client, table))) return result;
           const byName = new Map(files.map((f) => [f.name, f]));

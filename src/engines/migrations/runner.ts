@@ -74,7 +74,7 @@ export async function runMigration(ctx: RunnerContext, file: MigrationFile, dire
     }
     log.debug({ step: step.index + 1, transactional: step.transactional, ms: Math.round(ctx.elapsed() - stepStarted) }, 'step done');
   }
-  return { name: file.name, checksum: file.checksum, durationMs: Math.round(ctx.elapsed() - started), transactional, rebuiltIndexes };
+  return { name: file.name, checksum: file.checksum, durationMs: Math.round(ctx.elapsed() - started), transactional, rebuiltIndexes, warnings: [] };
 }
 
 async function setTimeouts(q: Queryable, lockMs: number, statementMs: number, local: boolean): Promise<void> {

@@ -54,6 +54,8 @@ export interface AppliedMigration {
   transactional: boolean;
   /** INVALID indexes left by an earlier failed CONCURRENTLY build that this run dropped and rebuilt. */
   rebuiltIndexes: string[];
+  /** Server WARNINGs the migration raised (e.g. a CHECK left NOT VALID because old rows violate it); always set by the engine. */
+  warnings?: string[];
 }
 
 export interface MigrationStatus {

@@ -1,0 +1,247 @@
+// The backup engine: pg_dump -Fc -Z0 -> zstd -> age -> SHA-256 -> multipart upload, held open until
+// pg_dump exited 0 and the row counts are in; then verified replicas; then the manifests, last.
+// Kubernetes-free: it takes ports (BackupSource, ObjectStores), a Clock and a Logger, and returns a
+// typed result or throws an OperatorError with a reason from ./reasons.ts.
+import { pipeline } from 'node:stream/promises';
+import { constants as zlibConstants, createZstdCompress } from 'node:zlib';
+import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
+import { systemClock, type Clock } from '../../clock.ts';
+import { silentLogger, type Logger } from '../../observability/logger.ts';
+import { AgeEncryptStream, parseRecipient, recipientFingerprint, type AgeRecipient } from '../../adapters/age/index.ts';
+import { BackupReasons } from './reasons.ts';
+import { backupKeys, defaultBackupId, MANIFEST_FORMAT, serializeManifest, type BackupManifest, type ManifestDestination } from './manifest.ts';
+import { ByteCounter, HashTap, HoldEnd } from './streams.ts';
+import { verifyStoredObject } from './verify.ts';
+import type { BackupSource, CopyOptions, ObjectStore, TableRowCount } from './ports.ts';
+
+export interface BackupOptions {
+  source: BackupSource;
+  /** Where the backup is uploaded first. */
+  primary: ObjectStore;
+  /** Other destinations it is copied to and verified in. */
+  replicas?: readonly ObjectStore[];
+  /** age X25519 recipients (age1...); any one identity decrypts. */
+  recipients: readonly string[];
+  /** Folder name in the bucket; default the database name. */
+  database?: string;
+  /** Default: the start time as 20260301T020000Z. */
+  backupId?: string;
+  /** zstd level 1..19. Default 1. */
+  compressionLevel?: number;
+  /** Multipart part size. Default 16 MiB. */
+  partSize?: number;
+  /** Parts uploaded in parallel. Default 2. */
+  queueSize?: number;
+  /** Re-read the primary object and compare SHA-256. Default true. */
+  verifyPrimary?: boolean;
+  /** How replicas are copied. Default auto: server-side where the stores share a service. */
+  copy?: Pick<CopyOptions, 'mode' | 'multipartThreshold' | 'copyPartSize'>;
+  clock?: Clock;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface DestinationResult {
+  name: string;
+  bucket: string;
+  /** Full key of the encrypted dump. */
+  key: string;
+  manifestKey?: string;
+  versionId?: string;
+  method?: ManifestDestination['method'];
+  verified: boolean;
+  /** Set when this destination failed (a replica; a failed primary fails the whole backup). */
+  error?: { reason: string; message: string };
+}
+
+export interface BackupResult {
+  id: string;
+  manifest: BackupManifest;
+  /** Full key of the primary's manifest. */
+  manifestKey: string;
+  destinations: DestinationResult[];
+  /** Every replica holds a verified copy (true when there are none). */
+  replicated: boolean;
+}
+
+function reasonOf(error: unknown): { reason: string; message: string } {
+  return { reason: isOperatorError(error) ? error.reason : BackupReasons.UploadFailed, message: describeError(error) };
+}
+
+export async function runBackup(options: BackupOptions): Promise<BackupResult> {
+  const clock = options.clock ?? systemClock;
+  const level = options.compressionLevel ?? 1;
+  if (!Number.isInteger(level) || level < 1 || level > 19) throw new OperatorError(BackupReasons.InvalidRequest, `zstd level ${level} is not in 1..19`, { terminal: true });
+  const recipients: AgeRecipient[] = options.recipients.map((r) => parseRecipient(r));
+  if (recipients.length === 0) throw new OperatorError(BackupReasons.InvalidRequest, 'at least one age recipient is required', { terminal: true });
+  if (options.signal?.aborted === true) throw new OperatorError(BackupReasons.Cancelled, 'backup cancelled before it started');
+
+  const startedAt = clock.now();
+  const id = options.backupId ?? defaultBackupId(startedAt);
+  const primary = options.primary;
+  const snapshot = await options.source.openSnapshot();
+  const database = options.database ?? snapshot.database;
+  const keys = backupKeys(database, id);
+  const dataKey = primary.key(keys.data);
+  const manifestKey = primary.key(keys.manifest);
+  const logger = (options.logger ?? silentLogger).child({ backup: id, database });
+  let uploaded = false;
+
+  try {
+    if ((await primary.head(manifestKey)) !== undefined) {
+      throw new OperatorError(BackupReasons.AlreadyExists, `backup ${id} of ${database} already exists in ${primary.name}`, { terminal: true, details: { manifestKey } });
+    }
+    logger.info({ destination: primary.name, key: dataKey }, 'backup started');
+    const counting = snapshot.countRows();
+    counting.catch(() => undefined);
+    const { dump, toolVersion, toolMajor } = await options.source.startDump(snapshot);
+
+    // --- the streaming part -------------------------------------------------------------------
+    let firstError: unknown;
+    const fail = (error: unknown): void => {
+      if (firstError === undefined) firstError = error;
+    };
+    dump.exited.catch(fail);
+    const plain = new ByteCounter();
+    const zstd = createZstdCompress({ params: { [zlibConstants.ZSTD_c_compressionLevel]: level } });
+    const age = new AgeEncryptStream(recipients);
+    const hash = new HashTap();
+    // The object may only complete once pg_dump exited 0 and the row counts (same snapshot) are in.
+    const gate = new HoldEnd(async () => {
+      await dump.exited;
+      await counting;
+    });
+    const stop = (error: unknown): void => {
+      fail(error);
+      dump.kill();
+      if (!gate.destroyed) gate.destroy(error as Error);
+    };
+    const onAbort = (): void => stop(new OperatorError(BackupReasons.Cancelled, 'backup cancelled'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const piping = pipeline(dump.stdout, plain, zstd, age, hash, gate).catch((error: unknown) => {
+      stop(error);
+      throw error;
+    });
+    const uploading = primary
+      .upload(dataKey, gate, {
+        partSize: options.partSize ?? 16 * 1024 * 1024,
+        queueSize: options.queueSize ?? 2,
+        contentType: 'application/octet-stream',
+        metadata: { 'lokdarpan-backup': id, 'lokdarpan-format': 'pg_dump-custom+zstd+age' },
+      })
+      .catch((error: unknown) => {
+        stop(error);
+        throw error;
+      });
+    const [piped, stored] = await Promise.allSettled([piping, uploading]);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (piped.status === 'rejected' || stored.status === 'rejected') {
+      const error = firstError ?? (piped.status === 'rejected' ? piped.reason : (stored as PromiseRejectedResult).reason);
+      throw isOperatorError(error) ? error : new OperatorError(BackupReasons.UploadFailed, `backup stream failed: ${describeError(error)}`, { cause: error });
+    }
+    uploaded = true;
+    const tables: TableRowCount[] = await counting;
+    const sha256 = hash.sha256;
+    const encryptedBytes = hash.bytes;
+    logger.info({ plainBytes: plain.bytes, encryptedBytes, sha256 }, 'backup uploaded');
+
+    // --- verification and replicas ------------------------------------------------------------
+    const primaryResult: DestinationResult = { name: primary.name, bucket: primary.bucket, key: dataKey, method: 'upload', verified: false };
+    if (stored.value.versionId !== undefined) primaryResult.versionId = stored.value.versionId;
+    if (options.verifyPrimary ?? true) {
+      await verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, options.signal);
+      primaryResult.verified = true;
+    }
+    const replicaResults: DestinationResult[] = [];
+    for (const replica of options.replicas ?? []) {
+      const key = replica.key(keys.data);
+      const result: DestinationResult = { name: replica.name, bucket: replica.bucket, key, verified: false };
+      try {
+        const copied = await replica.copyFrom(primary, dataKey, key, {
+          ...options.copy,
+          size: encryptedBytes,
+          upload: { partSize: options.partSize ?? 16 * 1024 * 1024, queueSize: options.queueSize ?? 2 },
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        });
+        result.method = copied.method;
+        if (copied.versionId !== undefined) result.versionId = copied.versionId;
+        await verifyStoredObject(replica, key, { sha256, bytes: encryptedBytes }, options.signal);
+        result.verified = true;
+        logger.info({ destination: replica.name, method: copied.method }, 'replica verified');
+      } catch (error) {
+        result.error = reasonOf(error);
+        logger.warn({ destination: replica.name, reason: result.error.reason, err: result.error.message }, 'replica failed');
+        await replica.delete(key, clock.now()).catch(() => undefined);
+      }
+      replicaResults.push(result);
+    }
+
+    // --- manifests, last ----------------------------------------------------------------------
+    const finishedAt = clock.now();
+    const manifestFor = (destinations: DestinationResult[]): BackupManifest => {
+      const manifest: BackupManifest = {
+        format: MANIFEST_FORMAT,
+        id,
+        database,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
+        server: { version: snapshot.serverVersion, versionNum: snapshot.serverVersionNum, major: snapshot.serverMajor },
+        pgDump: { version: toolVersion, major: toolMajor },
+        plainBytes: plain.bytes,
+        encryptedBytes,
+        sha256,
+        compression: { algorithm: 'zstd', level },
+        encryption: { format: 'age-v1', recipients: recipients.map((r) => ({ recipient: r.text, fingerprint: recipientFingerprint(r) })) },
+        tables,
+        destinations: destinations
+          .filter((d) => d.error === undefined)
+          .map((d) => {
+            const entry: ManifestDestination = { name: d.name, bucket: d.bucket, key: d.key, method: d.method ?? 'upload', verified: d.verified };
+            if (d.versionId !== undefined) entry.versionId = d.versionId;
+            return entry;
+          }),
+      };
+      if (snapshot.schemaVersion !== undefined) manifest.schemaVersion = snapshot.schemaVersion;
+      return manifest;
+    };
+    let body = serializeManifest(manifestFor([primaryResult, ...replicaResults]));
+    for (const [index, replica] of (options.replicas ?? []).entries()) {
+      const result = replicaResults[index] as DestinationResult;
+      if (result.error !== undefined) continue;
+      const key = replica.key(keys.manifest);
+      try {
+        await replica.put(key, body, { contentType: 'application/json' });
+        result.manifestKey = key;
+      } catch (error) {
+        result.error = reasonOf(error);
+        result.verified = false;
+        await replica.delete(result.key, clock.now()).catch(() => undefined);
+      }
+    }
+    body = serializeManifest(manifestFor([primaryResult, ...replicaResults]));
+    try {
+      await primary.put(manifestKey, body, { contentType: 'application/json' });
+    } catch (error) {
+      // No manifest on the primary: the backup does not exist; take the replicas' copies back too.
+      for (const [index, replica] of (options.replicas ?? []).entries()) {
+        const result = replicaResults[index] as DestinationResult;
+        if (result.manifestKey !== undefined) await replica.delete(result.manifestKey, clock.now()).catch(() => undefined);
+        await replica.delete(result.key, clock.now()).catch(() => undefined);
+      }
+      throw error;
+    }
+    primaryResult.manifestKey = manifestKey;
+    const manifest = manifestFor([primaryResult, ...replicaResults]);
+    const replicated = replicaResults.every((r) => r.verified);
+    logger.info({ replicated, durationMs: manifest.durationMs }, 'backup completed');
+    return { id, manifest, manifestKey, destinations: [primaryResult, ...replicaResults], replicated };
+  } catch (error) {
+    if (uploaded) await primary.delete(dataKey, clock.now()).catch(() => undefined);
+    const failure = isOperatorError(error) ? error : new OperatorError(BackupReasons.UploadFailed, describeError(error), { cause: error });
+    logger.error({ reason: failure.reason, err: failure.message }, 'backup failed');
+    throw failure;
+  } finally {
+    await snapshot.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,15 @@
+// Backup engine: streaming encrypted pg_dump to S3 with verified replicas, the manifest, the catalog
+// of stored backups, and GFS retention.
+export { BackupReasons, type BackupReason } from './reasons.ts';
+export { runBackup, type BackupOptions, type BackupResult, type DestinationResult } from './engine.ts';
+export {
+  assertBackupId, backupKeys, databaseFolder, defaultBackupId, MANIFEST_FORMAT, manifestSchema, parseManifest, serializeManifest,
+  type BackupManifest, type ManifestDestination,
+} from './manifest.ts';
+export { listBackups, readManifest, readManifestAt, verifyBackup, type BackupEntry, type ListedBackups, type VerifyResult } from './catalog.ts';
+export {
+  isoWeekKey, planRetention, pruneBackups,
+  type KeepReason, type PlannedBackup, type PruneOptions, type PruneResult, type RetentionDecision, type RetentionPlan, type RetentionRules,
+} from './retention.ts';
+export { verifyStoredObject } from './verify.ts';
+export type { BackupSource, DumpSnapshot, ObjectStore, RunningDump } from './ports.ts';

@@ -1,0 +1,173 @@
+// Retention of backups: a pure GFS planner (keepLast / keepDaily / keepWeekly / keepMonthly, maxAge)
+// and an executor that applies a plan to one destination, skipping and reporting Object-Locked objects.
+//
+// Semantics (as restic and borg): backups are taken newest first; keepLast keeps the N newest; keepDaily
+// keeps the newest backup of each of the N most recent calendar days (UTC) that have a backup, and so on
+// for ISO weeks and months. A backup kept by any rule stays. maxAge removes whatever is older, except
+// that the newest backup is never removed (a stalled schedule must not erase the last good backup).
+// Backups dated in the future are kept.
+import type { Clock } from '../../clock.ts';
+import { systemClock } from '../../clock.ts';
+import { silentLogger, type Logger } from '../../observability/logger.ts';
+import { isOperatorError, describeError } from '../../errors.ts';
+import { listBackups } from './catalog.ts';
+import type { ObjectStore } from './ports.ts';
+
+export interface RetentionRules {
+  keepLast?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  /** Milliseconds; unset means no age limit. */
+  maxAgeMs?: number;
+}
+
+export type KeepReason = 'last' | 'daily' | 'weekly' | 'monthly' | 'newest' | 'future';
+
+export interface PlannedBackup {
+  id: string;
+  time: Date;
+}
+
+export interface RetentionDecision {
+  id: string;
+  time: string;
+  keep: boolean;
+  /** Why it is kept (rules that selected it). */
+  reasons: KeepReason[];
+  /** Why it goes, when not kept. */
+  deleteReason?: 'unselected' | 'maxAge';
+}
+
+export interface RetentionPlan {
+  keep: RetentionDecision[];
+  delete: RetentionDecision[];
+}
+
+function dayKey(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function monthKey(d: Date): string {
+  return d.toISOString().slice(0, 7);
+}
+
+/** ISO 8601 week, e.g. "2026-W09" (UTC). */
+export function isoWeekKey(d: Date): string {
+  const date = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = date.getUTCDay() || 7;
+  date.setUTCDate(date.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(date.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((date.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${date.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+/** Pure: which backups to keep and which to delete at `now`. */
+export function planRetention(backups: readonly PlannedBackup[], rules: RetentionRules, now: Date): RetentionPlan {
+  const sorted = [...backups].sort((a, b) => b.time.getTime() - a.time.getTime() || b.id.localeCompare(a.id));
+  const reasons = new Map<string, KeepReason[]>(sorted.map((b) => [b.id, []]));
+  const add = (id: string, reason: KeepReason): void => {
+    reasons.get(id)?.push(reason);
+  };
+  const past = sorted.filter((b) => b.time.getTime() <= now.getTime());
+  for (const b of sorted) if (b.time.getTime() > now.getTime()) add(b.id, 'future');
+  past.slice(0, Math.max(0, rules.keepLast ?? 0)).forEach((b) => add(b.id, 'last'));
+  const buckets: Array<[KeepReason, number, (d: Date) => string]> = [
+    ['daily', rules.keepDaily ?? 0, dayKey],
+    ['weekly', rules.keepWeekly ?? 0, isoWeekKey],
+    ['monthly', rules.keepMonthly ?? 0, monthKey],
+  ];
+  for (const [reason, count, keyOf] of buckets) {
+    const seen = new Set<string>();
+    for (const b of past) {
+      if (seen.size >= count) break;
+      const key = keyOf(b.time);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      add(b.id, reason);
+    }
+  }
+  const newest = past[0];
+  if (newest !== undefined && (reasons.get(newest.id)?.length ?? 0) === 0) add(newest.id, 'newest');
+  const plan: RetentionPlan = { keep: [], delete: [] };
+  for (const b of sorted) {
+    const why = reasons.get(b.id) as KeepReason[];
+    const tooOld = rules.maxAgeMs !== undefined && now.getTime() - b.time.getTime() > rules.maxAgeMs && b !== newest && !why.includes('future');
+    const decision: RetentionDecision = { id: b.id, time: b.time.toISOString(), keep: why.length > 0 && !tooOld, reasons: tooOld ? [] : why };
+    if (decision.keep) plan.keep.push(decision);
+    else {
+      decision.deleteReason = tooOld ? 'maxAge' : 'unselected';
+      plan.delete.push(decision);
+    }
+  }
+  return plan;
+}
+
+export interface PruneOptions {
+  store: ObjectStore;
+  database: string;
+  rules: RetentionRules;
+  /** Only plan; delete nothing. */
+  dryRun?: boolean;
+  /** Data objects without a manifest older than this are deleted too (incomplete runs). Default 24 h. */
+  orphanGraceMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface PruneResult {
+  destination: string;
+  plan: RetentionPlan;
+  deleted: string[];
+  /** Backups (or orphans) not deleted because of Object Lock. */
+  locked: Array<{ id: string; key: string; message: string }>;
+  failed: Array<{ id: string; reason: string; message: string }>;
+  orphansDeleted: string[];
+}
+
+/** Lists one destination, plans, and deletes: the data object's lock is checked first, then manifest, then data. */
+export async function pruneBackups(options: PruneOptions): Promise<PruneResult> {
+  const clock = options.clock ?? systemClock;
+  const now = clock.now();
+  const logger = (options.logger ?? silentLogger).child({ destination: options.store.name, database: options.database });
+  const listed = await listBackups(options.store, options.database);
+  const byId = new Map(listed.backups.map((b) => [b.id, b]));
+  const plan = planRetention(listed.backups.map((b) => ({ id: b.id, time: new Date(b.manifest.startedAt) })), options.rules, now);
+  const result: PruneResult = { destination: options.store.name, plan, deleted: [], locked: [], failed: [], orphansDeleted: [] };
+  if (options.dryRun === true) return result;
+  for (const decision of plan.delete) {
+    const entry = byId.get(decision.id);
+    if (entry === undefined) continue;
+    try {
+      const info = await options.store.head(entry.dataKey);
+      const dataLocked = info !== undefined && (info.legalHold || (info.retainUntil !== undefined && info.retainUntil.getTime() > now.getTime()));
+      if (dataLocked) {
+        result.locked.push({ id: decision.id, key: entry.dataKey, message: info.legalHold ? 'under legal hold' : `retained until ${info.retainUntil?.toISOString()}` });
+        continue;
+      }
+      const manifestOutcome = await options.store.delete(entry.manifestKey, now);
+      if (manifestOutcome.status === 'locked') {
+        result.locked.push({ id: decision.id, key: entry.manifestKey, message: manifestOutcome.message });
+        continue;
+      }
+      const dataOutcome = await options.store.delete(entry.dataKey, now);
+      if (dataOutcome.status === 'locked') result.locked.push({ id: decision.id, key: entry.dataKey, message: dataOutcome.message });
+      else result.deleted.push(decision.id);
+    } catch (error) {
+      result.failed.push({ id: decision.id, reason: isOperatorError(error) ? error.reason : 'DeleteFailed', message: describeError(error) });
+    }
+  }
+  const grace = options.orphanGraceMs ?? 24 * 3600_000;
+  for (const orphan of listed.orphans) {
+    if (orphan.lastModified === undefined || now.getTime() - orphan.lastModified.getTime() < grace) continue;
+    try {
+      const outcome = await options.store.delete(orphan.key, now);
+      if (outcome.status === 'locked') result.locked.push({ id: '(incomplete)', key: orphan.key, message: outcome.message });
+      else result.orphansDeleted.push(orphan.key);
+    } catch (error) {
+      result.failed.push({ id: '(incomplete)', reason: isOperatorError(error) ? error.reason : 'DeleteFailed', message: describeError(error) });
+    }
+  }
+  logger.info({ deleted: result.deleted.length, kept: plan.keep.length, locked: result.locked.length, failed: result.failed.length }, 'backups pruned');
+  return result;
+}

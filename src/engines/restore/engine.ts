@@ -1,0 +1,175 @@
+// The restore engine: download -> SHA-256 (checked before the stream may end) -> age decrypt -> zstd -d
+// -> pg_restore --single-transaction into a fresh or empty database, then the row counts are compared
+// with the manifest. pg_restore never receives the last piece of its input unless every check before
+// it passed, so a corrupt, truncated or tampered backup rolls back and leaves the target untouched.
+import { pipeline } from 'node:stream/promises';
+import { createZstdDecompress } from 'node:zlib';
+import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
+import { systemClock, type Clock } from '../../clock.ts';
+import { silentLogger, type Logger } from '../../observability/logger.ts';
+import { AgeDecryptStream, parseIdentity, recipientFingerprint, type AgeIdentity } from '../../adapters/age/index.ts';
+import {
+  chooseTool, countRows, createDatabase, DEFAULT_PG_BIN_DIRS, describeTarget, dropDatabase, inspectTarget, spawnPgRestore,
+  type PgBinDirs, type PgTarget, type TableRowCount,
+} from '../../adapters/pgdump/index.ts';
+import { BackupReasons } from '../backup/reasons.ts';
+import { readManifestAt } from '../backup/catalog.ts';
+import { classifyStreamError, HashTap, HoldLast } from '../backup/streams.ts';
+import type { BackupManifest } from '../backup/manifest.ts';
+import type { ObjectStore } from '../backup/ports.ts';
+
+export interface RestoreOptions {
+  store: ObjectStore;
+  /** Full key of the backup's manifest in `store`. */
+  manifestKey: string;
+  /** age identities (AGE-SECRET-KEY-1...); one must match a recipient of the backup. */
+  identities: ReadonlyArray<string | AgeIdentity>;
+  target: PgTarget;
+  /** Create the target database (from template0) when it does not exist. Default false. */
+  createDatabase?: boolean;
+  /** Restore into a database that is not empty (pg_restore --clean --if-exists). Default false. */
+  overwrite?: boolean;
+  binDirs?: PgBinDirs;
+  /** Database used to check for and create the target. Default "postgres". */
+  maintenanceDatabase?: string;
+  /** Compare row counts with the manifest afterwards. Default true. */
+  checkRowCounts?: boolean;
+  /** Drop a database this restore created when the restore fails. Default true. */
+  dropCreatedOnFailure?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface RowCountCheck {
+  passed: boolean;
+  tablesChecked: number;
+  mismatches: Array<{ table: string; expected: number; actual: number }>;
+}
+
+export interface RestoreResult {
+  backupId: string;
+  database: string;
+  createdDatabase: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** Bytes downloaded (the stored object). */
+  bytes: number;
+  sha256: string;
+  pgRestoreVersion: string;
+  manifest: BackupManifest;
+  rowCountCheck?: RowCountCheck;
+}
+
+export function compareRowCounts(expected: readonly TableRowCount[], actual: readonly TableRowCount[]): RowCountCheck {
+  const found = new Map(actual.map((t) => [`${t.schema}.${t.table}`, t.rows]));
+  const mismatches: RowCountCheck['mismatches'] = [];
+  for (const t of expected) {
+    const name = `${t.schema}.${t.table}`;
+    const rows = found.get(name) ?? -1;
+    if (rows !== t.rows) mismatches.push({ table: name, expected: t.rows, actual: rows });
+  }
+  return { passed: mismatches.length === 0, tablesChecked: expected.length, mismatches };
+}
+
+export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
+  const maintenance = options.maintenanceDatabase ?? 'postgres';
+  const identities = options.identities.map((i) => (typeof i === 'string' ? parseIdentity(i) : i));
+  if (identities.length === 0) throw new OperatorError(BackupReasons.InvalidRequest, 'at least one age identity is required', { terminal: true });
+  const { manifest, dataKey } = await readManifestAt(options.store, options.manifestKey);
+  const logger = (options.logger ?? silentLogger).child({ backup: manifest.id, target: describeTarget(options.target) });
+
+  // Wrong key: refuse before touching the database (fingerprints are public, in the manifest).
+  const ours = new Set(identities.map((i) => recipientFingerprint(i.recipient)));
+  if (!manifest.encryption.recipients.some((r) => ours.has(r.fingerprint))) {
+    throw new OperatorError(BackupReasons.DecryptionFailed, `none of the given identities is a recipient of backup ${manifest.id}`, {
+      terminal: true,
+      details: { recipients: manifest.encryption.recipients.map((r) => r.fingerprint) },
+    });
+  }
+
+  const inspection = await inspectTarget(options.target, maintenance);
+  let created = false;
+  if (!inspection.exists) {
+    if (options.createDatabase !== true) {
+      throw new OperatorError(BackupReasons.TargetMissing, `database ${options.target.database} does not exist (ask for it to be created)`, { terminal: true });
+    }
+  } else if (inspection.userObjects > 0 && options.overwrite !== true) {
+    throw new OperatorError(
+      BackupReasons.TargetNotEmpty,
+      `database ${options.target.database} holds ${inspection.userObjects} user objects; restoring into it needs the overwrite flag`,
+      { terminal: true, details: { userObjects: inspection.userObjects } },
+    );
+  }
+  const tool = await chooseTool(options.binDirs ?? DEFAULT_PG_BIN_DIRS, 'pg_restore', inspection.serverMajor, manifest.pgDump.major);
+  if (!inspection.exists) {
+    await createDatabase(options.target, maintenance);
+    created = true;
+  }
+  logger.info({ created, pgRestore: tool.version }, 'restore started');
+
+  try {
+    const { body } = await options.store.get(dataKey, options.signal === undefined ? {} : { signal: options.signal });
+    const hash = new HashTap({ sha256: manifest.sha256, size: manifest.encryptedBytes, where: `${options.store.name}:${dataKey}` });
+    const restore = spawnPgRestore({ tool, target: options.target, clean: options.overwrite === true && inspection.exists, singleTransaction: true });
+    let firstError: unknown;
+    const fail = (error: unknown): void => {
+      if (firstError === undefined) firstError = error;
+      restore.kill();
+      if (!body.destroyed) body.destroy();
+    };
+    const onAbort = (): void => fail(new OperatorError(BackupReasons.Cancelled, 'restore cancelled'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    restore.exited.catch(fail);
+    const piping = pipeline(body, hash, new AgeDecryptStream(identities), createZstdDecompress(), new HoldLast(), restore.stdin).catch((error: unknown) => {
+      fail(error);
+      throw error;
+    });
+    const [piped, exited] = await Promise.allSettled([piping, restore.exited]);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (piped.status === 'rejected' || exited.status === 'rejected') {
+      let error = firstError ?? (piped.status === 'rejected' ? piped.reason : (exited as PromiseRejectedResult).reason);
+      // pg_restore stopping first shows up as EPIPE on its stdin: its own exit error says why.
+      if (!isOperatorError(error) && exited.status === 'rejected') error = exited.reason;
+      throw classifyStreamError(error, BackupReasons.DownloadFailed, `restore of ${manifest.id}`);
+    }
+
+    let rowCountCheck: RowCountCheck | undefined;
+    if (options.checkRowCounts ?? true) {
+      rowCountCheck = compareRowCounts(manifest.tables, await countRows(options.target, manifest.tables));
+      if (!rowCountCheck.passed) {
+        throw new OperatorError(
+          BackupReasons.RowCountMismatch,
+          `row counts differ from the manifest in ${rowCountCheck.mismatches.length} of ${rowCountCheck.tablesChecked} tables (first: ${rowCountCheck.mismatches[0]?.table})`,
+          { terminal: true, details: { rowCountCheck } },
+        );
+      }
+    }
+    const finishedAt = clock.now();
+    const result: RestoreResult = {
+      backupId: manifest.id,
+      database: options.target.database,
+      createdDatabase: created,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      bytes: hash.bytes,
+      sha256: hash.sha256,
+      pgRestoreVersion: tool.version,
+      manifest,
+    };
+    if (rowCountCheck !== undefined) result.rowCountCheck = rowCountCheck;
+    logger.info({ durationMs: result.durationMs, bytes: result.bytes }, 'restore completed');
+    return result;
+  } catch (error) {
+    const failure = isOperatorError(error) ? error : new OperatorError(BackupReasons.RestoreFailed, describeError(error), { cause: error });
+    logger.error({ reason: failure.reason, err: failure.message }, 'restore failed');
+    if (created && (options.dropCreatedOnFailure ?? true) && failure.reason !== BackupReasons.RowCountMismatch) {
+      await dropDatabase(options.target, maintenance).catch(() => undefined);
+    }
+    throw failure;
+  }
+}

@@ -1,0 +1,70 @@
+// Shared by the backup integration tests: a small database with awkward parts (a table named "user",
+// a vector column, bytea, a sequence, an index, a materialized view, a second schema), S3 destinations
+// over the test SeaweedFS servers, and a few helpers.
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import type { PostgresServer, TestDatabase } from '../env/postgres.ts';
+import type { S3Server } from '../env/s3.ts';
+import { S3ObjectStore } from '../../src/adapters/s3/index.ts';
+import type { PgTarget } from '../../src/adapters/pgdump/index.ts';
+
+export const EXPECTED_TABLES = ['app.audit', 'public.post', 'public.user'];
+
+/** Creates and fills the fixture schema; `vector` decides whether an embedding column is included. */
+export async function fillDatabase(pg: PostgresServer, db: TestDatabase, options: { vector: boolean; rows?: number }): Promise<void> {
+  const rows = options.rows ?? 2000;
+  const sql = `
+    CREATE TABLE "user" (id serial PRIMARY KEY, email text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now());
+    CREATE TABLE post (id bigserial PRIMARY KEY, user_id int REFERENCES "user"(id), city text, body text, blob bytea${options.vector ? ', embedding vector(3)' : ''});
+    CREATE INDEX post_city_idx ON post (city);
+    CREATE SCHEMA app;
+    CREATE TABLE app.audit (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text);
+    INSERT INTO "user" (email) SELECT 'u' || g || '@example.org' FROM generate_series(1, ${Math.ceil(rows / 10)}) g;
+    INSERT INTO post (user_id, city, body, blob${options.vector ? ', embedding' : ''})
+      SELECT 1 + g % ${Math.ceil(rows / 10)}, 'ward-' || (g % 37), repeat(md5(g::text), 8), decode(md5(g::text), 'hex')
+      ${options.vector ? ", ('[' || (g % 7) || ',' || (g % 11) || ',' || (g % 13) || ']')::vector" : ''}
+      FROM generate_series(1, ${rows}) g;
+    INSERT INTO app.audit (note) SELECT 'n' || g FROM generate_series(1, 37) g;
+    CREATE MATERIALIZED VIEW ward_counts AS SELECT city, count(*) AS n FROM post GROUP BY city;
+  `;
+  await pg.query(sql, [], db.name);
+}
+
+/** A PgTarget for the superuser (the fixture's vector extension needs one to be recreated). */
+export function adminTarget(pg: PostgresServer, database: string): PgTarget {
+  return { host: pg.host, port: pg.port, user: pg.superuser.user, password: pg.superuser.password, database };
+}
+
+export function storeOn(server: S3Server, name: string, bucket: string, prefix = 'lokdarpan/test/'): S3ObjectStore {
+  const c = server.connection();
+  return new S3ObjectStore({
+    name,
+    bucket,
+    prefix,
+    endpoint: c.endpoint,
+    region: c.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
+    checksums: 'WHEN_REQUIRED',
+  });
+}
+
+export async function keysIn(store: S3ObjectStore, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of store.list(store.key(prefix))) keys.push(o.key);
+  return keys.sort();
+}
+
+export async function openMultipartUploads(store: S3ObjectStore): Promise<number> {
+  const r = await store.client.send(new ListMultipartUploadsCommand({ Bucket: store.bucket }));
+  return r.Uploads?.length ?? 0;
+}
+
+export async function rowCounts(pg: PostgresServer, database: string): Promise<Record<string, number>> {
+  const { rows } = await pg.query<{ t: string; n: string }>(
+    `SELECT 'public.user' AS t, count(*) AS n FROM "user" UNION ALL SELECT 'public.post', count(*) FROM post UNION ALL SELECT 'app.audit', count(*) FROM app.audit
+     UNION ALL SELECT 'ward_counts', count(*) FROM ward_counts`,
+    [],
+    database,
+  );
+  return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
+}

@@ -1,0 +1,174 @@
+// The engine with the real LokDarpan migrations (migrations/001..005 and migrations/adopt/): apply on an
+// empty database, no-op, down to 003 and up again, the CLI's JSON output, and adopting a Flask-era database.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import { repoRoot } from '../env/process.ts';
+import { createConnector } from '../../src/adapters/postgres/connection.ts';
+import { createMigrationEngine, lokdarpanAdopters } from '../../src/engines/migrations/index.ts';
+import { runMigrateCli } from '../../src/cli/migrate.ts';
+
+const migrationsDir = join(repoRoot, 'migrations');
+let server: PostgresServer;
+const cleanups: Array<() => Promise<void>> = [];
+
+before(async () => {
+  server = await startPostgres();
+});
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+  await server?.stop();
+});
+
+async function database(withVector = true): Promise<TestDatabase> {
+  const db = await server.createDatabase({ withVector });
+  cleanups.push(() => db.drop());
+  return db;
+}
+
+function engineFor(url: string) {
+  const engine = createMigrationEngine({
+    connection: createConnector({ connectionString: url }),
+    migrationsDir,
+    instance: 'lokdarpan-test',
+    adopters: lokdarpanAdopters(migrationsDir),
+  });
+  cleanups.push(() => engine.close());
+  return engine;
+}
+
+async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.ClientConfig, text: string): Promise<R[]> {
+  const client = new pg.Client(config);
+  await client.connect();
+  try {
+    return (await client.query<R>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await runMigrateCli(argv, { stdout, stderr, env: {}, repoRoot });
+  return { code, out, err };
+}
+
+const ALL = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization'];
+
+describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? '15'}`, () => {
+  test('001..005 apply as the non-superuser owner, a second run is a no-op, down to 003 and up again work', async () => {
+    const db = await database(true);
+    const engine = engineFor(db.appUrl);
+    const plan = await engine.plan();
+    assert.deepEqual(plan.migrations.map((m) => m.name), ALL);
+    assert.equal(plan.migrations.find((m) => m.name === '005_electoral_optimization')?.transactional, false);
+
+    const first = await engine.up({ approvedPlanHash: plan.hash });
+    assert.deepEqual(first.applied.map((a) => a.name), ALL);
+    assert.equal(first.schemaVersion, '005_electoral_optimization');
+    const invalid = await query(db.adminConfig(), 'SELECT indexrelid::regclass AS idx FROM pg_index WHERE NOT indisvalid');
+    assert.deepEqual(invalid, []);
+
+    assert.deepEqual((await engine.up()).applied, []);
+    const down = await engine.down({ to: '003_ward_intelligence_tables', allowDowngrade: true });
+    assert.deepEqual(down.applied.map((a) => a.name), ['005_electoral_optimization', '004_ai_infrastructure']);
+    assert.equal(down.schemaVersion, '003_ward_intelligence_tables');
+    const again = await engine.up();
+    assert.deepEqual(again.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization']);
+    const history = await query<{ name: string; transactional: boolean }>(db.adminConfig(), 'SELECT name, transactional FROM lokdarpan_schema_history ORDER BY name');
+    assert.deepEqual(history.map((h) => h.name), ALL);
+    assert.equal(history.at(-1)?.transactional, false);
+
+    const all = await engine.down({ to: null, allowDowngrade: true });
+    assert.deepEqual(all.history, []);
+    const left = await query(db.adminConfig(), "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND relkind IN ('r','m','v') AND relname <> 'lokdarpan_schema_history'");
+    assert.deepEqual(left, [], 'every down removes what its up created');
+  });
+
+  test('the CLI: up --json, status, plan after the fact', async () => {
+    const db = await database(true);
+    const up = await runCli(['up', '--json', '--database-url', db.appUrl, '--instance', 'cli-test']);
+    assert.equal(up.code, 0, up.err);
+    const result = JSON.parse(up.out) as { applied: Array<{ name: string; durationMs: number }>; schemaVersion: string; history: Array<{ appliedBy: string }> };
+    assert.deepEqual(result.applied.map((a) => a.name), ALL);
+    assert.equal(result.schemaVersion, '005_electoral_optimization');
+    assert.equal(result.history[0]?.appliedBy, 'cli-test');
+    const status = await runCli(['status', '--database-url', db.appUrl]);
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, /schema version: 005_electoral_optimization/);
+    assert.match(status.out, /pending: none/);
+    const plan = await runCli(['plan', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl]);
+    assert.equal(plan.code, 0, plan.err);
+    assert.match(plan.out, /plan down: 005_electoral_optimization -> 003_ward_intelligence_tables/);
+    const refused = await runCli(['down', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /DowngradeNotAllowed/);
+  });
+
+  test('a Flask-era database is adopted: rows kept, 001..003 adopted, 004/005 applied', async () => {
+    const db = await database(true);
+    // Built as the app's own role, as the Flask app did: naive timestamps, JSON, no post.party, an alembic_version row.
+    await query(db.appConfig(), `
+      CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY);
+      INSERT INTO alembic_version VALUES ('ac47afe8f5c3');
+      CREATE TABLE "user" (id serial PRIMARY KEY, username varchar(80) NOT NULL, email varchar(120) NOT NULL,
+        password_hash varchar(256) NOT NULL, created_at timestamp NOT NULL DEFAULT now(), last_login timestamp,
+        is_active boolean NOT NULL DEFAULT true, failed_login_attempts integer NOT NULL DEFAULT 0, last_failed_login timestamp);
+      CREATE UNIQUE INDEX ix_user_username ON "user" (username);
+      CREATE UNIQUE INDEX ix_user_email ON "user" (email);
+      CREATE TABLE author (id serial PRIMARY KEY, name varchar(120) NOT NULL UNIQUE, party varchar(64));
+      CREATE TABLE epaper (id serial PRIMARY KEY, publication_name varchar(100) NOT NULL, publication_date date NOT NULL,
+        raw_text text NOT NULL, created_at timestamp, sha256 varchar(64) NOT NULL);
+      CREATE UNIQUE INDEX ix_epaper_sha256 ON epaper (sha256);
+      CREATE TABLE post (id serial PRIMARY KEY, text text NOT NULL, author_id integer REFERENCES author (id), city varchar(120),
+        emotion varchar(64), created_at timestamp NOT NULL, epaper_id integer CONSTRAINT fk_post_epaper REFERENCES epaper (id));
+      CREATE INDEX ix_post_created_at ON post (created_at);
+      CREATE TABLE alert (id serial PRIMARY KEY, ward varchar(120), description varchar(512), severity varchar(32),
+        opportunities text, threats text, actionable_alerts text, source_articles text,
+        created_at timestamp NOT NULL, updated_at timestamp NOT NULL);
+      CREATE TABLE election (id serial PRIMARY KEY, type varchar(16) NOT NULL, year integer NOT NULL, round varchar(32), official_ref varchar(256));
+      CREATE TABLE polling_station (id serial PRIMARY KEY, ps_id varchar(64) NOT NULL UNIQUE, name varchar(256), address varchar(512),
+        lat double precision, lon double precision, ac_id varchar(64), pc_id varchar(64), ward_id varchar(64), ward_name varchar(256), source_meta json);
+      CREATE TABLE result_ps (id serial PRIMARY KEY, election_id integer NOT NULL REFERENCES election (id), ps_id varchar(64) NOT NULL,
+        party varchar(64) NOT NULL, candidate varchar(256), votes integer, total_polled integer, rejected integer, created_at timestamp NOT NULL);
+      CREATE TABLE result_ward_agg (id serial PRIMARY KEY, election_id integer NOT NULL REFERENCES election (id), ward_id varchar(64) NOT NULL,
+        party varchar(64) NOT NULL, votes integer, vote_share double precision, turnout_pct double precision, computed_at timestamp NOT NULL);
+      CREATE TABLE ward_profile (id serial PRIMARY KEY, ward_id varchar(64) NOT NULL UNIQUE, electors integer, votes_cast integer,
+        turnout_pct double precision, last_winner_party varchar(64), last_winner_year integer, updated_at timestamp NOT NULL);
+      CREATE TABLE ward_demographics (id serial PRIMARY KEY, ward_id varchar(64) NOT NULL UNIQUE, literacy_idx double precision,
+        muslim_idx double precision, scst_idx double precision, secc_deprivation_idx double precision, updated_at timestamp NOT NULL);
+      CREATE TABLE ward_features (id serial PRIMARY KEY, ward_id varchar(64) NOT NULL UNIQUE, as23_party_shares json, ls24_party_shares json,
+        dvi json, aci_23 double precision, turnout_volatility double precision, incumbency_weakness json, updated_at timestamp NOT NULL);
+      INSERT INTO author (name, party) VALUES ('Deccan Chronicle', NULL), ('Ravi Kumar', 'BRS');
+      INSERT INTO post (text, author_id, city, emotion, created_at) VALUES
+        ('Roads flooded again near the junction', 1, 'Jubilee Hills', 'Anger', '2025-08-01 10:00'),
+        ('New flyover opened, commuters relieved', 2, 'Khairatabad', 'Hopeful', '2025-08-02 11:30'),
+        ('Ward office closed on a weekday', 1, 'Jubilee Hills', 'Positive', '2025-08-03 09:15'),
+        ('An LLM wrote a free-form emotion here', 2, 'Khairatabad', 'Bewildered-ish', '2025-08-04 08:00');
+      INSERT INTO election (type, year) VALUES ('GHMC', 2020);
+      INSERT INTO result_ward_agg (election_id, ward_id, party, votes, vote_share, computed_at) VALUES (1, 'Jubilee Hills', 'BJP', 1200, 41.5, now());
+    `);
+    const engine = engineFor(db.appUrl);
+    assert.equal((await engine.status()).adoptableBy, 'lokdarpan-flask');
+    const result = await engine.up();
+    assert.deepEqual(result.adopted, ALL.slice(0, 3));
+    assert.deepEqual(result.applied.map((a) => a.name), ALL.slice(3));
+    assert.deepEqual(result.history.map((h) => h.kind), ['adopted', 'adopted', 'adopted', 'applied', 'applied']);
+    const posts = await query<{ n: number }>(db.adminConfig(), 'SELECT count(*)::int AS n FROM post');
+    assert.deepEqual(posts, [{ n: 4 }]);
+    // The legacy row outside the emotion vocabulary is kept; 005 says so with a WARNING the engine reports.
+    const warnings = result.applied.find((a) => a.name === '005_electoral_optimization')?.warnings ?? [];
+    assert.ok(warnings.some((w) => /chk_post_emotion stays NOT VALID/.test(w)), JSON.stringify(warnings));
+    const party = await query(db.adminConfig(), "SELECT 1 FROM pg_attribute WHERE attrelid = 'post'::regclass AND attname = 'party'");
+    assert.equal(party.length, 1);
+    assert.deepEqual((await engine.up()).applied, []);
+  });
+});

@@ -1,0 +1,298 @@
+// The LokDarpan schema (migrations 001-005) on real PostgreSQL + pgvector, on BOTH majors (15 and 18):
+// apply / no-op / down to 003 / up again; the known data set's numbers from both materialized views
+// (refreshed CONCURRENTLY) and the three functions, worked out by hand; the vocabulary CHECKs against
+// the app's capitalised data; a top-10 similarity search through the HNSW index; full-text search
+// through the expression GIN index.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startPostgres, type PgMajor, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import { repoRoot } from '../env/process.ts';
+import { createConnector } from '../../src/adapters/postgres/connection.ts';
+import { createMigrationEngine } from '../../src/engines/migrations/index.ts';
+import { knownDataset, loadKnownDataset } from '../../src/engines/datagen/index.ts';
+
+const migrationsDir = join(repoRoot, 'migrations');
+const HOUR = 3_600_000;
+
+/** The calendar date in Asia/Kolkata (UTC+05:30, no DST) of an instant, as YYYY-MM-DD. */
+function istDate(t: Date): string {
+  return new Date(t.getTime() + 5.5 * HOUR).toISOString().slice(0, 10);
+}
+
+for (const major of [15, 18] as PgMajor[]) {
+  describe(`LokDarpan schema on PostgreSQL ${major}`, () => {
+    let server: PostgresServer;
+    let db: TestDatabase;
+    let client: pg.Client;
+    const cleanups: Array<() => Promise<void>> = [];
+
+    const engine = () => {
+      const e = createMigrationEngine({
+        connection: createConnector({ connectionString: db.appUrl }),
+        migrationsDir,
+        instance: 'schema-test',
+        lockTimeoutMs: 30_000,
+      });
+      cleanups.push(() => e.close());
+      return e;
+    };
+    const q = async <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> =>
+      (await client.query<R>(text, values)).rows;
+
+    before(async () => {
+      server = await startPostgres({ major });
+      db = await server.createDatabase({ withVector: true });
+      client = new pg.Client(db.appConfig());
+      await client.connect();
+    });
+    after(async () => {
+      await client?.end().catch(() => {});
+      for (const c of cleanups.reverse()) await c().catch(() => {});
+      await db?.drop().catch(() => {});
+      await server?.stop();
+    });
+
+    test('001-005 apply on an empty database as its (non-superuser) owner; a second run is a no-op', async () => {
+      const first = await engine().up();
+      assert.deepEqual(first.applied.map((a) => a.name), [
+        '001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
+      ]);
+      const second = await engine().up();
+      assert.equal(second.applied.length, 0);
+
+      const invalid = await q(`SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE NOT x.indisvalid`);
+      assert.deepEqual(invalid, []);
+      const views = await q<{ matviewname: string }>(`SELECT matviewname FROM pg_matviews ORDER BY 1`);
+      assert.deepEqual(views.map((v) => v.matviewname), ['daily_ward_trends', 'ward_analytics_summary']);
+      // REFRESH ... CONCURRENTLY needs a unique index without a WHERE clause on each view.
+      const unique = await q<{ tbl: string }>(
+        `SELECT c.relname AS tbl FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+         WHERE c.relkind = 'm' AND x.indisunique AND x.indpred IS NULL ORDER BY 1`);
+      assert.deepEqual(unique.map((u) => u.tbl), ['daily_ward_trends', 'ward_analytics_summary']);
+      const [ward] = await q<{ n: string; names: string }>(`SELECT count(*) AS n, count(DISTINCT name_key) AS names FROM ward`);
+      assert.equal(Number(ward!.n), 150);
+      assert.equal(Number(ward!.names), 150);
+      const [col] = await q<{ t: string }>(`SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute
+        WHERE attrelid = 'ai_embedding_store'::regclass AND attname = 'embedding'`);
+      assert.equal(col!.t, 'halfvec(3072)');
+      const [created] = await q<{ t: string }>(`SELECT data_type AS t FROM information_schema.columns WHERE table_name = 'post' AND column_name = 'created_at'`);
+      assert.equal(created!.t, 'timestamp with time zone');
+      // No index predicate calls a volatile or stable function (the original 004 used now()).
+      const predicates = await q<{ pred: string }>(`SELECT pg_get_expr(indpred, indrelid) AS pred FROM pg_index WHERE indpred IS NOT NULL`);
+      for (const p of predicates) assert.doesNotMatch(p.pred, /now\(\)|current_|clock_/i);
+    });
+
+    test('the known data set: views refreshed CONCURRENTLY and functions return the hand-worked numbers', async () => {
+      const { now } = await loadKnownDataset(client);
+      await q('SELECT refresh_ward_analytics()');
+      // The refresh is recorded in ai_system_metrics.
+      const [metric] = await q<{ n: string }>(`SELECT count(*) AS n FROM ai_system_metrics WHERE metric_name = 'materialized_view_refresh'`);
+      assert.equal(Number(metric!.n), 1);
+      // And it is a concurrent refresh: it works inside a transaction where another session reads the view.
+      await q('REFRESH MATERIALIZED VIEW CONCURRENTLY ward_analytics_summary');
+      await q('REFRESH MATERIALIZED VIEW CONCURRENTLY daily_ward_trends');
+
+      const [jh] = await q(`SELECT * FROM ward_analytics_summary WHERE ward_name = 'Jubilee Hills'`);
+      assert.ok(jh);
+      assert.equal(jh['ward_no'], 95);
+      assert.equal(Number(jh['total_posts']), 16);
+      assert.equal(Number(jh['unique_authors']), 6);
+      assert.equal(Number(jh['active_parties']), 5); // BJP INC BRS(incl. TRS) IND AIMIM
+      assert.equal(Number(jh['posts_last_7d']), 8);
+      assert.equal(Number(jh['posts_last_30d']), 14);
+      assert.equal(jh['positive_pct'], '56.25'); // 9 of 16 (Positive, Hopeful, Pride, Admiration)
+      assert.equal(jh['negative_pct'], '25.00'); // 4 of 16 (Anger, Negative, Frustration, Negative)
+      assert.equal(jh['neutral_pct'], '6.25');   // 1 of 16
+      assert.equal(jh['dominant_party'], 'BJP');
+      assert.equal(Number(jh['bjp_mentions']), 6);
+      assert.equal(Number(jh['inc_mentions']), 3);
+      assert.equal(Number(jh['brs_mentions']), 3);
+      assert.equal(Number(jh['aimim_mentions']), 1);
+      // ward_profile keys Jubilee Hills by NUMBER ('95'), as the Flask seeder did: still joined.
+      assert.equal(jh['electors'], 61234);
+      assert.equal(jh['last_winner_party'], 'BRS');
+      assert.equal(jh['activity_trend_pct'], '57.14'); // 8 / 14
+      assert.equal(jh['activity_level'], 'high_activity');
+
+      const [kh] = await q(`SELECT * FROM ward_analytics_summary WHERE ward_name = 'Khairatabad'`);
+      assert.ok(kh);
+      assert.equal(Number(kh['total_posts']), 3);
+      assert.equal(kh['electors'], 52000); // keyed by name
+      assert.equal(Number(kh['bjp_mentions']), 1); // 'bjp' normalised
+
+      const comp30 = await q(`SELECT * FROM get_ward_competitive_analysis('Jubilee Hills', 30)`);
+      assert.deepEqual(comp30.map((r) => [r['party'], Number(r['mention_count']), r['mention_share'], r['avg_sentiment'], r['recent_trend']]), [
+        ['BJP', 5, '41.67', '0.200', '3.929'], // recent 3 of 5: (3/7)/(2/23) - 1
+        ['BRS', 3, '25.00', '0.667', '5.571'], // BRS + TRS; (2/7)/(1/23) - 1
+        ['INC', 3, '25.00', '0.000', '0.643'], // Unknown counts as 0; (1/7)/(2/23) - 1
+        ['IND', 1, '8.33', '1.000', '-1.000'], // 'Independent'; no recent mention
+      ]);
+      // The ward given by number or in another spelling resolves to the same ward.
+      assert.deepEqual(await q(`SELECT * FROM get_ward_competitive_analysis('95', 30)`), comp30);
+      assert.deepEqual(await q(`SELECT * FROM get_ward_competitive_analysis('  jubilee   HILLS ', 30)`), comp30);
+
+      const comp7 = await q(`SELECT * FROM get_ward_competitive_analysis('Jubilee Hills', 7)`);
+      assert.deepEqual(comp7.map((r) => [r['party'], Number(r['mention_count']), r['mention_share'], r['avg_sentiment'], r['recent_trend']]), [
+        ['BJP', 3, '50.00', '0.333', null],
+        ['BRS', 2, '33.33', '0.500', null],
+        ['INC', 1, '16.67', '-1.000', null],
+      ]);
+      const comp3 = await q(`SELECT * FROM get_ward_competitive_analysis('Jubilee Hills', 3)`);
+      assert.deepEqual(comp3.map((r) => [r['party'], Number(r['mention_count']), r['mention_share'], r['avg_sentiment'], r['recent_trend']]), [
+        ['BJP', 3, '75.00', '0.333', null],
+        ['INC', 1, '25.00', '-1.000', null],
+      ]);
+      await assert.rejects(q(`SELECT * FROM get_ward_competitive_analysis('Jubilee Hills', 0)`), /p_days must be at least 1/);
+
+      // Timeline: expected buckets computed here from the data set (IST calendar days).
+      const expected = new Map<string, { pos: number; neg: number; neu: number; total: number }>();
+      const polarity = (e: string): number | null =>
+        ({ positive: 1, hopeful: 1, pride: 1, admiration: 1, negative: -1, anger: -1, frustration: -1, sadness: -1, neutral: 0 } as Record<string, number>)[e.toLowerCase()] ?? null;
+      for (const p of knownDataset().posts) {
+        if (p.city !== 'Jubilee Hills' || p.emotion === null || p.hoursAgo >= 30 * 24) continue;
+        const day = istDate(new Date(now.getTime() - p.hoursAgo * HOUR));
+        const b = expected.get(day) ?? { pos: 0, neg: 0, neu: 0, total: 0 };
+        const pol = polarity(p.emotion);
+        if (pol === 1) b.pos++;
+        if (pol === -1) b.neg++;
+        if (pol === 0) b.neu++;
+        b.total++;
+        expected.set(day, b);
+      }
+      const timeline = await q(`SELECT date_bucket::text AS d, positive_count, negative_count, neutral_count, total_posts, sentiment_score
+        FROM get_ward_sentiment_timeline('Jubilee Hills', 30)`);
+      const wanted = [...expected.entries()].sort((a, b) => (a[0] < b[0] ? 1 : -1)).map(([d, b]) =>
+        [d, b.pos, b.neg, b.neu, b.total, ((100 * (b.pos - b.neg)) / b.total).toFixed(2)]);
+      assert.deepEqual(timeline.map((r) => [r['d'], Number(r['positive_count']), Number(r['negative_count']), Number(r['neutral_count']),
+        Number(r['total_posts']), r['sentiment_score']]), wanted);
+      assert.equal(timeline.reduce((a, r) => a + Number(r['total_posts']), 0), 13);
+
+      // daily_ward_trends: posts_7d_avg = posts of the 7 calendar days ending that day / 7.
+      const daily = await q<{ d: string; daily_posts: string; posts_7d_avg: string }>(
+        `SELECT trend_date::text AS d, daily_posts, posts_7d_avg FROM daily_ward_trends WHERE ward_name = 'Jubilee Hills' ORDER BY trend_date`);
+      const perDay = new Map<string, number>();
+      for (const p of knownDataset().posts) {
+        if (p.city !== 'Jubilee Hills' || p.hoursAgo >= 80 * 24) continue;
+        const day = istDate(new Date(now.getTime() - p.hoursAgo * HOUR));
+        perDay.set(day, (perDay.get(day) ?? 0) + 1);
+      }
+      assert.equal(daily.length, perDay.size);
+      for (const row of daily) {
+        let sum = 0;
+        for (let k = 0; k < 7; k++) sum += perDay.get(new Date(Date.parse(row.d) - k * 24 * HOUR).toISOString().slice(0, 10)) ?? 0;
+        assert.equal(Number(row.daily_posts), perDay.get(row.d), row.d);
+        assert.equal(row.posts_7d_avg, (sum / 7).toFixed(2), row.d);
+      }
+    });
+
+    test('the vocabulary CHECKs accept what the app writes, and reject what is outside it', async () => {
+      const rows = await q<{ conname: string; convalidated: boolean }>(
+        `SELECT conname, convalidated FROM pg_constraint WHERE conname IN ('chk_post_emotion', 'chk_post_party', 'chk_ward_turnout', 'chk_result_ward_agg_pct') ORDER BY 1`);
+      assert.deepEqual(rows.map((r) => [r.conname, r.convalidated]), [
+        ['chk_post_emotion', true], ['chk_post_party', true], ['chk_result_ward_agg_pct', true], ['chk_ward_turnout', true],
+      ]);
+      for (const [emotion, party] of [['Positive', 'BJP'], ['Hopeful', 'TRS'], ['Anger', 'Independent'], ['Error', 'CPI(M)'],
+        ['Unknown', 'PRAJA_RAJYAM'], [' sadness ', 'Praja Rajyam'], ['PRIDE', 'Congress'], ['Admiration', 'AIMIM']]) {
+        await q(`INSERT INTO post (text, city, emotion, party) VALUES ('check', 'Kapra', $1, $2)`, [emotion, party]);
+      }
+      await assert.rejects(q(`INSERT INTO post (text, city, emotion) VALUES ('x', 'Kapra', 'Furious')`), /chk_post_emotion/);
+      await assert.rejects(q(`INSERT INTO post (text, city, party) VALUES ('x', 'Kapra', 'Galactic Party')`), /chk_post_party/);
+      await assert.rejects(q(`INSERT INTO ward_profile (ward_id, turnout_pct) VALUES ('Kapra', 140)`), /chk_ward_turnout/);
+      const norm = await q<{ e: string; p: string; pol: number }>(
+        `SELECT lokdarpan_emotion('Hopeful') AS e, lokdarpan_party('TRS') AS p, lokdarpan_emotion_polarity('Anger') AS pol`);
+      assert.deepEqual(norm[0], { e: 'hopeful', p: 'BRS', pol: -1 });
+    });
+
+    test('top-10 similarity search goes through the HNSW index (halfvec(3072), cosine)', async () => {
+      // 300 unit vectors in 3072 dimensions around 10 directions, generated in SQL.
+      await q(`INSERT INTO ai_embedding_store (content_hash, source_type, content_chunk, ward_context, embedding)
+        SELECT md5(i::text), 'news', 'chunk ' || i, CASE WHEN i % 2 = 0 THEN 'Kapra' END,
+               (SELECT array_agg(sin(i % 10 + d * 0.37) + 0.05 * sin(i * 7.1 + d))::halfvec(3072) FROM generate_series(1, 3072) d)
+        FROM generate_series(1, 300) i`);
+      await q('ANALYZE ai_embedding_store');
+      await client.query('BEGIN');
+      try {
+        // Honest: the planner prefers a seq scan over 300 TOASTed rows, so seq scans are switched off.
+        await client.query('SET LOCAL enable_seqscan = off');
+        await client.query('SET LOCAL hnsw.ef_search = 200');
+        const probe = `(SELECT embedding FROM ai_embedding_store WHERE content_hash = md5('42'))`;
+        const plan = (await client.query(`EXPLAIN SELECT id FROM ai_embedding_store ORDER BY embedding <=> ${probe} LIMIT 10`)).rows
+          .map((r) => r['QUERY PLAN']).join('\n');
+        assert.match(plan, /Index Scan using ix_ai_embedding_hnsw/);
+        const fnPlan = (await client.query(`EXPLAIN SELECT * FROM ai_find_similar_content(${probe}, NULL, 10)`)).rows
+          .map((r) => r['QUERY PLAN']).join('\n');
+        assert.match(fnPlan, /Index Scan using ix_ai_embedding_hnsw/, 'the SQL function is inlined and uses the index');
+        const top = (await client.query(`SELECT id, content_chunk, similarity FROM ai_find_similar_content(${probe}, NULL, 10)`)).rows;
+        assert.equal(top.length, 10);
+        assert.equal(top[0]!['content_chunk'], 'chunk 42');
+        assert.ok(Math.abs(top[0]!['similarity'] - 1) < 1e-3);
+        for (const r of top) assert.ok(r['similarity'] <= top[0]!['similarity']);
+        // Exact top-10 (no index) agrees with the index on at least 9 of 10.
+        await client.query('SET LOCAL enable_indexscan = off');
+        await client.query('SET LOCAL enable_seqscan = on');
+        const exact = (await client.query(`SELECT id FROM ai_embedding_store ORDER BY embedding <=> ${probe} LIMIT 10`)).rows.map((r) => r['id']);
+        const overlap = top.filter((r) => exact.includes(r['id'])).length;
+        assert.ok(overlap >= 9, `HNSW top-10 overlaps the exact top-10 on ${overlap}`);
+      } finally {
+        await client.query('ROLLBACK');
+      }
+      const ward = await q(`SELECT ward_context FROM ai_find_similar_content((SELECT embedding FROM ai_embedding_store WHERE content_hash = md5('42')), 'Kapra', 5)`);
+      for (const r of ward) assert.equal(r['ward_context'], 'Kapra');
+    });
+
+    test('full-text search uses the expression GIN index (no stored tsvector column, no trigger)', async () => {
+      const cols = await q(`SELECT 1 FROM information_schema.columns WHERE table_name = 'post' AND column_name = 'search_vector'`);
+      assert.equal(cols.length, 0);
+      const hits = await q<{ ward_name: string }>(`SELECT * FROM search_posts('development', 'Jubilee Hills', 50)`);
+      assert.equal(hits.length, 16);
+      await client.query('BEGIN');
+      try {
+        await client.query('SET LOCAL enable_seqscan = off');
+        const plan = (await client.query(`EXPLAIN SELECT * FROM search_posts('development')`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        assert.match(plan, /ix_post_search_vector/);
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    });
+
+    test('ai_cleanup_expired_data keeps error logs, counts archived reports and never re-archives', async () => {
+      const [u] = await q<{ id: number }>(`INSERT INTO "user" (username, email, password_hash) VALUES ('u', 'u@x', '!') RETURNING id`);
+      await q(`INSERT INTO ai_model_execution (request_id, operation_type, provider, model_name, success_status, created_at) VALUES
+        ('a', 'retrieval', 'openai', 'gpt-4o', 'success', now() - interval '200 days'),
+        ('b', 'retrieval', 'openai', 'gpt-4o', 'error', now() - interval '200 days'),
+        ('c', 'retrieval', 'openai', 'gpt-4o', 'success', now() - interval '10 days')`);
+      await q(`INSERT INTO ai_geopolitical_report (user_id, query_text, query_hash, status, requested_at, completed_at) VALUES
+        ($1, 'q1', 'h1', 'completed', now() - interval '120 days', now() - interval '120 days'),
+        ($1, 'q2', 'h2', 'completed', now() - interval '5 days', now() - interval '5 days')`, [u!.id]);
+      const first = await q<{ table_name: string; action: string; row_count: string }>(`SELECT * FROM ai_cleanup_expired_data()`);
+      const get = (rows: typeof first, t: string, a: string) => Number(rows.find((r) => r.table_name === t && r.action === a)!.row_count);
+      assert.equal(get(first, 'ai_model_execution', 'deleted'), 1);
+      assert.equal(get(first, 'ai_geopolitical_report', 'archived'), 1);
+      const kept = await q<{ request_id: string }>(`SELECT request_id FROM ai_model_execution ORDER BY 1`);
+      assert.deepEqual(kept.map((r) => r.request_id), ['b', 'c']);
+      const second = await q<{ table_name: string; action: string; row_count: string }>(`SELECT * FROM ai_cleanup_expired_data()`);
+      assert.equal(get(second, 'ai_geopolitical_report', 'archived'), 0);
+    });
+
+    test('down to 003 removes 004 and 005 cleanly; up again restores them with the data of 001-003 intact', async () => {
+      const [before] = await q<{ n: string }>(`SELECT count(*) AS n FROM post`);
+      const down = await engine().down({ to: '003_ward_intelligence_tables', allowDowngrade: true });
+      assert.deepEqual(down.applied.map((a) => a.name), ['005_electoral_optimization', '004_ai_infrastructure']);
+      for (const gone of ['ward_analytics_summary', 'ai_embedding_store', 'ward', 'ix_post_city_created', 'ix_post_search_vector']) {
+        const [r] = await q<{ ok: boolean }>(`SELECT to_regclass($1) IS NULL AS ok`, [gone]);
+        assert.ok(r!.ok, `${gone} was dropped`);
+      }
+      const up = await engine().up();
+      assert.deepEqual(up.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization']);
+      const [afterCount] = await q<{ n: string }>(`SELECT count(*) AS n FROM post`);
+      assert.equal(afterCount!.n, before!.n);
+      await q('SELECT refresh_ward_analytics()');
+      const [jh] = await q(`SELECT total_posts FROM ward_analytics_summary WHERE ward_name = 'Jubilee Hills'`);
+      assert.equal(Number(jh!['total_posts']), 16);
+      const invalid = await q(`SELECT 1 FROM pg_index WHERE NOT indisvalid`);
+      assert.equal(invalid.length, 0);
+    });
+  });
+}

@@ -7,6 +7,10 @@ import { EXIT } from './io.ts';
 type Command = { summary: string; run: (argv: string[], io: CliIo) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  migrate: {
+    summary: 'status|plan|up|down|repair the LokDarpan schema of a database',
+    run: async (argv, io) => (await import('./migrate.ts')).runMigrateCli(argv, io),
+  },
   crds: {
     summary: 'generate|check|print the CustomResourceDefinitions from the API schemas',
     run: async (argv, io) => (await import('./crds.ts')).runCrdsCli(argv, io),

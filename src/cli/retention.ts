@@ -15,6 +15,7 @@ import {
   ageEncryptor,
   createRetentionEngine,
   defaultRetentionRules,
+  parseRules,
   s3ArchiveSink,
   type RetentionArchiveOptions,
   type RetentionPlan,
@@ -129,10 +130,11 @@ export async function runRetentionCli(argv: string[], io: RetentionIo): Promise<
       lockTimeoutMs: durationOption(values['lock-timeout'], '--lock-timeout'),
       statementTimeoutMs: durationOption(values['statement-timeout'], '--statement-timeout'),
     };
+    parseRules(rules); // schema, identifiers and durations: refused before connecting
     if (values['archive-bucket'] === undefined && (values.recipient ?? []).length > 0) throw new UsageError('--recipient needs --archive-bucket');
     if (values['archive-bucket'] !== undefined && (values.recipient ?? []).length === 0) throw new UsageError('--archive-bucket needs at least one --recipient age1...');
   } catch (error) {
-    io.stderr.write(`retention: ${describeError(error)}\n`);
+    io.stderr.write(`retention: ${isOperatorError(error) ? `${error.reason}: ` : ''}${describeError(error)}\n`);
     return EXIT.usage;
   }
 
@@ -211,7 +213,8 @@ function definedOnly<T extends Record<string, unknown>>(object: T): { [K in keyo
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => (i === 0 || i === 1 || i === 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
+  const left = (i: number, r: string[]): boolean => i <= 2 || i === r.length - 1;
+  return rows.map((r) => r.map((cell, i) => (left(i, r) ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
 export function formatPlan(plan: RetentionPlan): string {

@@ -3,8 +3,7 @@
 // optionally kube-controller-manager running only the garbage-collector and namespace controllers.
 // No kubelet and no scheduler: pods never run. Binaries are found like envtest finds them (see findKubeBinaries).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
@@ -18,7 +17,7 @@ import { cacheDir, freePort, makeTempDir, startProcess, type ManagedProcess } fr
 /** The Kubernetes version that `scripts/build-control-plane.sh` builds into the cache. */
 export const KUBE_VERSION = 'v1.37.2';
 
-/** Where `scripts/build-control-plane.sh` puts etcd, kube-apiserver and kube-controller-manager. */
+/** Where `scripts/build-control-plane.sh` puts etcd, kube-apiserver, kube-controller-manager and kubectl. */
 export const kubeCacheBinDir = join(cacheDir, 'bin', `k8s-${KUBE_VERSION}`);
 
 export interface KubeBinaries {
@@ -351,7 +350,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
       '--disable-admission-plugins=ServiceAccount',
       // Without it a graceful stop waits for open watches (KCM's, the operator's) until SIGKILL: a restart took
       // ~12 s instead of ~3 s.
-      '--shutdown-watch-termination-grace-period=200ms',
+      '--shutdown-watch-termination-grace-period=1s',
       '--anonymous-auth=false', // a request without credentials gets 401, not 403 as system:anonymous
     ];
     const apiLog = join(logDir, 'kube-apiserver.log');

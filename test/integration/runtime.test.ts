@@ -144,7 +144,7 @@ describe('runtime against a real kube-apiserver', { timeout: 240_000 }, () => {
     await first.stop({ release: false });
     await waitFor('hand-over', () => second.isLeader(), 10_000);
     const handover = Date.now() - killedAt;
-    assert.ok(handover <= 3000 + 1500, `hand-over took ${handover} ms (lease 3 s + retry)`);
+    assert.ok(handover <= 3000 + 2000, `hand-over took ${handover} ms (lease 3 s + retries)`);
     assert.ok(handover >= 1500, `hand-over took ${handover} ms: too soon for an unreleased lease`);
     const after = await leases.get('ops', 'runtime-test');
     assert.equal(after?.spec?.holderIdentity, second.identity);

@@ -90,9 +90,25 @@ for (const major of [15, 18] as PgMajor[]) {
       // The refresh is recorded in ai_system_metrics.
       const [metric] = await q<{ n: string }>(`SELECT count(*) AS n FROM ai_system_metrics WHERE metric_name = 'materialized_view_refresh'`);
       assert.equal(Number(metric!.n), 1);
-      // And it is a concurrent refresh: it works inside a transaction where another session reads the view.
-      await q('REFRESH MATERIALIZED VIEW CONCURRENTLY ward_analytics_summary');
-      await q('REFRESH MATERIALIZED VIEW CONCURRENTLY daily_ward_trends');
+      // Concurrent for real: while another session is in the middle of reading both views, a
+      // CONCURRENTLY refresh goes through, and a plain one would have to wait (lock timeout).
+      const reader = new pg.Client(db.appConfig());
+      await reader.connect();
+      try {
+        await reader.query('BEGIN');
+        await reader.query('SELECT count(*) FROM ward_analytics_summary');
+        await reader.query('SELECT count(*) FROM daily_ward_trends');
+        await q(`SET lock_timeout = '3s'`);
+        await q('REFRESH MATERIALIZED VIEW CONCURRENTLY ward_analytics_summary');
+        await q('REFRESH MATERIALIZED VIEW CONCURRENTLY daily_ward_trends');
+        await q('SELECT refresh_ward_analytics()');
+        await q(`SET lock_timeout = '300ms'`);
+        await assert.rejects(q('REFRESH MATERIALIZED VIEW ward_analytics_summary'), /lock timeout/);
+      } finally {
+        await q('RESET lock_timeout');
+        await reader.query('ROLLBACK').catch(() => {});
+        await reader.end();
+      }
 
       const [jh] = await q(`SELECT * FROM ward_analytics_summary WHERE ward_name = 'Jubilee Hills'`);
       assert.ok(jh);
@@ -207,9 +223,10 @@ for (const major of [15, 18] as PgMajor[]) {
 
     test('top-10 similarity search goes through the HNSW index (halfvec(3072), cosine)', async () => {
       // 300 unit vectors in 3072 dimensions around 10 directions, generated in SQL.
+      await q('SELECT setseed(0.42)');
       await q(`INSERT INTO ai_embedding_store (content_hash, source_type, content_chunk, ward_context, embedding)
         SELECT md5(i::text), 'news', 'chunk ' || i, CASE WHEN i % 2 = 0 THEN 'Kapra' END,
-               (SELECT array_agg(sin(i % 10 + d * 0.37) + 0.05 * sin(i * 7.1 + d))::halfvec(3072) FROM generate_series(1, 3072) d)
+               (SELECT array_agg(sin(i % 10 + d * 0.37) + 0.3 * (random() - 0.5))::halfvec(3072) FROM generate_series(1, 3072) d)
         FROM generate_series(1, 300) i`);
       await q('ANALYZE ai_embedding_store');
       await client.query('BEGIN');
@@ -221,10 +238,12 @@ for (const major of [15, 18] as PgMajor[]) {
         const plan = (await client.query(`EXPLAIN SELECT id FROM ai_embedding_store ORDER BY embedding <=> ${probe} LIMIT 10`)).rows
           .map((r) => r['QUERY PLAN']).join('\n');
         assert.match(plan, /Index Scan using ix_ai_embedding_hnsw/);
-        const fnPlan = (await client.query(`EXPLAIN SELECT * FROM ai_find_similar_content(${probe}, NULL, 10)`)).rows
+        // As the app calls it: the query vector as a parameter (a sub-select argument would stop inlining).
+        const vector = (await client.query(`SELECT ${probe}::text AS v`)).rows[0]!['v'] as string;
+        const fnPlan = (await client.query(`EXPLAIN SELECT * FROM ai_find_similar_content($1::halfvec, NULL, 10)`, [vector])).rows
           .map((r) => r['QUERY PLAN']).join('\n');
         assert.match(fnPlan, /Index Scan using ix_ai_embedding_hnsw/, 'the SQL function is inlined and uses the index');
-        const top = (await client.query(`SELECT id, content_chunk, similarity FROM ai_find_similar_content(${probe}, NULL, 10)`)).rows;
+        const top = (await client.query(`SELECT id, content_chunk, similarity FROM ai_find_similar_content($1::halfvec, NULL, 10)`, [vector])).rows;
         assert.equal(top.length, 10);
         assert.equal(top[0]!['content_chunk'], 'chunk 42');
         assert.ok(Math.abs(top[0]!['similarity'] - 1) < 1e-3);

@@ -64,7 +64,7 @@ function resource(spec: Record<string, unknown>, extra: Partial<LokdarpanDatabas
   return { apiVersion: 'lokdarpan.io/v1alpha1', kind: 'LokdarpanDatabase', metadata: { name: 'ldb', namespace: 'ns', generation: 3 }, spec: { connection: { secretName: 'db' }, ...spec }, ...extra };
 }
 
-const condition = (status: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> }, type: string) =>
+const condition = (status: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> | undefined }, type: string) =>
   status.conditions?.find((c) => c.type === type);
 
 function deps(db: FakeDb, clock = new ManualClock('2026-03-10T10:30:00Z')) {

@@ -7,6 +7,10 @@ import { EXIT } from './io.ts';
 type Command = { summary: string; run: (argv: string[], io: CliIo) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  operator: {
+    summary: 'run the operator (controllers for every resource kind) against the current kubeconfig',
+    run: async (argv, io) => (await import('./operator.ts')).runOperatorCli(argv, io),
+  },
   migrate: {
     summary: 'status|plan|up|down|repair the LokDarpan schema of a database',
     run: async (argv, io) => (await import('./migrate.ts')).runMigrateCli(argv, io),

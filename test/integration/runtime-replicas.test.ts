@@ -6,8 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { startKube, type KubeEnv } from '../env/kube.ts';
-import { repoRoot } from '../env/process.ts';
+import { repoRoot, startKube, type KubeEnv } from '../env/index.ts';
 import { KubeClient, resourcePath } from '../../src/runtime/kube.ts';
 import { kubeLeaseClient } from '../../src/runtime/leader-election.ts';
 

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
-import { createCrd, startKube, type KubeEnv } from '../env/kube.ts';
+import { createCrd, startKube, type KubeEnv } from '../env/index.ts';
 import { KubeClient, isNotFound, resourcePath, type KubeObject, type ObjectRef, type ResourceType } from '../../src/runtime/kube.ts';
 import { Informer, kubeListWatchSource, type InformerEvent } from '../../src/runtime/informer.ts';
 import { LeaderElector, kubeLeaseClient } from '../../src/runtime/leader-election.ts';

@@ -16,6 +16,7 @@ import { setConditions, type Condition, type ConditionInput } from '../../runtim
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveConnection } from '../shared/database-connection.ts';
 import type { SecretReader } from '../shared/secrets.ts';
+import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
 import { DatabaseConditions as C, DatabaseReasons as R } from './reasons.ts';
 
 export type LokdarpanDatabase = Resource<unknown, LokdarpanDatabaseStatus>;
@@ -39,21 +40,7 @@ export interface DatabaseReconcilerDeps {
   instance: string;
 }
 
-export interface EventToRecord {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  action: string;
-  note: string;
-}
-
-export interface DatabaseOutcome {
-  status: LokdarpanDatabaseStatus;
-  events: EventToRecord[];
-  /** When the next scheduled work is due. */
-  requeueAfterMs?: number;
-  /** Set when the reconcile failed: the glue writes status and events, then rethrows it (backoff). */
-  error?: OperatorError;
-}
+export type DatabaseOutcome = ReconcileOutcome<LokdarpanDatabaseStatus>;
 
 export function databaseMutexKey(namespace: string, name: string): string {
   return `lokdarpandatabase/${namespace}/${name}`;

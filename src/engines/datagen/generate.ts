@@ -144,7 +144,7 @@ async function generateWith(client: pg.ClientBase, options: GenerateOptions): Pr
       let at = now - Math.pow(postRng.next(), 1.8) * span;
       if (postRng.chance(0.08)) {
         const e = postRng.pick(ELECTIONS);
-        if (e.at > now - span && e.at < now) at = e.at - postRng.next() * 45 * DAY;
+        if (e.at > now - span && e.at < now) at = Math.max(now - span, e.at - postRng.next() * 45 * DAY);
       }
       const ward = wardPicker.pick(postRng);
       let party = partyPicker.pick(postRng);

@@ -260,8 +260,14 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
     const now = clock.now();
     if (r.rule.action === 'archive') await recoverPending(r, runId, log);
     if (countBeforeRun) {
+      // Informational only: a count that times out on a huge table must not stop the deletion.
       const sql = countSql(r, now);
-      outcome.matched = Number((await inTransaction((tx) => tx.query<{ n: string }>(sql.text, sql.values))).rows[0]?.n ?? 0);
+      try {
+        outcome.matched = Number((await inTransaction((tx) => tx.query<{ n: string }>(sql.text, sql.values))).rows[0]?.n ?? 0);
+      } catch (error) {
+        if (sqlStateOf(error) !== '57014') throw error;
+        log.warn({ err: describeError(error) }, 'counting the matching rows timed out; running without a count');
+      }
     }
     let after: string | undefined;
     for (;;) {

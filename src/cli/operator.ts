@@ -1,0 +1,34 @@
+// `lokdarpan operator`: runs the operator against the current kubeconfig (or in-cluster config) until
+// SIGTERM/SIGINT. Configuration comes from the environment (see docs/operations.md).
+import { KubeConfig } from '@kubernetes/client-node';
+import { configFromEnv } from '../operator/config.ts';
+import { startOperator } from '../operator/operator.ts';
+import { runUntilStopped } from '../runtime/manager.ts';
+import { createLogger } from '../observability/logger.ts';
+import type { CliIo } from './io.ts';
+
+const HELP = `usage: lokdarpan operator [--kubeconfig PATH]
+
+Runs the controllers for LokdarpanDatabase, BackupPolicy, Backup, Restore and RetentionPolicy.
+Environment: LOKDARPAN_WATCH_NAMESPACE, LOKDARPAN_LEADER_ELECTION (true|false), POD_NAME, POD_NAMESPACE,
+LOKDARPAN_LEASE_NAME, LOKDARPAN_METRICS_HOST, LOKDARPAN_METRICS_PORT (8080; serves /metrics, /healthz,
+/readyz), LOG_LEVEL, LOKDARPAN_MIGRATIONS_DIR, LOKDARPAN_PG_BIN_DIRS (e.g. 15=/usr/lib/postgresql/15/bin,18=/opt/pg18/bin),
+LOKDARPAN_SHUTDOWN_GRACE_SECONDS, KUBECONFIG.
+`;
+
+export async function runOperatorCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const config = configFromEnv(io.env);
+  const logger = createLogger({ level: config.logLevel, destination: io.stdout });
+  const kubeConfig = new KubeConfig();
+  const explicit = argv[argv.indexOf('--kubeconfig') + 1];
+  if (argv.includes('--kubeconfig') && explicit) kubeConfig.loadFromFile(explicit);
+  else kubeConfig.loadFromDefault();
+  const running = await startOperator(config, { kubeConfig, logger });
+  const exit = await runUntilStopped(running.manager);
+  logger.info({ reason: exit.reason, abandoned: exit.abandoned }, 'operator stopped');
+  return exit.code;
+}

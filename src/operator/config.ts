@@ -1,0 +1,61 @@
+// The operator's configuration: parsed once from the environment (the only place that reads it),
+// validated with zod, frozen and passed down.
+import { z } from 'zod';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const booleanFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const operatorConfigSchema = z.object({
+  watchNamespace: z.string().optional().describe('Only reconcile resources in this namespace (default: all).'),
+  podName: z.string().min(1).default(hostname()),
+  podNamespace: z.string().min(1).default('lokdarpan-system'),
+  leaderElection: booleanFromEnv.default(false),
+  leaseName: z.string().min(1).default('lokdarpan-operator'),
+  metricsHost: z.string().default('0.0.0.0'),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(8080),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  migrationsDir: z.string().default(fileURLToPath(new URL('../../migrations', import.meta.url))),
+  /** "15=/usr/lib/postgresql/15/bin,18=/opt/pg18/bin": pg_dump/pg_restore per server major. */
+  pgBinDirs: z
+    .string()
+    .default('15=/usr/lib/postgresql/15/bin')
+    .transform((text, ctx) => {
+      const dirs: Record<number, string> = {};
+      for (const part of text.split(',').filter(Boolean)) {
+        const match = /^(\d+)=(.+)$/.exec(part.trim());
+        if (!match) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not MAJOR=DIR` });
+          return z.NEVER;
+        }
+        dirs[Number(match[1])] = match[2] as string;
+      }
+      return dirs;
+    }),
+  shutdownGraceSeconds: z.coerce.number().int().min(0).default(30),
+});
+
+export type OperatorConfig = Readonly<z.infer<typeof operatorConfigSchema>>;
+
+/** Reads LOKDARPAN_* (and the downward-API POD_NAME / POD_NAMESPACE) from `env`. */
+export function configFromEnv(env: Readonly<Record<string, string | undefined>>): OperatorConfig {
+  const pick = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const raw = {
+    watchNamespace: pick('LOKDARPAN_WATCH_NAMESPACE'),
+    podName: pick('POD_NAME'),
+    podNamespace: pick('POD_NAMESPACE'),
+    leaderElection: pick('LOKDARPAN_LEADER_ELECTION'),
+    leaseName: pick('LOKDARPAN_LEASE_NAME'),
+    metricsHost: pick('LOKDARPAN_METRICS_HOST'),
+    metricsPort: pick('LOKDARPAN_METRICS_PORT'),
+    logLevel: pick('LOG_LEVEL'),
+    migrationsDir: pick('LOKDARPAN_MIGRATIONS_DIR'),
+    pgBinDirs: pick('LOKDARPAN_PG_BIN_DIRS'),
+    shutdownGraceSeconds: pick('LOKDARPAN_SHUTDOWN_GRACE_SECONDS'),
+  };
+  const parsed = operatorConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    throw new Error(`invalid operator configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

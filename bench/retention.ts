@@ -41,7 +41,7 @@ const WRITERS = {
 } as const;
 
 async function reseed(client: pg.Client): Promise<number> {
-  await client.query('TRUNCATE ai_model_execution');
+  await client.query('TRUNCATE ai_model_execution RESTART IDENTITY'); // ids 1..rows again: the updater targets them
   await seedAiTables(client, new Date(), { executions: rows, embeddings: 0, reports: 0, metrics: 0, posts: 0, edges: false });
   await client.query('CHECKPOINT').catch(() => {}); // needs superuser; best effort
   return Number((await client.query(`SELECT count(*) n FROM ai_model_execution WHERE ${EXPIRED}`)).rows[0].n);

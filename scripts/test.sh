@@ -10,17 +10,16 @@
 # line is the total over all passes, `N passed, N failed` (cancelled and timed-out tests count as failed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-bash "$here/scripts/setup.sh"
-cd "$here"
-export PATH="$here/node_modules/.bin:$PATH"
-echo; echo "==> type check (tsc $(tsc --version | cut -d' ' -f2))"
-tsc -p .
-
 read -r -a majors <<< "${LOKDARPAN_PG_MAJORS:-15 18}"
 [[ ${#majors[@]} -gt 0 ]] || { echo "LOKDARPAN_PG_MAJORS is empty (want e.g. \"15 18\")" >&2; exit 2; }
 for m in "${majors[@]}"; do
   [[ $m == 15 || $m == 18 ]] || { echo "LOKDARPAN_PG_MAJORS: $m is not a supported major (15, 18)" >&2; exit 2; }
 done
+bash "$here/scripts/setup.sh"
+cd "$here"
+export PATH="$here/node_modules/.bin:$PATH"
+echo; echo "==> type check (tsc $(tsc --version | cut -d' ' -f2))"
+tsc -p .
 
 summaries=$(mktemp -d "${TMPDIR:-/tmp}/lokdarpan-test-summary.XXXXXX")
 trap 'rm -rf "$summaries"' EXIT

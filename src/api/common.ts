@@ -32,6 +32,10 @@ export const s3DestinationSchema = z
     endpoint: z.string().max(2048).optional().describe('S3 endpoint URL for S3-compatible stores (MinIO, SeaweedFS, Ceph). Empty means AWS S3 for the region.'),
     region: z.string().min(1).max(64).default('us-east-1').describe('Region of the bucket; requests are signed for it.'),
     forcePathStyle: z.boolean().default(false).describe('Use path-style URLs (https://endpoint/bucket/key), which most S3-compatible stores need.'),
+    checksums: z
+      .enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED'])
+      .default('WHEN_SUPPORTED')
+      .describe('Request checksums: WHEN_SUPPORTED (CRC32 on every upload, the AWS SDK default) or WHEN_REQUIRED (for S3-compatible stores that reject them).'),
     credentialsSecret: objectNameSchema(
       'Secret holding "accessKeyId" and "secretAccessKey" (and optionally "sessionToken") for this destination.',
     ),

@@ -15,6 +15,14 @@ const commands: Record<string, Command> = {
     summary: 'status|plan|up|down|repair the LokDarpan schema of a database',
     run: async (argv, io) => (await import('./migrate.ts')).runMigrateCli(argv, io),
   },
+  retention: {
+    summary: 'plan|run row retention rules (delete, archive, mark expired rows in small batches)',
+    run: async (argv, io) => (await import('./retention.ts')).runRetentionCli(argv, io),
+  },
+  seed: {
+    summary: 'fill a database with deterministic synthetic LokDarpan data (wards, posts, embeddings, ...)',
+    run: async (argv, io) => (await import('./seed.ts')).runSeedCli(argv, io),
+  },
   crds: {
     summary: 'generate|check|print the CustomResourceDefinitions from the API schemas',
     run: async (argv, io) => (await import('./crds.ts')).runCrdsCli(argv, io),

@@ -16,6 +16,7 @@ import { setConditions, type Condition, type ConditionInput } from '../../runtim
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveConnection } from '../shared/database-connection.ts';
 import type { SecretReader } from '../shared/secrets.ts';
+import { isDue, msUntilEarliest } from '../shared/schedule.ts';
 import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
 import { DatabaseConditions as C, DatabaseReasons as R } from './reasons.ts';
 
@@ -99,7 +100,7 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
       await deps.mutex.run(key, 'performance validation', () => validate(work, validateRequest));
     }
     summarise(work);
-    const requeueAfterMs = nextWakeUp(status, now);
+    const requeueAfterMs = msUntilEarliest([status.views?.nextRefreshTime, status.validation?.nextRunTime], now);
     return requeueAfterMs === undefined ? { status, events } : { status, events, requeueAfterMs };
   } catch (error) {
     const typed = isOperatorError(error) ? error : new OperatorError('ReconcileFailed', describeError(error), { cause: error });
@@ -206,13 +207,6 @@ function withHistory(status: LokdarpanDatabaseStatus, migrations: Awaited<Return
   };
 }
 
-/** Due when never done, when its scheduled time has come, or when someone asked by annotation. */
-export function isDue(next: string | undefined, last: string | undefined, requested: string | undefined, lastRequest: string | undefined, now: Date): boolean {
-  if (requested !== undefined && requested !== lastRequest) return true;
-  if (last === undefined || next === undefined) return true;
-  return new Date(next).getTime() <= now.getTime();
-}
-
 async function refresh(work: Work, request: string | undefined): Promise<void> {
   const { spec, now, set, events } = work;
   const { lastError: _previousError, ...views } = work.getStatus().views ?? {};
@@ -293,11 +287,4 @@ function summarise(work: Work): void {
     { type: C.Reconciling, status: 'False', reason: R.Ready, message: 'nothing in progress' },
     { type: C.Stalled, status: 'False', reason: R.Ready, message: 'not stalled' },
   ]);
-}
-
-/** Milliseconds until the earliest scheduled refresh or validation (at least 1 s). */
-function nextWakeUp(status: LokdarpanDatabaseStatus, now: Date): number | undefined {
-  const times = [status.views?.nextRefreshTime, status.validation?.nextRunTime].filter((t): t is string => t !== undefined).map((t) => new Date(t).getTime());
-  if (times.length === 0) return undefined;
-  return Math.max(1_000, Math.min(...times) - now.getTime());
 }

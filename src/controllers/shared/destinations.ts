@@ -1,0 +1,24 @@
+// An S3 destination of a resource spec, with its credentials from a Secret, as an object store.
+import { S3ObjectStore } from '../../adapters/s3/index.ts';
+import type { S3Destination } from '../../api/common.ts';
+import { readSecret, requireKey, type SecretReader } from './secrets.ts';
+
+export async function objectStoreFor(destination: S3Destination, secrets: SecretReader, namespace: string): Promise<S3ObjectStore> {
+  const data = await readSecret(secrets, namespace, destination.credentialsSecret);
+  const what = `credentials of destination ${destination.name}`;
+  const sessionToken = data['sessionToken'];
+  return new S3ObjectStore({
+    name: destination.name,
+    bucket: destination.bucket,
+    prefix: destination.prefix,
+    region: destination.region,
+    forcePathStyle: destination.forcePathStyle,
+    checksums: destination.checksums,
+    ...(destination.endpoint ? { endpoint: destination.endpoint } : {}),
+    credentials: {
+      accessKeyId: requireKey(data, destination.credentialsSecret, 'accessKeyId', what),
+      secretAccessKey: requireKey(data, destination.credentialsSecret, 'secretAccessKey', what),
+      ...(sessionToken ? { sessionToken } : {}),
+    },
+  });
+}

@@ -52,6 +52,7 @@ export const retentionPolicyStatusSchema = z.object({
   observedGeneration: z.number().int().optional(),
   conditions: conditionsSchema.optional(),
   nextRunTime: z.string().optional(),
+  lastRequest: z.string().optional().describe('Value of the lokdarpan.io/run-requested-at annotation last acted on.'),
   lastRun: z
     .object({
       startTime: z.string().optional(),

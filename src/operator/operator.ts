@@ -2,11 +2,13 @@
 // writer, event recorder, one informer + controller per resource kind, leader election, manager.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../clock.ts';
-import { lokdarpanDatabaseKind } from '../api/resources.ts';
+import { lokdarpanDatabaseKind, retentionPolicyKind } from '../api/resources.ts';
 import { KeyedMutex } from '../controllers/shared/database-mutex.ts';
 import { createResourceController, type RuntimeParts } from '../controllers/shared/resource-controller.ts';
 import { lokdarpanDatabaseEngines } from '../controllers/lokdarpan-database/engines.ts';
 import { reconcileDatabase, type LokdarpanDatabase } from '../controllers/lokdarpan-database/reconciler.ts';
+import { retentionEngines } from '../controllers/retention-policy/engines.ts';
+import { reconcileRetentionPolicy, type RetentionPolicyResource } from '../controllers/retention-policy/reconciler.ts';
 import { HealthServer } from '../observability/health.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.ts';
@@ -16,7 +18,7 @@ import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
 import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
 import type { OperatorConfig } from './config.ts';
-import { kubeSecretReader } from './kube-secrets.ts';
+import { kubeDatabaseReader, kubeSecretReader } from './kube-readers.ts';
 
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
@@ -64,12 +66,26 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     parts,
   );
 
+  const databaseReader = kubeDatabaseReader(client);
+  const retention = createResourceController(
+    retentionPolicyKind,
+    (object) =>
+      reconcileRetentionPolicy(object as unknown as RetentionPolicyResource, {
+        databases: databaseReader,
+        secrets,
+        engines: retentionEngines({ logger }),
+        mutex,
+        clock,
+      }),
+    parts,
+  );
+
   const manager = new Manager({
     logger,
     health,
     metrics,
-    informers: [databases.informer],
-    controllers: [databases.controller],
+    informers: [databases.informer, retention.informer],
+    controllers: [databases.controller, retention.controller],
     shutdownGraceMs: config.shutdownGraceSeconds * 1000,
     ...(config.leaderElection
       ? { leaderElection: { client: kubeLeaseClient(client), namespace: config.podNamespace, name: config.leaseName, identity } }

@@ -154,7 +154,10 @@ export async function reconcileRetentionPolicy(resource: RetentionPolicyResource
         })),
       },
     };
-    const counts = `${result.dryRun ? 'dry run: would touch' : 'deleted'} ${result.dryRun ? result.totals.matched : result.totals.deleted}${result.dryRun ? '' : `, archived ${result.totals.archived}, marked ${result.totals.marked}`} rows over ${result.rules.length} rules in ${result.durationMs} ms`;
+    const scope = `${result.rules.length} rule${result.rules.length === 1 ? '' : 's'}, ${result.durationMs} ms`;
+    const counts = result.dryRun
+      ? `dry run: ${result.totals.matched} rows would be affected (${scope})`
+      : `deleted ${result.totals.deleted} rows, archived ${result.totals.archived}, marked ${result.totals.marked} (${scope})`;
     const failed = result.rules.filter((r) => r.error);
     if (result.status === 'failed' || failed.length > 0) {
       const message = `${counts}; failed: ${failed.map((r) => `${r.rule} (${r.error?.reason}: ${r.error?.message})`).join('; ')}`;

@@ -4,7 +4,7 @@
 
 -- lokdarpan:step transaction
 DROP FUNCTION IF EXISTS refresh_ward_analytics();
-DROP FUNCTION IF EXISTS search_posts(text, text, integer);
+DROP FUNCTION IF EXISTS search_posts(text, text, integer, integer);
 DROP FUNCTION IF EXISTS get_ward_sentiment_timeline(text, integer);
 DROP FUNCTION IF EXISTS get_ward_competitive_analysis(text, integer);
 DROP MATERIALIZED VIEW IF EXISTS daily_ward_trends;

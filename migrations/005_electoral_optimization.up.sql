@@ -412,15 +412,26 @@ END
 $$;
 
 -- Full-text search over posts (websearch syntax: "quoted phrases", -exclusions, OR), best first.
-CREATE OR REPLACE FUNCTION search_posts(p_query text, p_ward text DEFAULT NULL, p_limit integer DEFAULT 20)
+-- Ranking recomputes each candidate's document (the index stores no tsvector), so a common term
+-- would rank tens of thousands of rows: the best p_limit are chosen among the p_candidates most
+-- recent matches (default 1000), which keeps a search over millions of posts in tens of ms.
+CREATE OR REPLACE FUNCTION search_posts(p_query text, p_ward text DEFAULT NULL, p_limit integer DEFAULT 20,
+                                        p_candidates integer DEFAULT 1000)
 RETURNS TABLE (id integer, ward_name varchar, text text, created_at timestamptz, rank real)
 LANGUAGE sql STABLE
 AS $$
+  WITH q AS (SELECT websearch_to_tsquery('simple'::regconfig, p_query) AS query),
+  candidates AS (
+    SELECT p.id
+    FROM post p, q
+    WHERE post_search_document(p.text, p.city, p.emotion, p.party) @@ q.query
+      AND (p_ward IS NULL OR p.city = lokdarpan_ward_name(p_ward))
+    ORDER BY p.id DESC
+    LIMIT p_candidates
+  )
   SELECT p.id, p.city, p.text, p.created_at,
          ts_rank(post_search_document(p.text, p.city, p.emotion, p.party), q.query) AS rank
-  FROM post p, websearch_to_tsquery('simple'::regconfig, p_query) AS q(query)
-  WHERE post_search_document(p.text, p.city, p.emotion, p.party) @@ q.query
-    AND (p_ward IS NULL OR p.city = lokdarpan_ward_name(p_ward))
+  FROM candidates c JOIN post p ON p.id = c.id, q
   ORDER BY rank DESC, p.id DESC
   LIMIT p_limit
 $$;

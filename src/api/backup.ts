@@ -23,8 +23,11 @@ export const restoreDrillSchema = z
     schedule: cronSchema('When to restore the latest backup into a scratch database to prove it restores, 5-field cron.'),
     timeZone: timeZoneSchema(),
     identitySecret: secretKeySelectorSchema('Secret holding an age identity (AGE-SECRET-KEY-1...) for one of the recipients.', 'identity'),
+    connectionSecret: objectNameSchema(
+      'Connection Secret (same keys as a LokdarpanDatabase\'s) of a role that may CREATE DATABASE and CREATE EXTENSION vector on the same server; default: the database\'s own connection.',
+    ).optional(),
   })
-  .describe('Scheduled restore check.');
+  .describe('Scheduled restore check: the latest backup is restored into a scratch database, its row counts compared with the manifest, and the scratch database dropped.');
 
 export const backupPolicySpecSchema = z
   .object({
@@ -75,10 +78,22 @@ export const backupPolicyStatusSchema = z.object({
   lastSuccessfulTime: z.string().optional(),
   lastFailedBackup: z.string().optional(),
   consecutiveFailures: z.number().int().optional(),
+  nextRestoreDrillTime: z.string().optional(),
   lastRestoreDrill: z
     .object({ time: z.string().optional(), backup: z.string().optional(), succeeded: z.boolean().optional(), durationMs: z.number().optional(), message: z.string().optional() })
-    .optional(),
-  lastPrune: z.object({ time: z.string().optional(), deleted: z.number().optional(), kept: z.number().optional(), locked: z.number().optional() }).optional(),
+    .optional()
+    .describe('The last scheduled restore check.'),
+  lastPrune: z
+    .object({
+      time: z.string().optional(),
+      afterBackup: z.string().optional().describe('The successful backup after which this prune ran.'),
+      deleted: z.number().optional(),
+      kept: z.number().optional(),
+      locked: z.number().optional().describe('Backups the rules would delete but S3 Object Lock protects; skipped, not failed.'),
+      errors: z.array(z.string()).optional(),
+    })
+    .optional()
+    .describe('The last retention pass over the destinations.'),
 });
 
 export const backupSpecSchema = z
@@ -93,6 +108,10 @@ export const backupStatusSchema = z.object({
   observedGeneration: z.number().int().optional(),
   conditions: conditionsSchema.optional(),
   phase: z.enum(['Pending', 'Running', 'Completed', 'Failed']).optional().describe('Where the backup is.'),
+  backupId: z.string().optional().describe('Identity of the backup in the object store (its folder name).'),
+  database: z.string().optional().describe('Name of the database that was dumped.'),
+  runningOn: z.string().optional().describe('Operator replica that ran it (a Running backup whose replica is gone is marked Failed).'),
+  replicated: z.boolean().optional().describe('Every replica destination holds a verified copy.'),
   reason: z.string().optional(),
   message: z.string().optional(),
   startTime: z.string().optional(),

@@ -1,11 +1,15 @@
 // The controllers' read ports over the API server: Secrets (get only: the ClusterRole grants nothing
 // more on them) and LokdarpanDatabases (for policies that reference one).
-import { lokdarpanDatabaseKind } from '../api/resources.ts';
+import { backupKind, backupPolicyKind, lokdarpanDatabaseKind } from '../api/resources.ts';
+import type { BackupResource, PolicyReader, PolicyResource } from '../controllers/backup/reconciler.ts';
+import type { BackupObjects } from '../controllers/backup/policy-reconciler.ts';
+import { POLICY_LABEL } from '../controllers/backup/policy-reconciler.ts';
+import type { BackupReader } from '../controllers/backup/restore-reconciler.ts';
 import type { DatabaseReader, DatabaseResource } from '../controllers/shared/database-ref.ts';
 import { resourceTypeOf } from '../controllers/shared/resource-controller.ts';
 import type { SecretReader } from '../controllers/shared/secrets.ts';
 import { decodeSecretData } from '../controllers/shared/secrets.ts';
-import { isNotFound, resourcePath, type KubeClient } from '../runtime/kube.ts';
+import { apiStatusCode, isNotFound, resourcePath, type KubeClient } from '../runtime/kube.ts';
 
 async function getOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -30,5 +34,41 @@ export function kubeDatabaseReader(client: KubeClient): DatabaseReader {
   const type = resourceTypeOf(lokdarpanDatabaseKind);
   return {
     get: (namespace, name) => getOrUndefined(() => client.get<DatabaseResource>(resourcePath(type, namespace, name))),
+  };
+}
+
+export function kubePolicyReader(client: KubeClient): PolicyReader {
+  const type = resourceTypeOf(backupPolicyKind);
+  return { get: (namespace, name) => getOrUndefined(() => client.get<PolicyResource>(resourcePath(type, namespace, name))) };
+}
+
+export function kubeBackupReader(client: KubeClient): BackupReader {
+  const type = resourceTypeOf(backupKind);
+  return { get: (namespace, name) => getOrUndefined(() => client.get<BackupResource>(resourcePath(type, namespace, name))) };
+}
+
+export function kubeBackupObjects(client: KubeClient): BackupObjects {
+  const type = resourceTypeOf(backupKind);
+  return {
+    async list(namespace, policy) {
+      const list = await client.listAll<BackupResource>(resourcePath(type, namespace), { labelSelector: `${POLICY_LABEL}=${policy}` });
+      return list.items;
+    },
+    async create(backup) {
+      try {
+        await client.create(resourcePath(type, backup.metadata.namespace), backup);
+        return true;
+      } catch (error) {
+        if (apiStatusCode(error) === 409) return false;
+        throw error;
+      }
+    },
+    async delete(namespace, name) {
+      try {
+        await client.delete(resourcePath(type, namespace, name));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    },
   };
 }

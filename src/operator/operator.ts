@@ -2,7 +2,7 @@
 // writer, event recorder, one informer + controller per resource kind, leader election, manager.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../clock.ts';
-import { lokdarpanDatabaseKind, retentionPolicyKind } from '../api/resources.ts';
+import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind, retentionPolicyKind } from '../api/resources.ts';
 import { KeyedMutex } from '../controllers/shared/database-mutex.ts';
 import { createResourceController, type RuntimeParts } from '../controllers/shared/resource-controller.ts';
 import { lokdarpanDatabaseEngines } from '../controllers/lokdarpan-database/engines.ts';
@@ -18,7 +18,11 @@ import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
 import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
 import type { OperatorConfig } from './config.ts';
-import { kubeDatabaseReader, kubeSecretReader } from './kube-readers.ts';
+import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeSecretReader } from './kube-readers.ts';
+import { backupEngines } from '../controllers/backup/engines.ts';
+import { reconcileBackup, type BackupResource } from '../controllers/backup/reconciler.ts';
+import { POLICY_LABEL, reconcileBackupPolicy, type BackupPolicyResource } from '../controllers/backup/policy-reconciler.ts';
+import { reconcileRestore, type RestoreResource } from '../controllers/backup/restore-reconciler.ts';
 
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
@@ -80,12 +84,47 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     parts,
   );
 
+  const backupDeps = {
+    policies: kubePolicyReader(client),
+    databases: databaseReader,
+    secrets,
+    engines: backupEngines({ binDirs: config.pgBinDirs, logger, clock }),
+    mutex,
+    clock,
+  };
+  const runningBackups = new Set<string>();
+  const backups = createResourceController(
+    backupKind,
+    (object, context, progress) =>
+      reconcileBackup(object as unknown as BackupResource, { ...backupDeps, instance: identity, running: runningBackups }, progress, context.signal),
+    parts,
+    { concurrency: 2 },
+  );
+  const policies = createResourceController(
+    backupPolicyKind,
+    (object) => reconcileBackupPolicy(object as unknown as BackupPolicyResource, { ...backupDeps, backups: kubeBackupObjects(client) }),
+    parts,
+  );
+  // A Backup that changes (Completed, Failed, deleted) changes its policy's summary.
+  backups.informer.onKey((key, _event, object) => {
+    const policy = object?.metadata?.labels?.[POLICY_LABEL];
+    if (policy && object?.metadata?.namespace) policies.controller.enqueue(`${object.metadata.namespace}/${policy}`);
+  });
+  const runningRestores = new Set<string>();
+  const restores = createResourceController(
+    restoreKind,
+    (object, context, progress) =>
+      reconcileRestore(object as unknown as RestoreResource, { ...backupDeps, backups: kubeBackupReader(client), running: runningRestores }, progress, context.signal),
+    parts,
+    { concurrency: 2 },
+  );
+
   const manager = new Manager({
     logger,
     health,
     metrics,
-    informers: [databases.informer, retention.informer],
-    controllers: [databases.controller, retention.controller],
+    informers: [databases.informer, retention.informer, backups.informer, policies.informer, restores.informer],
+    controllers: [databases.controller, retention.controller, backups.controller, policies.controller, restores.controller],
     shutdownGraceMs: config.shutdownGraceSeconds * 1000,
     ...(config.leaderElection
       ? { leaderElection: { client: kubeLeaseClient(client), namespace: config.podNamespace, name: config.leaseName, identity } }

@@ -96,10 +96,13 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
     } else {
       markStaleViews(work, schemaReady);
     }
-    if (schemaReady && isDue(status.validation?.nextRunTime, status.validation?.lastRunTime, validateRequest, status.validation?.lastRequest, now)) {
+    // A spec change may have changed the thresholds or the samples: the last verdict no longer applies.
+    const validatedGeneration = status.conditions?.find((c) => c.type === C.PerformanceHealthy)?.observedGeneration;
+    const specChanged = validatedGeneration !== undefined && generation !== undefined && validatedGeneration !== generation;
+    if (schemaReady && (specChanged || isDue(status.validation?.nextRunTime, status.validation?.lastRunTime, validateRequest, status.validation?.lastRequest, now))) {
       await deps.mutex.run(key, 'performance validation', () => validate(work, validateRequest));
     }
-    summarise(work);
+    summarise(work, generation);
     const requeueAfterMs = msUntilEarliest([status.views?.nextRefreshTime, status.validation?.nextRunTime], now);
     return requeueAfterMs === undefined ? { status, events } : { status, events, requeueAfterMs };
   } catch (error) {
@@ -273,7 +276,8 @@ async function validate(work: Work, request: string | undefined): Promise<void> 
   }
 }
 
-function summarise(work: Work): void {
+/** Sets Ready from the other conditions; every condition was reconsidered for this generation, so each carries it. */
+function summarise(work: Work, generation: number | undefined): void {
   const status = work.getStatus();
   const blocking = [C.ExtensionsReady, C.SchemaReady, C.ViewsFresh]
     .map((type) => status.conditions?.find((c) => c.type === type))
@@ -287,4 +291,8 @@ function summarise(work: Work): void {
     { type: C.Reconciling, status: 'False', reason: R.Ready, message: 'nothing in progress' },
     { type: C.Stalled, status: 'False', reason: R.Ready, message: 'not stalled' },
   ]);
+  if (generation !== undefined) {
+    const current = work.getStatus();
+    work.setStatus({ ...current, conditions: current.conditions?.map((c) => ({ ...c, observedGeneration: generation })) });
+  }
 }

@@ -28,7 +28,10 @@ export interface ReconcileOutcome<S> {
   error?: OperatorError;
 }
 
-export type KindReconciler = (object: KubeObject, context: ReconcileContext) => Promise<ReconcileOutcome<object>>;
+/** Writes an intermediate status (e.g. phase Running) before long work; the final one comes from the outcome. */
+export type ProgressReporter = (status: object) => Promise<void>;
+
+export type KindReconciler = (object: KubeObject, context: ReconcileContext, progress: ProgressReporter) => Promise<ReconcileOutcome<object>>;
 
 export interface RuntimeParts {
   client: KubeClient;
@@ -70,12 +73,13 @@ export function createResourceController(
     reconcile: async (key, context) => {
       const object = informer.get(key);
       if (!object || object.metadata?.deletionTimestamp) return {};
-      const outcome = await reconcile(object, context);
-      await parts.statusWriter.update(
-        { type, namespace: context.namespace, name: context.name },
-        () => outcome.status as Record<string, unknown>,
-        object.metadata?.generation === undefined ? {} : { observedGeneration: object.metadata.generation },
-      );
+      const ref = { type, namespace: context.namespace, name: context.name };
+      const generation = object.metadata?.generation === undefined ? {} : { observedGeneration: object.metadata.generation };
+      const writeStatus = async (status: object): Promise<void> => {
+        await parts.statusWriter.update(ref, () => status as Record<string, unknown>, generation);
+      };
+      const outcome = await reconcile(object, context, writeStatus);
+      await writeStatus(outcome.status);
       for (const event of outcome.events) await parts.recorder.record(objectRefOf({ ...object, apiVersion: API_VERSION, kind: kind.kind }), event);
       if (outcome.error) throw outcome.error;
       return outcome.requeueAfterMs === undefined ? {} : { requeueAfterMs: outcome.requeueAfterMs };

@@ -70,6 +70,8 @@ export interface RuleOutcome {
   marked: number;
   batches: number;
   durationMs: number;
+  /** The longest batch (its transaction, including the archive upload), in ms; set by run(). */
+  maxBatchMs?: number;
   /** True when the rule stopped before it ran out of rows (budget reached, error, busy). */
   partial: boolean;
   /** Archive objects written and committed in this run. */
@@ -276,8 +278,12 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
         log.info({ batches: outcome.batches }, 'retention budget reached; stopping the rule');
         return;
       }
+      const batchStart = clock.now().getTime();
       const keys = await withRetries(() => runBatch(r, now, after, outcome, runId), log);
+      const batchMs = clock.now().getTime() - batchStart;
+      outcome.maxBatchMs = Math.max(outcome.maxBatchMs ?? 0, batchMs);
       if (keys.length === 0) return;
+      log.debug({ rows: keys.length, ms: batchMs }, 'retention batch');
       outcome.batches += 1;
       after = keys[keys.length - 1];
       if (keys.length < batchSize) return;
@@ -446,7 +452,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
 }
 
 function emptyOutcome(rule: string, table: string, action: RetentionAction): RuleOutcome {
-  return { rule, table, action, matched: null, deleted: 0, archived: 0, marked: 0, batches: 0, durationMs: 0, partial: false, objects: [] };
+  return { rule, table, action, matched: null, deleted: 0, archived: 0, marked: 0, batches: 0, durationMs: 0, maxBatchMs: 0, partial: false, objects: [] };
 }
 
 function sqlStateOf(error: unknown): string | undefined {

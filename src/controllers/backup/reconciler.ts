@@ -1,0 +1,188 @@
+// Reconciles a Backup (one run): resolve its policy and database, mark it Running, stream the encrypted
+// dump to the primary destination and its replicas through the backup engine under the database's
+// mutex, then record the result. A run is attempted once: a Backup ends Completed or Failed, and a
+// Running one whose replica is gone (operator killed mid-run) is marked Failed, since the engine never
+// writes a manifest for an incomplete backup.
+import type { z } from 'zod';
+import { backupPolicySpecSchema, type BackupPolicySpec, type backupStatusSchema } from '../../api/backup.ts';
+import type { Resource } from '../../api/common.ts';
+import type { Clock } from '../../clock.ts';
+import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
+import type { BackupResult } from '../../engines/backup/index.ts';
+import type { PgTarget } from '../../adapters/pgdump/index.ts';
+import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
+import type { KeyedMutex } from '../shared/database-mutex.ts';
+import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
+import { pgTargetOf } from '../shared/pg-target.ts';
+import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
+import type { SecretReader } from '../shared/secrets.ts';
+import type { S3Destination } from '../../api/common.ts';
+
+export type BackupStatus = z.infer<typeof backupStatusSchema>;
+export type BackupResource = Resource<{ policyRef?: { name?: string } }, BackupStatus>;
+
+export interface PolicyResource {
+  metadata: { name: string; namespace?: string; uid?: string };
+  spec: unknown;
+}
+
+export interface PolicyReader {
+  get(namespace: string, name: string): Promise<PolicyResource | undefined>;
+}
+
+export interface BackupRunRequest {
+  backupId: string;
+  target: PgTarget;
+  destination: S3Destination;
+  replicas: readonly S3Destination[];
+  recipients: readonly string[];
+  compressionLevel: number;
+  namespace: string;
+  signal: AbortSignal;
+}
+
+export interface BackupEngines {
+  run(request: BackupRunRequest, secrets: SecretReader): Promise<BackupResult>;
+}
+
+export interface BackupReconcilerDeps {
+  policies: PolicyReader;
+  databases: DatabaseReader;
+  secrets: SecretReader;
+  engines: BackupEngines;
+  mutex: KeyedMutex;
+  clock: Clock;
+  /** This replica's identity, written to status.runningOn. */
+  instance: string;
+  /** Backups this process is running right now (keys namespace/name). */
+  running: Set<string>;
+  /** Told about every finished backup (metrics, webhook). */
+  onFinished?: (backup: BackupResource, policy: BackupPolicySpec | undefined, status: BackupStatus) => Promise<void> | void;
+}
+
+export const BackupConditionReasons = {
+  Completed: 'Completed',
+  Running: 'Running',
+  Interrupted: 'Interrupted',
+  PolicyNotFound: 'PolicyNotFound',
+  InvalidPolicy: 'InvalidPolicy',
+  ReplicaFailed: 'ReplicaFailed',
+} as const;
+const R = BackupConditionReasons;
+
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export async function reconcileBackup(
+  resource: BackupResource,
+  deps: BackupReconcilerDeps,
+  progress: ProgressReporter,
+  signal: AbortSignal,
+): Promise<ReconcileOutcome<BackupStatus>> {
+  const now = deps.clock.now();
+  const generation = resource.metadata.generation;
+  const namespace = resource.metadata.namespace ?? 'default';
+  const key = `${namespace}/${resource.metadata.name}`;
+  const events: EventToRecord[] = [];
+  let status: BackupStatus = { ...(resource.status ?? {}), observedGeneration: generation };
+  const set = (inputs: ConditionInput[]): void => {
+    status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
+  };
+  const fail = async (reason: string, message: string, policy?: BackupPolicySpec): Promise<ReconcileOutcome<BackupStatus>> => {
+    status = { ...status, phase: 'Failed', reason, message, completionTime: deps.clock.now().toISOString() };
+    set([
+      { type: 'Ready', status: 'False', reason, message },
+      { type: 'Succeeded', status: 'False', reason, message },
+    ]);
+    events.push({ type: 'Warning', reason, action: 'Backup', note: message });
+    await deps.onFinished?.(resource, policy, status);
+    return { status, events };
+  };
+
+  if (status.phase === 'Completed' || status.phase === 'Failed') return { status: resource.status ?? {}, events };
+  if (status.phase === 'Running' && !deps.running.has(key)) {
+    return fail(R.Interrupted, `the run on ${status.runningOn ?? 'another replica'} ended before it finished (operator restarted or lost leadership); no manifest was written, so no partial backup exists`);
+  }
+  if (deps.running.has(key)) return { status: resource.status ?? {}, events };
+
+  const policyName = resource.spec.policyRef?.name;
+  const policyResource = policyName ? await deps.policies.get(namespace, policyName) : undefined;
+  if (!policyResource) return fail(R.PolicyNotFound, `BackupPolicy ${namespace}/${policyName ?? '(none)'} not found`);
+  const parsed = backupPolicySpecSchema.safeParse(policyResource.spec);
+  if (!parsed.success) return fail(R.InvalidPolicy, `BackupPolicy ${policyName} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const policy = parsed.data;
+
+  deps.running.add(key);
+  try {
+    const database = await resolveDatabaseRef(deps.databases, deps.secrets, namespace, policy.databaseRef.name, { requireSchema: false });
+    const target = pgTargetOf(database.settings);
+    status = { ...status, phase: 'Running', startTime: now.toISOString(), runningOn: deps.instance, backupId: resource.metadata.name, database: target.database };
+    set([{ type: 'Ready', status: 'False', reason: R.Running, message: `dumping ${target.database} to ${policy.destination.name}` }]);
+    await progress(status);
+
+    const result = await deps.mutex.run(database.mutexKey, `backup ${resource.metadata.name}`, () =>
+      deps.engines.run(
+        {
+          backupId: resource.metadata.name,
+          target,
+          destination: policy.destination,
+          replicas: policy.replicas,
+          recipients: policy.recipients,
+          compressionLevel: policy.compressionLevel,
+          namespace,
+          signal,
+        },
+        deps.secrets,
+      ),
+    );
+    const m = result.manifest;
+    status = {
+      ...status,
+      phase: 'Completed',
+      reason: R.Completed,
+      message: `${humanBytes(m.encryptedBytes)} stored in ${result.destinations.filter((d) => d.verified).map((d) => d.name).join(', ')}`,
+      completionTime: m.finishedAt,
+      plainBytes: m.plainBytes,
+      encryptedBytes: m.encryptedBytes,
+      size: humanBytes(m.encryptedBytes),
+      sha256: m.sha256,
+      serverVersion: m.server.version,
+      manifestKey: result.manifestKey,
+      replicated: result.replicated,
+      destinations: result.destinations.map((d) => ({
+        name: d.name,
+        bucket: d.bucket,
+        key: d.key,
+        verified: d.verified,
+        ...(d.versionId ? { versionId: d.versionId } : {}),
+        ...(d.error ? { error: `${d.error.reason}: ${d.error.message}` } : {}),
+      })),
+      ...(m.schemaVersion ? { schemaVersion: m.schemaVersion } : {}),
+    };
+    const failedReplicas = result.destinations.filter((d) => d.error);
+    set([
+      { type: 'Ready', status: 'True', reason: R.Completed, message: status.message ?? '' },
+      { type: 'Succeeded', status: 'True', reason: R.Completed, message: `sha256 ${m.sha256}` },
+      failedReplicas.length === 0
+        ? { type: 'Replicated', status: 'True', reason: R.Completed, message: `${result.destinations.length - 1} replica(s) verified` }
+        : { type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: failedReplicas.map((d) => `${d.name}: ${d.error?.message}`).join('; ') },
+    ]);
+    events.push({ type: 'Normal', reason: R.Completed, action: 'Backup', note: `backup of ${m.database} completed: ${status.message} in ${m.durationMs} ms` });
+    for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.error?.message}` });
+    await deps.onFinished?.(resource, policy, status);
+    return { status, events };
+  } catch (error) {
+    const typed = isOperatorError(error) ? error : new OperatorError('BackupFailed', describeError(error), { cause: error });
+    return fail(typed.reason, typed.message, policy);
+  } finally {
+    deps.running.delete(key);
+  }
+}

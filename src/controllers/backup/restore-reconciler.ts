@@ -1,0 +1,157 @@
+// Reconciles a Restore: find the backup (a Backup object, or a destination + manifest key), the
+// identity and the target, then run the restore engine once: download, verify SHA-256, decrypt,
+// pg_restore into a new or empty database (a non-empty one only with overwrite), compare row counts.
+import type { z } from 'zod';
+import { backupPolicySpecSchema, restoreSpecSchema, type restoreStatusSchema } from '../../api/backup.ts';
+import type { Resource, S3Destination } from '../../api/common.ts';
+import type { Clock } from '../../clock.ts';
+import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
+import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
+import { resolveConnection } from '../shared/database-connection.ts';
+import type { KeyedMutex } from '../shared/database-mutex.ts';
+import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
+import { pgTargetOf } from '../shared/pg-target.ts';
+import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
+import { readSecret, requireKey, type SecretReader } from '../shared/secrets.ts';
+import type { RestoreEngines } from './engines.ts';
+import type { BackupResource, PolicyReader } from './reconciler.ts';
+
+export type RestoreStatus = z.infer<typeof restoreStatusSchema>;
+export type RestoreResource = Resource<unknown, RestoreStatus>;
+
+export interface BackupReader {
+  get(namespace: string, name: string): Promise<BackupResource | undefined>;
+}
+
+export interface RestoreReconcilerDeps {
+  backups: BackupReader;
+  policies: PolicyReader;
+  databases: DatabaseReader;
+  secrets: SecretReader;
+  engines: RestoreEngines;
+  mutex: KeyedMutex;
+  clock: Clock;
+  running: Set<string>;
+}
+
+export const RestoreReasons = {
+  InvalidSpec: 'InvalidSpec',
+  BackupNotFound: 'BackupNotFound',
+  BackupNotCompleted: 'BackupNotCompleted',
+  Running: 'Running',
+  Completed: 'Completed',
+  Interrupted: 'Interrupted',
+} as const;
+const R = RestoreReasons;
+
+export async function reconcileRestore(resource: RestoreResource, deps: RestoreReconcilerDeps, progress: ProgressReporter, signal: AbortSignal): Promise<ReconcileOutcome<RestoreStatus>> {
+  const now = deps.clock.now();
+  const generation = resource.metadata.generation;
+  const namespace = resource.metadata.namespace ?? 'default';
+  const key = `${namespace}/${resource.metadata.name}`;
+  const events: EventToRecord[] = [];
+  let status: RestoreStatus = { ...(resource.status ?? {}), observedGeneration: generation };
+  const set = (inputs: ConditionInput[]): void => {
+    status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
+  };
+  const fail = (reason: string, message: string): ReconcileOutcome<RestoreStatus> => {
+    status = { ...status, phase: 'Failed', reason, message, completionTime: deps.clock.now().toISOString() };
+    set([
+      { type: 'Ready', status: 'False', reason, message },
+      { type: 'Succeeded', status: 'False', reason, message },
+    ]);
+    events.push({ type: 'Warning', reason, action: 'Restore', note: message });
+    return { status, events };
+  };
+  // Waiting for something a person can supply (the Backup to complete) is retried, not failed.
+  const wait = (reason: string, message: string): ReconcileOutcome<RestoreStatus> => {
+    status = { ...status, phase: 'Pending', reason, message };
+    set([{ type: 'Ready', status: 'False', reason, message }]);
+    return { status, events, requeueAfterMs: 15_000 };
+  };
+
+  if (status.phase === 'Completed' || status.phase === 'Failed') return { status: resource.status ?? {}, events };
+  if (deps.running.has(key)) return { status: resource.status ?? {}, events };
+  if (status.phase === 'Running') return fail(R.Interrupted, 'the restore ended before it finished (operator restarted); check the target database before trying again');
+
+  const parsed = restoreSpecSchema.safeParse(resource.spec);
+  if (!parsed.success) return fail(R.InvalidSpec, `spec is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ')}`);
+  const spec = parsed.data;
+
+  deps.running.add(key);
+  try {
+    // Where the backup is.
+    let destination: S3Destination;
+    let manifestKey: string;
+    if (spec.backupRef) {
+      const backup = await deps.backups.get(namespace, spec.backupRef.name);
+      if (!backup) return wait(R.BackupNotFound, `Backup ${spec.backupRef.name} not found`);
+      if (backup.status?.phase === 'Failed') return fail(R.BackupNotCompleted, `Backup ${spec.backupRef.name} failed; nothing to restore`);
+      if (backup.status?.phase !== 'Completed' || !backup.status.manifestKey) return wait(R.BackupNotCompleted, `Backup ${spec.backupRef.name} has not completed yet`);
+      const policyName = backup.spec.policyRef?.name ?? '';
+      const policy = await deps.policies.get(namespace, policyName);
+      const policySpec = policy && backupPolicySpecSchema.safeParse(policy.spec);
+      if (!policySpec?.success) return fail(R.BackupNotFound, `BackupPolicy ${policyName} of Backup ${spec.backupRef.name} is missing or invalid: its destination is unknown`);
+      destination = policySpec.data.destination;
+      manifestKey = backup.status.manifestKey;
+    } else if (spec.source) {
+      destination = spec.source.destination;
+      manifestKey = spec.source.manifestKey;
+    } else {
+      return fail(R.InvalidSpec, 'set backupRef or source');
+    }
+
+    // Where it goes.
+    const settings = spec.target.databaseRef
+      ? (await resolveDatabaseRef(deps.databases, deps.secrets, namespace, spec.target.databaseRef.name, { requireSchema: false })).settings
+      : await resolveConnection(deps.secrets, namespace, { secretName: spec.target.connectionSecret ?? '', uriKey: 'uri', sslMode: 'disable' });
+    const base = pgTargetOf(settings);
+    const target = spec.target.databaseName ? { ...base, database: spec.target.databaseName } : base;
+    const identity = requireKey(await readSecret(deps.secrets, namespace, spec.identitySecret.name), spec.identitySecret.name, spec.identitySecret.key, 'age identity');
+
+    status = { ...status, phase: 'Running', startTime: now.toISOString(), targetDatabase: target.database };
+    set([{ type: 'Ready', status: 'False', reason: R.Running, message: `restoring into ${target.database}` }]);
+    await progress(status);
+    const mutexKey = spec.target.databaseRef ? `lokdarpandatabase/${namespace}/${spec.target.databaseRef.name}` : `restore-target/${target.host}/${target.database}`;
+    const result = await deps.mutex.run(mutexKey, `restore ${resource.metadata.name}`, () =>
+      deps.engines.restore(
+        { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal },
+        deps.secrets,
+      ),
+    );
+    const check = result.rowCountCheck;
+    if (check && !check.passed) {
+      const mismatches = check.mismatches.map((m) => `${m.table}: ${m.actual} rows, manifest ${m.expected}`);
+      status = { ...status, rowCountCheck: { passed: false, tablesChecked: check.tablesChecked, mismatches }, durationMs: result.durationMs };
+      return fail('RowCountMismatch', `restored, but row counts differ from the manifest: ${mismatches.join('; ')}`);
+    }
+    const message = `restored backup ${result.backupId} (${result.bytes} bytes) into ${result.database} in ${result.durationMs} ms; row counts of ${check?.tablesChecked ?? 0} tables match`;
+    status = {
+      ...status,
+      phase: 'Completed',
+      reason: R.Completed,
+      message,
+      completionTime: result.finishedAt,
+      durationMs: result.durationMs,
+      targetDatabase: result.database,
+      ...(check ? { rowCountCheck: { passed: true, tablesChecked: check.tablesChecked } } : {}),
+    };
+    set([
+      { type: 'Ready', status: 'True', reason: R.Completed, message },
+      { type: 'Succeeded', status: 'True', reason: R.Completed, message },
+    ]);
+    events.push({ type: 'Normal', reason: R.Completed, action: 'Restore', note: message });
+    return { status, events };
+  } catch (error) {
+    const typed = isOperatorError(error) ? error : new OperatorError('RestoreFailed', describeError(error), { cause: error });
+    if (!typed.terminal && status.phase !== 'Running') {
+      // Could not even start (Secret missing, database unreachable): report and retry with backoff.
+      set([{ type: 'Ready', status: 'False', reason: typed.reason, message: typed.message }]);
+      events.push({ type: 'Warning', reason: typed.reason, action: 'Restore', note: typed.message });
+      return { status: { ...status, phase: 'Pending', reason: typed.reason, message: typed.message }, events, error: typed };
+    }
+    return fail(typed.reason, typed.message);
+  } finally {
+    deps.running.delete(key);
+  }
+}

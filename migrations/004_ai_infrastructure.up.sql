@@ -267,13 +267,13 @@ AS $$
 DECLARE
   n bigint;
 BEGIN
-  -- Embeddings: expired, or idle (last access, else creation) for longer than their category's
-  -- period with fewer than 5 accesses. news 90 d, analysis/perplexity 365 d, report 730 d,
-  -- manual 1095 d, anything else 365 d.
+  -- Embeddings: expired, or idle: fewer than 5 accesses and neither created nor used within their
+  -- category's period (news 90 d, analysis/perplexity 365 d, report 730 d, manual 1095 d, any
+  -- other source 365 d).
   DELETE FROM ai_embedding_store e
   WHERE e.expires_at < p_now
      OR (e.access_count < 5
-         AND coalesce(e.last_accessed_at, e.created_at) < p_now - make_interval(days =>
+         AND greatest(e.created_at, e.last_accessed_at) < p_now - make_interval(days =>  -- greatest() skips NULL
                CASE e.source_type
                  WHEN 'news' THEN 90
                  WHEN 'analysis' THEN 365 WHEN 'perplexity' THEN 365

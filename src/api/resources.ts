@@ -36,7 +36,7 @@ export const backupPolicyKind: ResourceKind = {
     { name: 'Database', type: 'string', jsonPath: '.spec.databaseRef.name' },
     { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule' },
     { name: 'Last Success', type: 'date', jsonPath: '.status.lastSuccessfulTime' },
-    { name: 'Next', type: 'date', jsonPath: '.status.nextScheduleTime' },
+    { name: 'Next', type: 'string', jsonPath: '.status.nextScheduleTime' },
     { name: 'Healthy', type: 'string', jsonPath: '.status.conditions[?(@.type=="LastBackupSucceeded")].status' },
     ageColumn,
   ],

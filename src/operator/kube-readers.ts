@@ -3,7 +3,6 @@
 import { backupKind, backupPolicyKind, lokdarpanDatabaseKind } from '../api/resources.ts';
 import type { BackupResource, PolicyReader, PolicyResource } from '../controllers/backup/reconciler.ts';
 import type { BackupObjects } from '../controllers/backup/policy-reconciler.ts';
-import { POLICY_LABEL } from '../controllers/backup/policy-reconciler.ts';
 import type { BackupReader } from '../controllers/backup/restore-reconciler.ts';
 import type { DatabaseReader, DatabaseResource } from '../controllers/shared/database-ref.ts';
 import { resourceTypeOf } from '../controllers/shared/resource-controller.ts';
@@ -51,8 +50,9 @@ export function kubeBackupObjects(client: KubeClient): BackupObjects {
   const type = resourceTypeOf(backupKind);
   return {
     async list(namespace, policy) {
-      const list = await client.listAll<BackupResource>(resourcePath(type, namespace), { labelSelector: `${POLICY_LABEL}=${policy}` });
-      return list.items;
+      // On-demand Backups carry no label, so the policy reference is what counts.
+      const list = await client.listAll<BackupResource>(resourcePath(type, namespace));
+      return list.items.filter((b) => b.spec?.policyRef?.name === policy);
     },
     async create(backup) {
       try {

@@ -21,7 +21,7 @@ import type { OperatorConfig } from './config.ts';
 import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeSecretReader } from './kube-readers.ts';
 import { backupEngines } from '../controllers/backup/engines.ts';
 import { reconcileBackup, type BackupResource } from '../controllers/backup/reconciler.ts';
-import { POLICY_LABEL, reconcileBackupPolicy, type BackupPolicyResource } from '../controllers/backup/policy-reconciler.ts';
+import { reconcileBackupPolicy, type BackupPolicyResource } from '../controllers/backup/policy-reconciler.ts';
 import { reconcileRestore, type RestoreResource } from '../controllers/backup/restore-reconciler.ts';
 
 export interface OperatorDeps {
@@ -106,8 +106,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     parts,
   );
   // A Backup that changes (Completed, Failed, deleted) changes its policy's summary.
-  backups.informer.onKey((key, _event, object) => {
-    const policy = object?.metadata?.labels?.[POLICY_LABEL];
+  backups.informer.onKey((_key, _event, object) => {
+    const policy = (object?.['spec'] as BackupResource['spec'] | undefined)?.policyRef?.name;
     if (policy && object?.metadata?.namespace) policies.controller.enqueue(`${object.metadata.namespace}/${policy}`);
   });
   const runningRestores = new Set<string>();

@@ -68,3 +68,17 @@ export async function rowCounts(pg: PostgresServer, database: string): Promise<R
   );
   return Object.fromEntries(rows.map((r) => [r.t, Number(r.n)]));
 }
+
+/** Starts PostgreSQL and two S3 servers in parallel; whatever started is returned even if another part failed. */
+export async function startServers(
+  started: { pg?: PostgresServer; s3?: { primary: S3Server; secondary: S3Server } },
+  startPg: () => Promise<PostgresServer>,
+  startS3: () => Promise<{ primary: S3Server; secondary: S3Server }>,
+): Promise<{ pg: PostgresServer; s3: { primary: S3Server; secondary: S3Server } }> {
+  const [p, s] = await Promise.allSettled([startPg(), startS3()]);
+  if (p.status === 'fulfilled') started.pg = p.value;
+  if (s.status === 'fulfilled') started.s3 = s.value;
+  if (p.status === 'rejected') throw p.reason;
+  if (s.status === 'rejected') throw s.reason;
+  return { pg: p.value, s3: s.value };
+}

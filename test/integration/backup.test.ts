@@ -21,11 +21,12 @@ import { listBackups, runBackup, verifyBackup, type BackupResult } from '../../s
 import { runRestore } from '../../src/engines/restore/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
-import { adminTarget, EXPECTED_TABLES, fillDatabase, keysIn, openMultipartUploads, rowCounts, storeOn } from './backup-fixture.ts';
+import { adminTarget, EXPECTED_TABLES, fillDatabase, keysIn, openMultipartUploads, rowCounts, startServers, storeOn } from './backup-fixture.ts';
 
 const run = promisify(execFile);
 
 describe('backup and restore engines (real PostgreSQL and S3)', () => {
+  const started: Parameters<typeof startServers>[0] = {};
   let pg: PostgresServer;
   let s3: { primary: S3Server; secondary: S3Server };
   let db: TestDatabase;
@@ -40,7 +41,7 @@ describe('backup and restore engines (real PostgreSQL and S3)', () => {
   let expectedCounts: Record<string, number>;
 
   before(async () => {
-    [pg, s3] = await Promise.all([startPostgres(), startTwoRegions()]);
+    ({ pg, s3 } = await startServers(started, () => startPostgres(), () => startTwoRegions()));
     await Promise.all([s3.primary.createBucket('backups'), s3.primary.createBucket('backups-copy'), s3.secondary.createBucket('dr-backups')]);
     primary = storeOn(s3.primary, 'primary', 'backups');
     sameServerReplica = storeOn(s3.primary, 'same-region', 'backups-copy', 'copies');
@@ -54,7 +55,7 @@ describe('backup and restore engines (real PostgreSQL and S3)', () => {
 
   after(async () => {
     for (const store of [primary, sameServerReplica, otherServerReplica]) store?.destroy();
-    await Promise.allSettled([pg?.stop(), s3?.primary.stop(), s3?.secondary.stop()]);
+    await Promise.allSettled([started.pg?.stop(), started.s3?.primary.stop(), started.s3?.secondary.stop()]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

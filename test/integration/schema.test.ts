@@ -290,7 +290,15 @@ for (const major of [15, 18] as PgMajor[]) {
       await q(`INSERT INTO ai_geopolitical_report (user_id, query_text, query_hash, status, requested_at, completed_at) VALUES
         ($1, 'q1', 'h1', 'completed', now() - interval '120 days', now() - interval '120 days'),
         ($1, 'q2', 'h2', 'completed', now() - interval '5 days', now() - interval '5 days')`, [u!.id]);
+      await q(`INSERT INTO ai_embedding_store (content_hash, source_type, content_chunk, created_at, last_accessed_at, access_count, expires_at) VALUES
+        ('e1', 'news', 'idle news', now() - interval '100 days', NULL, 0, NULL),
+        ('e2', 'news', 'used news', now() - interval '100 days', now() - interval '10 days', 1, NULL),
+        ('e3', 'news', 'popular news', now() - interval '100 days', NULL, 10, NULL),
+        ('e4', 'manual', 'manual note', now() - interval '100 days', NULL, 0, NULL),
+        ('e5', 'analysis', 'expired', now() - interval '1 day', NULL, 0, now() - interval '1 hour')`);
       const first = await q<{ table_name: string; action: string; row_count: string }>(`SELECT * FROM ai_cleanup_expired_data()`);
+      const embeddingsLeft = await q<{ content_hash: string }>(`SELECT content_hash FROM ai_embedding_store WHERE content_hash LIKE 'e_' ORDER BY 1`);
+      assert.deepEqual(embeddingsLeft.map((r) => r.content_hash), ['e2', 'e3', 'e4']);
       const get = (rows: typeof first, t: string, a: string) => Number(rows.find((r) => r.table_name === t && r.action === a)!.row_count);
       assert.equal(get(first, 'ai_model_execution', 'deleted'), 1);
       assert.equal(get(first, 'ai_geopolitical_report', 'archived'), 1);

@@ -8,6 +8,7 @@ export const lokdarpanProbes: readonly Probe[] = [
     name: 'wardQuery',
     threshold: 'wardQueryP95Ms',
     requiresIndex: true,
+    indexes: ['ix_post_city_created'],
     async parameters(client) {
       const { rows } = await client.query<{ city: string }>(`SELECT city FROM post WHERE city IS NOT NULL ORDER BY created_at DESC LIMIT 1`);
       return rows[0] ? [rows[0].city] : undefined;
@@ -19,6 +20,7 @@ export const lokdarpanProbes: readonly Probe[] = [
     name: 'vectorSearch',
     threshold: 'vectorSearchP95Ms',
     requiresIndex: true,
+    indexes: ['ix_ai_embedding_hnsw'],
     async parameters(client) {
       const { rows } = await client.query<{ embedding: string }>(
         `SELECT embedding::text AS embedding FROM ai_embedding_store WHERE embedding IS NOT NULL ORDER BY id DESC LIMIT 1`,
@@ -31,6 +33,7 @@ export const lokdarpanProbes: readonly Probe[] = [
     name: 'fullTextSearch',
     threshold: 'fullTextSearchP95Ms',
     requiresIndex: true,
+    indexes: ['ix_post_search_vector'],
     async parameters(client) {
       const { rows } = await client.query<{ word: string }>(
         `SELECT w AS word FROM (SELECT regexp_split_to_table(text, '\\s+') AS w FROM (SELECT text FROM post ORDER BY id DESC LIMIT 1) p) words
@@ -38,8 +41,12 @@ export const lokdarpanProbes: readonly Probe[] = [
       );
       return rows[0] ? [rows[0].word] : undefined;
     },
-    sql: `SELECT id FROM post WHERE post_search_document(text, city, emotion, party) @@ websearch_to_tsquery('simple'::regconfig, $1)
-          ORDER BY id DESC LIMIT 20`,
+    // Ranked like the original application's search (ts_rank, LIMIT 20): every match is found through the
+    // GIN index. (ORDER BY id DESC LIMIT 20 would walk the primary key instead and never need the GIN.)
+    sql: `SELECT p.id, ts_rank(post_search_document(p.text, p.city, p.emotion, p.party), q.query) AS rank
+          FROM post p, websearch_to_tsquery('simple'::regconfig, $1) AS q(query)
+          WHERE post_search_document(p.text, p.city, p.emotion, p.party) @@ q.query
+          ORDER BY rank DESC, p.id DESC LIMIT 20`,
   },
   {
     name: 'competitiveAnalysis',

@@ -20,6 +20,7 @@ import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
 import type { OperatorConfig } from './config.ts';
 import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeSecretReader } from './kube-readers.ts';
 import { backupEngines } from '../controllers/backup/engines.ts';
+import { postWebhook } from '../controllers/backup/webhook.ts';
 import { reconcileBackup, type BackupResource } from '../controllers/backup/reconciler.ts';
 import { reconcileBackupPolicy, type BackupPolicyResource } from '../controllers/backup/policy-reconciler.ts';
 import { reconcileRestore, type RestoreResource } from '../controllers/backup/restore-reconciler.ts';
@@ -96,7 +97,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const backups = createResourceController(
     backupKind,
     (object, context, progress) =>
-      reconcileBackup(object as unknown as BackupResource, { ...backupDeps, instance: identity, running: runningBackups }, progress, context.signal),
+      reconcileBackup(object as unknown as BackupResource, { ...backupDeps, instance: identity, running: runningBackups, sendWebhook: postWebhook }, progress, context.signal),
     parts,
     { concurrency: 2 },
   );

@@ -51,7 +51,7 @@ export interface Ldb {
     appliedMigrations?: { name: string; checksum: string; appliedAt: string; durationMs: number }[];
     server?: { version?: string; pgvectorVersion?: string };
     views?: { lastRefreshTime?: string; lastSuccessfulRefreshTime?: string; lastDurationMs?: number; nextRefreshTime?: string; lastError?: string; lastRequest?: string };
-    validation?: { lastRunTime?: string; nextRunTime?: string; results?: { query: string; p95Ms: number; thresholdMs: number; passed: boolean; usesIndex?: boolean }[] };
+    validation?: { lastRunTime?: string; nextRunTime?: string; lastRequest?: string; results?: { query: string; p95Ms: number; thresholdMs: number; passed: boolean; usesIndex?: boolean }[] };
   };
 }
 

@@ -30,7 +30,7 @@ describe('LokdarpanDatabase operator: performance validation', { timeout: 150_00
   async function validateNow(): Promise<Ldb> {
     const requestedAt = new Date().toISOString();
     await h.annotate(target.namespace, target.name, { [VALIDATE]: requestedAt });
-    return h.waitFor(target.namespace, target.name, `the validation requested at ${requestedAt}`, (l) => (l.status?.validation as { lastRequest?: string } | undefined)?.lastRequest === requestedAt, 60_000);
+    return h.waitFor(target.namespace, target.name, `the validation requested at ${requestedAt}`, (l) => l.status?.validation?.lastRequest === requestedAt, 60_000);
   }
 
   it('on seeded data every probe is measured against its threshold: PerformanceHealthy True', async () => {

@@ -17,6 +17,8 @@ import { pgTargetOf } from '../shared/pg-target.ts';
 import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
 import type { SecretReader } from '../shared/secrets.ts';
 import type { S3Destination } from '../../api/common.ts';
+import { readSecret, requireKey } from '../shared/secrets.ts';
+import type { WebhookSender } from './webhook.ts';
 
 export type BackupStatus = z.infer<typeof backupStatusSchema>;
 export type BackupResource = Resource<{ policyRef?: { name?: string } }, BackupStatus>;
@@ -56,8 +58,10 @@ export interface BackupReconcilerDeps {
   instance: string;
   /** Backups this process is running right now (keys namespace/name). */
   running: Set<string>;
-  /** Told about every finished backup (metrics, webhook). */
-  onFinished?: (backup: BackupResource, policy: BackupPolicySpec | undefined, status: BackupStatus) => Promise<void> | void;
+  /** Told about every finished backup (metrics). */
+  onFinished?: (backup: BackupResource, policy: BackupPolicySpec | undefined, status: BackupStatus) => void;
+  /** Sends the policy's webhook, when it has one. */
+  sendWebhook?: WebhookSender;
 }
 
 export const BackupConditionReasons = {
@@ -103,8 +107,30 @@ export async function reconcileBackup(
       { type: 'Succeeded', status: 'False', reason, message },
     ]);
     events.push({ type: 'Warning', reason, action: 'Backup', note: message });
-    await deps.onFinished?.(resource, policy, status);
+    await finished(policy);
     return { status, events };
+  };
+  const finished = async (policy: BackupPolicySpec | undefined): Promise<void> => {
+    deps.onFinished?.(resource, policy, status);
+    if (!policy?.webhook || !deps.sendWebhook) return;
+    try {
+      const url = requireKey(await readSecret(deps.secrets, namespace, policy.webhook.urlSecret.name), policy.webhook.urlSecret.name, policy.webhook.urlSecret.key, 'webhook URL');
+      await deps.sendWebhook(url, {
+        kind: 'BackupFinished',
+        namespace,
+        policy: resource.spec.policyRef?.name ?? '',
+        backup: resource.metadata.name,
+        phase: status.phase ?? 'Unknown',
+        ...(status.reason ? { reason: status.reason } : {}),
+        ...(status.message ? { message: status.message } : {}),
+        ...(status.encryptedBytes === undefined ? {} : { encryptedBytes: status.encryptedBytes }),
+        ...(status.sha256 ? { sha256: status.sha256 } : {}),
+        ...(status.completionTime ? { completionTime: status.completionTime } : {}),
+        destinations: (status.destinations ?? []).map((d) => ({ name: d.name, ...(d.verified === undefined ? {} : { verified: d.verified }) })),
+      });
+    } catch (error) {
+      events.push({ type: 'Warning', reason: 'WebhookFailed', action: 'Notify', note: describeError(error) });
+    }
   };
 
   if (status.phase === 'Completed' || status.phase === 'Failed') return { status: resource.status ?? {}, events };
@@ -177,7 +203,7 @@ export async function reconcileBackup(
     ]);
     events.push({ type: 'Normal', reason: R.Completed, action: 'Backup', note: `backup of ${m.database} completed: ${status.message} in ${m.durationMs} ms` });
     for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.error?.message}` });
-    await deps.onFinished?.(resource, policy, status);
+    await finished(policy);
     return { status, events };
   } catch (error) {
     const typed = isOperatorError(error) ? error : new OperatorError('BackupFailed', describeError(error), { cause: error });

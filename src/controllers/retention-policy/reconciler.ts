@@ -58,7 +58,7 @@ export interface RetentionReconcilerDeps {
 export function effectiveRules(spec: RetentionPolicySpec): RetentionRule[] {
   const own = spec.rules as RetentionRule[];
   const names = new Set(own.map((r) => r.name));
-  const defaults = spec.useDefaultRules ? defaultRetentionRules().filter((r) => !names.has(r.name)) : [];
+  const defaults = spec.useDefaultRules ? defaultRetentionRules({ archiveReports: spec.archive !== undefined }).filter((r) => !names.has(r.name)) : [];
   return [...defaults, ...own];
 }
 

@@ -20,7 +20,9 @@ async function value(registry: Registry, name: string, labels: Record<string, st
 
 async function seriesCount(registry: Registry, labels: Record<string, string>): Promise<number> {
   let n = 0;
-  for (const metric of registry.getMetricsAsArray()) {
+  for (const { name } of registry.getMetricsAsArray()) {
+    const metric = registry.getSingleMetric(name);
+    if (!metric) continue;
     const { values } = await metric.get();
     n += values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).length;
   }

@@ -7,6 +7,10 @@ import { EXIT } from './io.ts';
 type Command = { summary: string; run: (argv: string[], io: CliIo) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  local: {
+    summary: 'see it work: the operator against the current cluster, or an embedded local setup with examples',
+    run: async (argv, io) => (await import('./local.ts')).runLocalCli(argv, io),
+  },
   operator: {
     summary: 'run the operator (controllers for every resource kind) against the current kubeconfig',
     run: async (argv, io) => (await import('./operator.ts')).runOperatorCli(argv, io),

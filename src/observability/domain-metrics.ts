@@ -70,8 +70,8 @@ export interface DomainMetrics {
   readonly restoreDrillExpectedIntervalSeconds: Gauge<PolicyL>;
   readonly restoreDurationSeconds: Histogram<PolicyL | 'trigger'>;
   readonly restoreFailuresTotal: Counter<PolicyL | 'trigger' | 'reason'>;
-  readonly backupsPrunedTotal: Counter<PolicyL | 'destination'>;
-  readonly backupsLockedSkippedTotal: Counter<PolicyL | 'destination'>;
+  readonly backupsPrunedTotal: Counter<PolicyL>;
+  readonly backupsLockedSkippedTotal: Counter<PolicyL>;
   // RetentionPolicy
   readonly retentionRowsDeletedTotal: Counter<PolicyL | 'table' | 'rule'>;
   readonly retentionRowsArchivedTotal: Counter<PolicyL | 'table' | 'rule'>;
@@ -183,12 +183,12 @@ const DEFINITIONS = {
     buckets: BACKUP_BUCKETS,
   },
   restoreFailuresTotal: { name: 'lokdarpan_restore_failures_total', type: 'counter', help: 'Restores (drills and Restore resources) that failed, by reason.', labelNames: [...POLICY, 'trigger', 'reason'] },
-  backupsPrunedTotal: { name: 'lokdarpan_backups_pruned_total', type: 'counter', help: 'Backups deleted from a destination by the retention rules.', labelNames: [...POLICY, 'destination'] },
+  backupsPrunedTotal: { name: 'lokdarpan_backups_pruned_total', type: 'counter', help: 'Backups deleted by the retention rules, all destinations together.', labelNames: POLICY },
   backupsLockedSkippedTotal: {
     name: 'lokdarpan_backups_locked_skipped_total',
     type: 'counter',
-    help: 'Backups the retention rules would delete but S3 Object Lock protects (skipped, not a failure).',
-    labelNames: [...POLICY, 'destination'],
+    help: 'Backups the retention rules would delete but S3 Object Lock protects (skipped, not a failure), all destinations together.',
+    labelNames: POLICY,
   },
   retentionRowsDeletedTotal: { name: 'lokdarpan_retention_rows_deleted_total', type: 'counter', help: 'Rows deleted by a retention rule.', labelNames: [...POLICY, 'table', 'rule'] },
   retentionRowsArchivedTotal: { name: 'lokdarpan_retention_rows_archived_total', type: 'counter', help: 'Rows exported to a verified archive (and then deleted) by a retention rule.', labelNames: [...POLICY, 'table', 'rule'] },
@@ -224,6 +224,7 @@ export const DOMAIN_METRIC_DEFINITIONS: ReadonlyArray<Readonly<Definition>> = Ob
 export interface ConditionSnapshot {
   type: string;
   status: string;
+  reason?: string | undefined;
 }
 
 export interface DatabaseStatusSnapshot {
@@ -252,7 +253,20 @@ export interface BackupPolicyStatusSnapshot {
   /** Not in BackupPolicy status today; set it when known. */
   lastFailedTime?: string | undefined;
   consecutiveFailures?: number | undefined;
-  lastRestoreDrill?: { time?: string | undefined; succeeded?: boolean | undefined } | undefined;
+  lastRestoreDrill?: { time?: string | undefined; succeeded?: boolean | undefined; durationMs?: number | undefined } | undefined;
+  lastPrune?: { time?: string | undefined; deleted?: number | undefined; locked?: number | undefined } | undefined;
+}
+
+/** A Backup's status (the fields the metrics use). */
+export interface BackupStatusSnapshot {
+  phase?: string | undefined;
+  reason?: string | undefined;
+  startTime?: string | undefined;
+  completionTime?: string | undefined;
+  plainBytes?: number | undefined;
+  encryptedBytes?: number | undefined;
+  /** Every destination; `error` is "Reason: message". */
+  destinations?: ReadonlyArray<{ name: string; verified?: boolean | undefined; error?: string | undefined }> | undefined;
 }
 
 export interface BackupPolicyScheduleSnapshot {
@@ -295,7 +309,6 @@ export interface RestoreOutcome {
 }
 
 export interface PruneOutcome {
-  destination: string;
   deleted: number;
   locked: number;
 }
@@ -309,8 +322,9 @@ export interface RetentionRuleOutcome {
   error?: { reason: string; message?: string } | undefined;
 }
 
+/** A retention run: the retention engine's RetentionRunResult fits as it is. */
 export interface RetentionRunOutcome {
-  finishedAt: Date;
+  startedAt: string | Date;
   durationMs: number;
   partial: boolean;
   rules: readonly RetentionRuleOutcome[];
@@ -344,8 +358,19 @@ export interface DomainMetricsRecorder extends DomainMetrics {
   recordViewRefreshFailure(db: DatabaseLabels, reason: string): void;
   /** Per-query p95 and threshold and the overall health of one performance validation. */
   recordValidation(db: DatabaseLabels, validation: { finishedAt: Date; passed: boolean; results: ReadonlyArray<{ query: string; p95Ms: number; thresholdMs: number }> }): void;
-  /** The status-derived gauges of a BackupPolicy: call on every reconcile. */
+  /**
+   * The status-derived metrics of a BackupPolicy: call on every reconcile (the policy reconciler's
+   * onStatus). Sets the timestamps, consecutive failures and expected intervals; a restore drill or
+   * a prune that is new in status since the last call is counted once (the first call after a
+   * start only remembers them: the process that ran them counted them).
+   */
   recordBackupPolicyStatus(policy: PolicyLabels, status: BackupPolicyStatusSnapshot, spec: BackupPolicyScheduleSnapshot, now?: Date): void;
+  /**
+   * A finished Backup from its status (the Backup reconciler's onFinished): Completed records a
+   * success, Failed a failure; other phases nothing. `primaryDestination` (spec.destination.name of
+   * the policy) tells the primary from the replicas.
+   */
+  recordBackupStatus(policy: PolicyLabels, status: BackupStatusSnapshot, options?: { primaryDestination?: string | undefined; consecutiveFailures?: number | undefined }): void;
   recordBackupSuccess(policy: PolicyLabels, backup: CompletedBackup): void;
   recordBackupFailure(policy: PolicyLabels, failure: FailedBackup): void;
   recordRestore(policy: PolicyLabels, restore: RestoreOutcome): void;
@@ -418,6 +443,12 @@ function groupOf(name: string): MetricGroup {
   return 'database';
 }
 
+/** The reason of a "Reason: message" error string (status.destinations[].error), else ReplicaFailed. */
+function reasonOf(error: string): string {
+  const match = /^([A-Z][A-Za-z0-9]*):/.exec(error);
+  return match?.[1] ?? 'ReplicaFailed';
+}
+
 const bool = (value: boolean): number => (value ? 1 : 0);
 
 /** Register the domain metrics in `metrics.registry` (idempotent: a second call returns the same objects). */
@@ -430,6 +461,8 @@ export function createDomainMetrics(metrics: OperatorMetrics): DomainMetricsReco
   }
   const m = objects as unknown as DomainMetrics;
 
+  /** Per BackupPolicy: the restore drill and prune times last seen in its status. */
+  const seenInStatus = new Map<string, { drill: string | undefined; prune: string | undefined }>();
   /** Last databaseInfo label set per database, so a version change replaces the old series. */
   const infoLabels = new Map<string, Record<string, string>>();
   const dbKey = (db: DatabaseLabels) => `${db.namespace}/${db.name}`;
@@ -466,7 +499,7 @@ export function createDomainMetrics(metrics: OperatorMetrics): DomainMetricsReco
     }
   };
 
-  return {
+  const recorder: DomainMetricsRecorder = {
     ...m,
 
     recordDatabaseStatus(db, status, schedules = {}, now = new Date()) {
@@ -537,6 +570,43 @@ export function createDomainMetrics(metrics: OperatorMetrics): DomainMetricsReco
       if (drill?.succeeded !== undefined) {
         setTimestamp(drill.succeeded ? m.restoreDrillLastSuccessTimestampSeconds : m.restoreDrillLastFailureTimestampSeconds, labels, drill.time);
       }
+      const key = `${policy.namespace}/${policy.policy}`;
+      const previous = seenInStatus.get(key);
+      const seen = { drill: drill?.time, prune: status.lastPrune?.time };
+      seenInStatus.set(key, seen);
+      if (!previous) return;
+      if (drill?.time !== undefined && drill.time !== previous.drill && drill.succeeded !== undefined) {
+        if (drill.durationMs !== undefined) m.restoreDurationSeconds.observe({ ...labels, trigger: 'drill' }, drill.durationMs / 1000);
+        if (!drill.succeeded) {
+          const reason = status.conditions?.find((c) => c.type === 'RestoreVerified' && c.status === 'False')?.reason ?? 'RestoreDrillFailed';
+          m.restoreFailuresTotal.inc({ ...labels, trigger: 'drill', reason });
+        }
+      }
+      const prune = status.lastPrune;
+      if (prune?.time !== undefined && prune.time !== previous.prune) {
+        m.backupsPrunedTotal.inc(labels, prune.deleted ?? 0);
+        m.backupsLockedSkippedTotal.inc(labels, prune.locked ?? 0);
+      }
+    },
+
+    recordBackupStatus(policy, status, options = {}) {
+      const started = timestampSeconds(status.startTime);
+      const finished = timestampSeconds(status.completionTime);
+      const durationMs = started !== undefined && finished !== undefined ? Math.max(0, (finished - started) * 1000) : undefined;
+      const finishedAt = new Date((finished ?? Date.now() / 1000) * 1000);
+      if (status.phase === 'Completed') {
+        recorder.recordBackupSuccess(policy, {
+          finishedAt,
+          durationMs: durationMs ?? 0,
+          plainBytes: status.plainBytes,
+          encryptedBytes: status.encryptedBytes,
+          replicas: (status.destinations ?? [])
+            .filter((d) => d.name !== options.primaryDestination)
+            .map((d) => ({ name: d.name, verified: d.verified === true, error: d.error ? { reason: reasonOf(d.error) } : undefined })),
+        });
+      } else if (status.phase === 'Failed') {
+        recorder.recordBackupFailure(policy, { finishedAt, reason: status.reason ?? 'Unknown', consecutiveFailures: options.consecutiveFailures });
+      }
     },
 
     recordBackupSuccess(policy, backup) {
@@ -572,7 +642,7 @@ export function createDomainMetrics(metrics: OperatorMetrics): DomainMetricsReco
     },
 
     recordPrune(policy, prune) {
-      const labels = { ...pl(policy), destination: prune.destination };
+      const labels = pl(policy);
       m.backupsPrunedTotal.inc(labels, prune.deleted);
       m.backupsLockedSkippedTotal.inc(labels, prune.locked);
     },
@@ -601,7 +671,7 @@ export function createDomainMetrics(metrics: OperatorMetrics): DomainMetricsReco
       }
       const failures = run.rules.filter((r) => r.error !== undefined);
       for (const f of failures) m.retentionFailuresTotal.inc({ ...labels, reason: f.error?.reason ?? 'Unknown' });
-      const at = run.finishedAt.getTime() / 1000;
+      const at = new Date(run.startedAt).getTime() / 1000 + run.durationMs / 1000;
       (failures.length > 0 ? m.retentionLastFailureTimestampSeconds : m.retentionLastSuccessTimestampSeconds).set(labels, at);
       m.retentionLastRunPartial.set(labels, bool(run.partial));
     },
@@ -617,10 +687,12 @@ export function createDomainMetrics(metrics: OperatorMetrics): DomainMetricsReco
       await forget('database', dbl(db));
     },
     async forgetBackupPolicy(policy) {
+      seenInStatus.delete(`${policy.namespace}/${policy.policy}`);
       await forget('backup', pl(policy));
     },
     async forgetRetentionPolicy(policy) {
       await forget('retention', pl(policy));
     },
   };
+  return recorder;
 }

@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCopyCommand, type S3ClientConfig,
+  GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCopyCommand, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { OperatorError } from '../../errors.ts';
@@ -197,11 +197,31 @@ export class S3ObjectStore {
       if (sourceError !== undefined) throw sourceError;
       return defined({ key, versionId: result.VersionId, etag: result.ETag });
     } catch (error) {
+      // lib-storage aborts the multipart upload it knows about, but one whose CreateMultipartUpload was
+      // still in flight when the source failed can be left open: look for it and abort it too.
+      await this.abortIncompleteUploads(key).catch(() => undefined);
       throw s3Error(S3Reasons.UploadFailed, 'upload to', where(this, key), sourceError ?? error);
     } finally {
       body.off('error', onSourceError);
       options.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Aborts every unfinished multipart upload of exactly `key`; returns how many. */
+  async abortIncompleteUploads(key: string): Promise<number> {
+    let aborted = 0;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: key }));
+      const open = (r.Uploads ?? []).filter((u) => u.Key === key && u.UploadId !== undefined);
+      for (const u of open) {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: u.UploadId as string })).catch(() => undefined);
+        aborted++;
+      }
+      if (open.length === 0 && attempt > 0) break;
+      // A CreateMultipartUpload still in flight shows up a moment later.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return aborted;
   }
 
   /** A small object in one PUT (manifests). */

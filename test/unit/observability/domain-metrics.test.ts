@@ -4,6 +4,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { createOperatorMetrics } from '../../../src/observability/metrics.ts';
+import { backupPolicySpecSchema, backupPolicyStatusSchema, backupStatusSchema } from '../../../src/api/backup.ts';
+import { lokdarpanDatabaseStatusSchema } from '../../../src/api/lokdarpan-database.ts';
+import { retentionPolicyStatusSchema } from '../../../src/api/retention-policy.ts';
+import type { RetentionRunResult } from '../../../src/engines/retention/index.ts';
 import { createDomainMetrics, DOMAIN_METRIC_NAMES, expectedIntervalSeconds, timestampSeconds } from '../../../src/observability/domain-metrics.ts';
 
 function fresh() {
@@ -155,9 +159,103 @@ describe('backup metrics', () => {
     assert.equal(await value(registry, 'lokdarpan_restore_drill_last_success_timestamp_seconds', policy), Date.parse('2026-03-03T04:00:00Z') / 1000);
     assert.equal(await value(registry, 'lokdarpan_restore_failures_total', { ...policy, trigger: 'restore', reason: 'WrongKey' }), 1);
 
-    domain.recordPrune(policy, { destination: 'primary', deleted: 3, locked: 1 });
-    assert.equal(await value(registry, 'lokdarpan_backups_pruned_total', { ...policy, destination: 'primary' }), 3);
-    assert.equal(await value(registry, 'lokdarpan_backups_locked_skipped_total', { ...policy, destination: 'primary' }), 1);
+    domain.recordPrune(policy, { deleted: 3, locked: 1 });
+    assert.equal(await value(registry, 'lokdarpan_backups_pruned_total', policy), 3);
+    assert.equal(await value(registry, 'lokdarpan_backups_locked_skipped_total', policy), 1);
+  });
+});
+
+describe('with the resources\' own status types (what the controllers\' hooks pass)', () => {
+  const condition = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: '', lastTransitionTime: '2026-03-01T00:00:00Z' });
+  const spec = backupPolicySpecSchema.parse({
+    databaseRef: { name: 'lokdarpan' },
+    schedule: '0 2 * * *',
+    destination: { name: 'primary', bucket: 'backups', credentialsSecret: 's3' },
+    replicas: [{ name: 'dr', bucket: 'backups-dr', credentialsSecret: 's3' }],
+    recipients: ['age1' + 'q'.repeat(58)],
+    restoreDrill: { schedule: '0 4 * * 0', identitySecret: { name: 'age' } },
+  });
+
+  it('recordBackupStatus takes a Backup status: Completed with a failed replica, then Failed', async () => {
+    const { registry, domain } = fresh();
+    const completed = backupStatusSchema.parse({
+      phase: 'Completed',
+      startTime: '2026-03-01T02:00:00Z',
+      completionTime: '2026-03-01T02:05:00Z',
+      plainBytes: 5000,
+      encryptedBytes: 2000,
+      destinations: [
+        { name: 'primary', verified: true },
+        { name: 'dr', verified: false, error: 'ReplicaCopyFailed: connect ECONNREFUSED' },
+      ],
+    });
+    domain.recordBackupStatus(policy, completed, { primaryDestination: spec.destination.name });
+    assert.equal(await value(registry, 'lokdarpan_backup_last_success_timestamp_seconds', policy), Date.parse('2026-03-01T02:05:00Z') / 1000);
+    assert.match(await registry.metrics(), /lokdarpan_backup_duration_seconds_sum\{namespace="prod",policy="nightly"\} 300\n/);
+    assert.equal(await value(registry, 'lokdarpan_backup_bytes', { ...policy, kind: 'encrypted' }), 2000);
+    assert.equal(await value(registry, 'lokdarpan_backup_replica_verified', { ...policy, destination: 'dr' }), 0);
+    assert.equal(await value(registry, 'lokdarpan_backup_replica_verified', { ...policy, destination: 'primary' }), undefined, 'the primary is not a replica');
+    assert.equal(await value(registry, 'lokdarpan_backup_replica_failures_total', { ...policy, destination: 'dr', reason: 'ReplicaCopyFailed' }), 1);
+
+    const failed = backupStatusSchema.parse({ phase: 'Failed', reason: 'DumpFailed', startTime: '2026-03-02T02:00:00Z', completionTime: '2026-03-02T02:00:05Z' });
+    domain.recordBackupStatus(policy, failed, { primaryDestination: 'primary', consecutiveFailures: 1 });
+    assert.equal(await value(registry, 'lokdarpan_backup_failures_total', { ...policy, reason: 'DumpFailed' }), 1);
+    assert.equal(await value(registry, 'lokdarpan_backup_last_failure_timestamp_seconds', policy), Date.parse('2026-03-02T02:00:05Z') / 1000);
+    assert.equal(await value(registry, 'lokdarpan_backup_consecutive_failures', policy), 1);
+
+    domain.recordBackupStatus(policy, backupStatusSchema.parse({ phase: 'Running' }));
+    assert.equal(await value(registry, 'lokdarpan_backup_failures_total', { ...policy, reason: 'DumpFailed' }), 1, 'a running backup records nothing');
+  });
+
+  it('recordBackupPolicyStatus counts a new drill or prune once, and nothing already in status at start', async () => {
+    const { registry, domain } = fresh();
+    const first = backupPolicyStatusSchema.parse({
+      lastSuccessfulTime: '2026-03-01T02:05:00Z',
+      lastRestoreDrill: { time: '2026-03-01T04:00:00Z', succeeded: true, durationMs: 60_000 },
+      lastPrune: { time: '2026-03-01T02:06:00Z', deleted: 2, locked: 0 },
+    });
+    domain.recordBackupPolicyStatus(policy, first, spec);
+    domain.recordBackupPolicyStatus(policy, first, spec);
+    assert.equal(await value(registry, 'lokdarpan_backups_pruned_total', policy), undefined, 'seen at start: counted by the process that pruned');
+    assert.doesNotMatch(await registry.metrics(), /lokdarpan_restore_duration_seconds_count/);
+    assert.equal(await value(registry, 'lokdarpan_restore_drill_last_success_timestamp_seconds', policy), Date.parse('2026-03-01T04:00:00Z') / 1000);
+    assert.equal(await value(registry, 'lokdarpan_backup_expected_interval_seconds', policy), 86400);
+
+    const second = backupPolicyStatusSchema.parse({
+      ...first,
+      conditions: [condition('RestoreVerified', 'False', 'RowCountMismatch')],
+      lastRestoreDrill: { time: '2026-03-08T04:00:00Z', succeeded: false, durationMs: 30_000 },
+      lastPrune: { time: '2026-03-02T02:06:00Z', deleted: 1, locked: 3 },
+    });
+    domain.recordBackupPolicyStatus(policy, second, spec);
+    domain.recordBackupPolicyStatus(policy, second, spec);
+    assert.equal(await value(registry, 'lokdarpan_backups_pruned_total', policy), 1);
+    assert.equal(await value(registry, 'lokdarpan_backups_locked_skipped_total', policy), 3);
+    assert.equal(await value(registry, 'lokdarpan_restore_failures_total', { ...policy, trigger: 'drill', reason: 'RowCountMismatch' }), 1);
+    assert.match(await registry.metrics(), /lokdarpan_restore_duration_seconds_count\{namespace="prod",policy="nightly",trigger="drill"\} 1\n/);
+    assert.equal(await value(registry, 'lokdarpan_restore_drill_last_failure_timestamp_seconds', policy), Date.parse('2026-03-08T04:00:00Z') / 1000);
+  });
+
+  it('recordDatabaseStatus and recordRetentionPolicyStatus take the statuses, recordRetentionRun the engine result', async () => {
+    const { registry, domain } = fresh();
+    const status = lokdarpanDatabaseStatusSchema.parse({ conditions: [condition('Ready', 'True', 'Ready')], pendingCount: 0, views: { lastSuccessfulRefreshTime: '2026-03-01T00:00:00Z' } });
+    domain.recordDatabaseStatus(db, status, { views: { schedule: '*/30 * * * *', timeZone: 'UTC' } });
+    assert.equal(await value(registry, 'lokdarpan_database_ready', db), 1);
+    domain.recordRetentionPolicyStatus(policy, retentionPolicyStatusSchema.parse({ lastRun: { startTime: '2026-03-01T03:30:00Z', durationMs: 1000 } }), { schedule: '30 3 * * *' });
+    assert.equal(await value(registry, 'lokdarpan_retention_last_success_timestamp_seconds', policy), Date.parse('2026-03-01T03:30:01Z') / 1000);
+    const result: RetentionRunResult = {
+      runId: 'r1',
+      dryRun: false,
+      startedAt: '2026-03-02T03:30:00Z',
+      durationMs: 2000,
+      status: 'complete',
+      partial: false,
+      rules: [{ rule: 'metrics', table: 'ai_metrics', action: 'delete', matched: 7, deleted: 7, archived: 0, marked: 0, batches: 1, durationMs: 10, partial: false, objects: [] }],
+      totals: { matched: 7, deleted: 7, archived: 0, marked: 0, batches: 1 },
+    };
+    domain.recordRetentionRun(policy, result);
+    assert.equal(await value(registry, 'lokdarpan_retention_rows_deleted_total', { ...policy, table: 'ai_metrics', rule: 'metrics' }), 7);
+    assert.equal(await value(registry, 'lokdarpan_retention_last_success_timestamp_seconds', policy), Date.parse('2026-03-02T03:30:02Z') / 1000);
   });
 });
 
@@ -165,7 +263,7 @@ describe('retention metrics', () => {
   it('counts rows per table and rule and tells success from failure', async () => {
     const { registry, domain } = fresh();
     domain.recordRetentionRun(policy, {
-      finishedAt: new Date('2026-04-01T03:40:00Z'),
+      startedAt: '2026-04-01T03:39:00Z',
       durationMs: 60_000,
       partial: true,
       rules: [
@@ -179,7 +277,7 @@ describe('retention metrics', () => {
     assert.equal(await value(registry, 'lokdarpan_retention_last_run_partial', policy), 1);
 
     domain.recordRetentionRun(policy, {
-      finishedAt: new Date('2026-04-02T03:40:00Z'),
+      startedAt: new Date('2026-04-02T03:39:59Z'),
       durationMs: 1000,
       partial: false,
       rules: [{ rule: 'metrics', table: 'ai_metrics', deleted: 0, archived: 0, marked: 0, error: { reason: 'RetentionBatchFailed', message: 'lock timeout' } }],
@@ -204,7 +302,7 @@ describe('forget', () => {
     const other = { namespace: 'prod', policy: 'weekly' };
     domain.recordBackupSuccess(policy, { finishedAt: new Date(), durationMs: 10, plainBytes: 1, replicas: [{ name: 'dr', verified: true }] });
     domain.recordBackupSuccess(other, { finishedAt: new Date(), durationMs: 10 });
-    domain.recordRetentionRun(policy, { finishedAt: new Date(), durationMs: 5, partial: false, rules: [{ rule: 'r', table: 't', deleted: 1, archived: 0, marked: 0 }] });
+    domain.recordRetentionRun(policy, { startedAt: new Date(), durationMs: 5, partial: false, rules: [{ rule: 'r', table: 't', deleted: 1, archived: 0, marked: 0 }] });
     domain.recordDatabaseStatus(db, { conditions: [{ type: 'Ready', status: 'True' }], schemaVersion: '1' });
     domain.recordMigration(db, { name: '001', durationMs: 1 });
 

@@ -4,9 +4,11 @@
 // every metric.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { createOperatorMetrics } from '../../../src/observability/metrics.ts';
 import { createDomainMetrics, DOMAIN_METRIC_DEFINITIONS, DOMAIN_METRIC_NAMES } from '../../../src/observability/domain-metrics.ts';
 import { checkExpression, exportedSeries, parsePromQL, substituteGrafanaVariables } from './promql-check.ts';
@@ -92,8 +94,12 @@ describe('PromQL checker', () => {
     assert.deepEqual(checkExpression('{__name__="lokdarpan_nope"}', known), ['unknown metric lokdarpan_nope']);
   });
 
-  it('catches a matcher on a label the metric does not have', () => {
+  it('catches a matcher or a grouping on a label the metric does not have', () => {
     assert.deepEqual(checkExpression('lokdarpan_backup_bytes{polcy="p"}', known), ['lokdarpan_backup_bytes has no label polcy']);
+    assert.deepEqual(checkExpression('sum by (namespace, destination) (lokdarpan_backups_pruned_total)', known), [
+      'by (destination): none of lokdarpan_backups_pruned_total has label destination',
+    ]);
+    assert.deepEqual(checkExpression('sum by (le, namespace) (rate(lokdarpan_backup_duration_seconds_bucket[5m]))', known), []);
   });
 
   it('catches syntax errors and a range function given an instant vector', () => {
@@ -204,10 +210,11 @@ describe('docs/metrics.md', () => {
   it('has a row for every domain metric with its type and labels', () => {
     const doc = read('docs/metrics.md');
     for (const d of DOMAIN_METRIC_DEFINITIONS) {
-      const row = doc.split('\n').find((l) => l.startsWith(`| \`${d.name}\``));
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${d.name}\` |`));
       assert.ok(row, `docs/metrics.md has no row for ${d.name}`);
-      assert.ok(row.includes(`| ${d.type} |`), `${d.name}: type ${d.type} not in its row`);
-      for (const label of d.labelNames) assert.ok(row.includes(`\`${label}\``), `${d.name}: label ${label} not in its row`);
+      const cells = row.split(' | ').map((c) => c.trim());
+      assert.equal(cells[1], d.type, `${d.name}: type`);
+      assert.equal(cells[2], d.labelNames.map((l) => `\`${l}\``).join(', '), `${d.name}: labels`);
     }
   });
 
@@ -216,5 +223,24 @@ describe('docs/metrics.md', () => {
     const registry = new Registry();
     createOperatorMetrics(registry, { defaultMetrics: false });
     for (const metric of registry.getMetricsAsArray()) assert.ok(doc.includes(`\`${metric.name}\``), `docs/metrics.md does not name ${metric.name}`);
+  });
+});
+
+describe('kustomization', () => {
+  it('renders the ServiceMonitor, the PrometheusRule and the dashboard ConfigMap (kubectl kustomize)', (t) => {
+    const run = spawnSync('kubectl', ['kustomize', fileURLToPath(new URL('manifests/observability', root))], { encoding: 'utf8' });
+    if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
+      t.skip('kubectl is not on PATH');
+      return;
+    }
+    assert.equal(run.status, 0, run.stderr);
+    const objects = parseAllDocuments(run.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; data?: Record<string, string>; spec?: { endpoints?: Array<{ honorLabels?: boolean }> } });
+    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'PrometheusRule', 'ServiceMonitor']);
+    for (const o of objects) assert.equal(o.metadata.namespace, 'lokdarpan-system');
+    const configMap = objects.find((o) => o.kind === 'ConfigMap');
+    assert.equal(configMap?.metadata.labels?.['grafana_dashboard'], '1');
+    assert.deepEqual(JSON.parse(configMap?.data?.['lokdarpan-operator.json'] ?? '{}'), loadDashboard());
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor');
+    assert.equal(monitor?.spec?.endpoints?.[0]?.honorLabels, true, 'the metrics\' own namespace label must win over the target\'s');
   });
 });

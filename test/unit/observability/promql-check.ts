@@ -13,11 +13,18 @@ export interface Selector {
   labels: string[];
 }
 
+/** An aggregation's `by (...)` labels and the metrics it aggregates over. */
+export interface Grouping {
+  labels: string[];
+  metrics: string[];
+}
+
 export interface ParsedExpression {
   expression: string;
   /** "offset: message" for each syntax error; empty when the expression parses. */
   errors: string[];
   selectors: Selector[];
+  groupings: Grouping[];
 }
 
 /** Grafana's built-in range variables, replaced by a duration before parsing (as Grafana does before sending). */
@@ -48,6 +55,7 @@ export function parsePromQL(expression: string): ParsedExpression {
   const tree = parser.parse(expression);
   const errors: string[] = [];
   const selectors: Selector[] = [];
+  const groupings: Grouping[] = [];
   tree.iterate({
     enter(ref) {
       if (ref.type.isError) {
@@ -63,6 +71,23 @@ export function parsePromQL(expression: string): ParsedExpression {
           for (let a = body?.firstChild ?? null; a; a = a.nextSibling) if (a.name === 'MatrixSelector' || a.name === 'SubqueryExpr') hasRange = true;
           if (!hasRange) errors.push(`${ref.from}: ${name}() needs a range vector argument such as metric[5m]`);
         }
+        return;
+      }
+      if (ref.name === 'AggregateExpr') {
+        const modifier = ref.node.getChild('AggregateModifier');
+        if (!modifier?.getChild('By')) return;
+        const labels = (modifier.getChild('GroupingLabels')?.getChildren('LabelName') ?? []).map((n) => text(expression, n));
+        const metrics: string[] = [];
+        const body = ref.node.getChild('FunctionCallBody');
+        body?.toTree().iterate({
+          enter(inner) {
+            if (inner.name === 'VectorSelector') {
+              const id = inner.node.getChild('Identifier');
+              if (id) metrics.push(expression.slice(body.from + id.from, body.from + id.to));
+            }
+          },
+        });
+        groupings.push({ labels, metrics });
         return;
       }
       if (ref.name !== 'VectorSelector') return;
@@ -94,7 +119,7 @@ export function parsePromQL(expression: string): ParsedExpression {
     },
   });
   if (tree.length !== expression.length) errors.push(`parser stopped at ${tree.length} of ${expression.length} characters`);
-  return { expression, errors, selectors };
+  return { expression, errors, selectors, groupings };
 }
 
 export interface KnownMetric {
@@ -150,6 +175,13 @@ export function checkExpression(expression: string, known: ReadonlyMap<string, K
     }
     for (const label of selector.labels) {
       if (!metric.labels.has(label) && !TARGET_LABELS.has(label)) problems.push(`${selector.metric} has no label ${label}`);
+    }
+  }
+  for (const grouping of parsed.groupings) {
+    const available = new Set([...TARGET_LABELS]);
+    for (const name of grouping.metrics) for (const label of (known.get(name) ?? SYNTHETIC_SERIES.get(name))?.labels ?? []) available.add(label);
+    for (const label of grouping.labels) {
+      if (!available.has(label)) problems.push(`by (${label}): none of ${grouping.metrics.join(', ') || 'the aggregated metrics'} has label ${label}`);
     }
   }
   return problems;

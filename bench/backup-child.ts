@@ -1,0 +1,69 @@
+// One measured run of the project's backup or restore pipeline in its own process, so its peak RSS is
+// the operator's alone. Called by bench/backup.ts with a JSON argument; prints one JSON line.
+import { Readable, Writable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { pgBackupSource, type PgTarget } from '../src/adapters/pgdump/index.ts';
+import { S3ObjectStore, type S3StoreConfig } from '../src/adapters/s3/index.ts';
+import { runBackup, type ObjectStore } from '../src/engines/backup/index.ts';
+import { runRestore } from '../src/engines/restore/index.ts';
+
+interface Job {
+  mode: 'null' | 's3' | 'ingest' | 'restore';
+  target: PgTarget;
+  binDir: string;
+  major: number;
+  recipients: string[];
+  identity?: string;
+  primary?: S3StoreConfig;
+  replica?: S3StoreConfig;
+  file?: string;
+  manifestKey?: string;
+  id?: string;
+  partMiB: number;
+}
+
+const job = JSON.parse(process.argv[2] as string) as Job;
+
+/** An ObjectStore whose upload drains the stream (the pipeline to /dev/null). */
+function nullStore(): ObjectStore {
+  const never = async (): Promise<never> => {
+    throw new Error('not supported by the null store');
+  };
+  return {
+    name: 'null', bucket: 'null', key: (k) => k,
+    async upload(key, body) {
+      await new Promise<void>((resolve, reject) => {
+        body.on('error', reject);
+        body.pipe(new Writable({ write: (_c, _e, cb) => cb() })).on('finish', resolve).on('error', reject);
+      });
+      return { key };
+    },
+    put: async (key) => ({ key }), get: never, getBuffer: never, head: async () => undefined,
+    list: () => Readable.from([]), delete: async (key) => ({ status: 'deleted', key }), copyFrom: never,
+  };
+}
+
+const started = performance.now();
+let extra: Record<string, unknown> = {};
+if (job.mode === 'null' || job.mode === 's3') {
+  const primary = job.mode === 'null' ? nullStore() : new S3ObjectStore(job.primary as S3StoreConfig);
+  const replicas = job.mode === 's3' && job.replica !== undefined ? [new S3ObjectStore(job.replica)] : [];
+  const r = await runBackup({
+    source: pgBackupSource(job.target, { binDirs: { [job.major]: job.binDir } }),
+    primary, replicas, recipients: job.recipients, database: 'bench', backupId: job.id ?? `b${Date.now()}`,
+    partSize: job.partMiB * 1024 * 1024, queueSize: 2, verifyPrimary: job.mode === 's3',
+  });
+  extra = { plainBytes: r.manifest.plainBytes, encryptedBytes: r.manifest.encryptedBytes, manifestKey: r.manifestKey, destinations: r.destinations.map((d) => `${d.name}:${d.method}:${d.verified}`) };
+} else if (job.mode === 'ingest') {
+  const store = new S3ObjectStore(job.primary as S3StoreConfig);
+  await store.upload(store.key(`ingest-${Date.now()}.bin`), createReadStream(job.file as string, { highWaterMark: 1 << 20 }), { partSize: job.partMiB * 1024 * 1024, queueSize: 2 });
+} else {
+  const r = await runRestore({
+    store: new S3ObjectStore(job.primary as S3StoreConfig), manifestKey: job.manifestKey as string, identities: [job.identity as string],
+    target: job.target, createDatabase: true, binDirs: { [job.major]: job.binDir },
+  });
+  extra = { rowCountCheck: r.rowCountCheck?.passed };
+}
+const seconds = (performance.now() - started) / 1000;
+process.stdout.write(`${JSON.stringify({ mode: job.mode, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, ...extra })}\n`);
+process.exit(0);

@@ -1,0 +1,118 @@
+// Benchmark of the backup pipeline, in one run against a generated database (throwaway PostgreSQL and
+// two SeaweedFS servers from test/env):
+//   1. pg_dump -Fc > /dev/null                                  (the default, gzip-bound)
+//   2. pg_dump -Fc -Z0 | zstd -1 | age -r KEY > /dev/null        (the CLI tools)
+//   3. the project's pipeline to /dev/null                       (pg_dump -Z0 -> node zstd -> node age -> sha256)
+//   4. the project's pipeline to S3 with one replica on the other server (upload, verify, stream copy, verify)
+//   5. the S3 server's own ingest of the same bytes (SDK multipart upload of the finished file)
+//   6. restore: the project's restore (download, verify, decrypt, zstd -d, pg_restore) vs pg_restore of a local -Fc -Z0 file
+// Rates are database size / wall time. Steps 3, 4 and 6 run in a child process whose peak RSS is reported.
+// Goals (issue 6): 3 >= 2.5 x 1 and >= 0.9 x 2; 4 >= 0.8 x min(3, 5); peak RSS < 150 MB.
+//
+//   node bench/backup.ts [--gb 2] [--part-mib 16] [--json]
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { startPostgres } from '../test/env/postgres.ts';
+import { startTwoRegions } from '../test/env/s3.ts';
+import { ageBinary, zstdBinary } from '../test/env/tools.ts';
+import { generateIdentity } from '../src/adapters/age/index.ts';
+
+const run = promisify(execFile);
+const { values } = parseArgs({ options: { gb: { type: 'string', default: '2' }, 'part-mib': { type: 'string', default: '16' }, json: { type: 'boolean', default: false } } });
+const gb = Number(values.gb);
+const partMiB = Number(values['part-mib']);
+const MiB = 1024 * 1024;
+
+const pg = await startPostgres({ settings: { shared_buffers: '256MB', max_wal_size: '4GB', checkpoint_timeout: '30min' } });
+const s3 = await startTwoRegions();
+const dir = await mkdtemp(join(tmpdir(), 'lokdarpan-bench-backup-'));
+try {
+  await Promise.all([s3.primary.createBucket('bench'), s3.secondary.createBucket('bench-dr')]);
+  const db = await pg.createDatabase({ withVector: !pg.withoutVector, withOwnerRole: false });
+  // ~260 bytes a row of text that compresses about like real posts (zstd -1 ratio ~4), plus an embedding.
+  const rows = Math.round((gb * 1024 ** 3) / 330);
+  const t0 = performance.now();
+  await pg.query(
+    `CREATE TABLE post (id bigint PRIMARY KEY, ward text, body text, score real, created_at timestamptz${pg.withoutVector ? '' : ', embedding vector(8)'})`,
+    [],
+    db.name,
+  );
+  const chunk = 500_000;
+  for (let start = 1; start <= rows; start += chunk) {
+    const end = Math.min(rows, start + chunk - 1);
+    await pg.query(
+      `INSERT INTO post SELECT g, 'ward-' || (g % 150), md5(g::text) || ' ' || repeat(substr('corporator budget water drainage roads election rally ward news ', 1 + (g % 40), 40), 4) || ' ' || md5((g * 7)::text),
+        (g % 1000) / 10.0, timestamptz '2026-01-01' - g * interval '1 second'
+        ${pg.withoutVector ? '' : ", ('[' || (g % 7) || ',' || (g % 11) || ',' || (g % 13) || ',1,2,3,4,' || (g % 5) || ']')::vector"}
+       FROM generate_series(${start}, ${end}) g`,
+      [],
+      db.name,
+    );
+  }
+  await pg.query('VACUUM ANALYZE post', [], db.name);
+  const size = Number((await pg.query<{ s: string }>('SELECT pg_database_size(current_database()) AS s', [], db.name)).rows[0]?.s);
+  const fillSeconds = (performance.now() - t0) / 1000;
+
+  const key = generateIdentity();
+  const env = { ...process.env, ...pg.cliEnv(db.name), PGD: join(pg.binDir, 'pg_dump'), AGE: ageBinary(), ZSTD: zstdBinary(), R: key.recipient, DIR: dir };
+  const shell = async (script: string): Promise<number> => {
+    const t = performance.now();
+    await run('sh', ['-c', `set -e; set -o pipefail 2>/dev/null || true; ${script}`], { env, maxBuffer: 1 << 20 });
+    return (performance.now() - t) / 1000;
+  };
+  const target = { host: pg.host, port: pg.port, user: pg.superuser.user, password: pg.superuser.password, database: db.name };
+  const storeConfig = (server: typeof s3.primary, bucket: string) => {
+    const c = server.connection();
+    return { name: server.name, bucket, endpoint: c.endpoint, region: c.region, forcePathStyle: true, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, checksums: 'WHEN_REQUIRED' };
+  };
+  const child = (job: Record<string, unknown>): Record<string, unknown> => {
+    const r = spawnSync(process.execPath, [new URL('./backup-child.ts', import.meta.url).pathname, JSON.stringify({ target, binDir: pg.binDir, major: pg.major, recipients: [key.recipient], partMiB, ...job })], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`child ${String(job['mode'])} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
+  };
+
+  const results: Record<string, { seconds: number; mibPerSecond: number; maxRssMiB?: number; note?: string }> = {};
+  const record = (name: string, seconds: number, extra: { maxRssMiB?: number; note?: string } = {}): void => {
+    results[name] = { seconds: Number(seconds.toFixed(2)), mibPerSecond: Number((size / MiB / seconds).toFixed(1)), ...extra };
+  };
+  record('pg_dump -Fc > /dev/null', await shell('"$PGD" -Fc > /dev/null'));
+  record('pg_dump -Fc -Z0 | zstd -1 | age', await shell('"$PGD" -Fc -Z0 | "$ZSTD" -1 -q | "$AGE" -r "$R" > /dev/null'));
+  const nullRun = child({ mode: 'null' });
+  record('project pipeline -> /dev/null', nullRun['seconds'] as number, { maxRssMiB: Math.round(nullRun['maxRssMiB'] as number) });
+  const s3Run = child({ mode: 's3', primary: storeConfig(s3.primary, 'bench'), replica: storeConfig(s3.secondary, 'bench-dr'), id: 'bench-1' });
+  record('project pipeline -> S3 + replica (verified)', s3Run['seconds'] as number, { maxRssMiB: Math.round(s3Run['maxRssMiB'] as number), note: String(s3Run['destinations']) });
+  // The same bytes the pipeline stores, written once by the CLI tools, then ingested with the SDK.
+  await shell('"$PGD" -Fc -Z0 | "$ZSTD" -1 -q | "$AGE" -r "$R" > "$DIR/backup.age"');
+  const encrypted = (await stat(join(dir, 'backup.age'))).size;
+  const ingest = child({ mode: 'ingest', primary: storeConfig(s3.primary, 'bench'), file: join(dir, 'backup.age') });
+  record('S3 ingest of the finished file (SDK)', ingest['seconds'] as number, { maxRssMiB: Math.round(ingest['maxRssMiB'] as number), note: `${(encrypted / MiB).toFixed(0)} MiB` });
+  const restore = child({ mode: 'restore', primary: storeConfig(s3.primary, 'bench'), manifestKey: s3Run['manifestKey'], identity: key.identity, target: { ...target, database: 'bench_restored' } });
+  record('project restore from S3 (verify, decrypt, zstd -d, pg_restore)', restore['seconds'] as number, { maxRssMiB: Math.round(restore['maxRssMiB'] as number) });
+  await shell('"$PGD" -Fc -Z0 -f "$DIR/plain.dump" --no-sync');
+  await pg.query('CREATE DATABASE bench_plain TEMPLATE template0');
+  record('pg_restore from a local -Fc -Z0 file', await shell(`"${join(pg.binDir, 'pg_restore')}" --no-owner --single-transaction -d bench_plain "$DIR/plain.dump"`));
+
+  const r = (name: string): number => results[name]?.mibPerSecond ?? NaN;
+  const pipeline = r('project pipeline -> /dev/null');
+  const goals = {
+    'pipeline >= 2.5 x pg_dump -Fc': `${(pipeline / r('pg_dump -Fc > /dev/null')).toFixed(2)}x`,
+    'pipeline >= 0.9 x CLI pipeline': `${(pipeline / r('pg_dump -Fc -Z0 | zstd -1 | age')).toFixed(2)}x`,
+    'S3 + replica >= 0.8 x min(pipeline, ingest)': `${(r('project pipeline -> S3 + replica (verified)') / Math.min(pipeline, r('S3 ingest of the finished file (SDK)'))).toFixed(2)}x`,
+    'peak RSS < 150 MB': `${Math.max(...Object.values(results).map((x) => x.maxRssMiB ?? 0))} MiB`,
+  };
+  const report = { machine: { cores: (await import('node:os')).cpus().length, pgMajor: pg.major }, database: { rows, bytes: size, mib: Math.round(size / MiB), fillSeconds: Math.round(fillSeconds) }, partMiB, results, goals };
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    process.stdout.write(`database: ${report.database.mib} MiB, ${rows} rows, PostgreSQL ${pg.major}, ${report.machine.cores} cores, parts ${partMiB} MiB\n`);
+    for (const [name, x] of Object.entries(results)) {
+      process.stdout.write(`  ${name.padEnd(66)} ${x.seconds.toFixed(1).padStart(7)} s ${x.mibPerSecond.toFixed(1).padStart(7)} MiB/s${x.maxRssMiB === undefined ? '' : `  rss ${x.maxRssMiB} MiB`}${x.note === undefined ? '' : `  (${x.note})`}\n`);
+    }
+    for (const [goal, value] of Object.entries(goals)) process.stdout.write(`  goal: ${goal.padEnd(48)} ${value}\n`);
+  }
+} finally {
+  await Promise.allSettled([pg.stop(), s3.primary.stop(), s3.secondary.stop()]);
+  await rm(dir, { recursive: true, force: true });
+}

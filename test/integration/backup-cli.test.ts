@@ -1,0 +1,122 @@
+// `lokdarpan backup | restore | backups list|verify|prune` (runBackupCli) against real PostgreSQL and S3:
+// a config file with a replica whose credentials come from other variables, human and JSON output,
+// exit codes 0 / 1 / 2.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import { startTwoRegions, type S3Server } from '../env/s3.ts';
+import { generateIdentity } from '../../src/adapters/age/index.ts';
+import { runBackupCli } from '../../src/cli/backup.ts';
+import { fillDatabase, rowCounts, startServers } from './backup-fixture.ts';
+
+async function cli(argv: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await runBackupCli(argv, { stdout, stderr, env, cwd });
+  return { code, out, err };
+}
+
+describe('backup CLI', () => {
+  const started: Parameters<typeof startServers>[0] = {};
+  let pg: PostgresServer;
+  let s3: { primary: S3Server; secondary: S3Server };
+  let db: TestDatabase;
+  let dir = '';
+  let env: Record<string, string> = {};
+  const key = generateIdentity();
+
+  before(async () => {
+    ({ pg, s3 } = await startServers(started, () => startPostgres(), () => startTwoRegions()));
+    await Promise.all([s3.primary.createBucket('cli-backups'), s3.secondary.createBucket('cli-dr')]);
+    db = await pg.createDatabase({ withVector: !pg.withoutVector, withOwnerRole: false });
+    await fillDatabase(pg, db, { vector: !pg.withoutVector, rows: 500 });
+    dir = await mkdtemp(join(tmpdir(), 'lokdarpan-backup-cli-'));
+    const a = s3.primary.connection();
+    const b = s3.secondary.connection();
+    await writeFile(
+      join(dir, 'backup.yaml'),
+      [
+        'database: lokdarpan',
+        `recipients: [${key.recipient}]`,
+        'destination:',
+        `  {name: primary, bucket: cli-backups, prefix: prod, endpoint: "${a.endpoint}", forcePathStyle: true, checksums: WHEN_REQUIRED}`,
+        'replicas:',
+        `  - {name: dr, bucket: cli-dr, endpoint: "${b.endpoint}", forcePathStyle: true, checksums: WHEN_REQUIRED, accessKeyIdEnv: DR_KEY, secretAccessKeyEnv: DR_SECRET}`,
+        '',
+      ].join('\n'),
+    );
+    await writeFile(join(dir, 'key.txt'), `${key.identity}\n`, { mode: 0o600 });
+    env = {
+      ...pg.cliEnv(db.name),
+      AWS_ACCESS_KEY_ID: a.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: a.secretAccessKey,
+      DR_KEY: b.accessKeyId,
+      DR_SECRET: b.secretAccessKey,
+    };
+  });
+
+  after(async () => {
+    await Promise.allSettled([started.pg?.stop(), started.s3?.primary.stop(), started.s3?.secondary.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('backs up to the destination and the replica, lists, verifies, restores, prunes', async () => {
+    const pgBin = `--pg-bin=${pg.major}=${pg.binDir}`;
+    const backup = await cli(['backup', '--config', 'backup.yaml', '--id', 'first', pgBin], env, dir);
+    assert.equal(backup.code, 0, backup.err);
+    assert.match(backup.out, /backup first of lokdarpan/);
+    assert.match(backup.out, /primary\s+verified/);
+    assert.match(backup.out, /dr\s+verified/);
+
+    const second = await cli(['backup', '--config', 'backup.yaml', '--id', 'second', pgBin, '--json'], env, dir);
+    assert.equal(second.code, 0, second.err);
+    assert.equal(JSON.parse(second.out).replicated, true);
+
+    const list = await cli(['backups', 'list', '--config', 'backup.yaml', '--json'], env, dir);
+    assert.equal(list.code, 0, list.err);
+    assert.deepEqual(JSON.parse(list.out).backups.map((b: { id: string }) => b.id).sort(), ['first', 'second']);
+
+    const verify = await cli(['backups', 'verify', '--config', 'backup.yaml', '--backup', 'first', '--identity-file', 'key.txt'], env, dir);
+    assert.equal(verify.code, 0, verify.err);
+    assert.match(verify.out, /SHA-256 matches.*decrypted/);
+
+    const restore = await cli(['restore', '--config', 'backup.yaml', '--latest', '--identity-file', 'key.txt', '--create', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], env, dir);
+    assert.equal(restore.code, 0, restore.err);
+    assert.match(restore.out, /restored backup second into cli_restored \(created\)/);
+    assert.deepEqual(await rowCounts(pg, 'cli_restored'), await rowCounts(pg, db.name));
+
+    const refused = await cli(['restore', '--config', 'backup.yaml', '--backup', 'first', '--identity-file', 'key.txt', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], env, dir);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /TargetNotEmpty/);
+
+    const dry = await cli(['backups', 'prune', '--config', 'backup.yaml', '--keep-last', '1', '--dry-run'], env, dir);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /delete\s+first .*would delete/);
+    const prune = await cli(['backups', 'prune', '--config', 'backup.yaml', '--keep-last', '1'], env, dir);
+    assert.equal(prune.code, 0, prune.err);
+    const after = await cli(['backups', 'list', '--config', 'backup.yaml'], env, dir);
+    assert.match(after.out, /^second /m);
+    assert.doesNotMatch(after.out, /^first /m);
+  });
+
+  it('reports usage errors with exit code 2', async () => {
+    const noDest = await cli(['backup', '--recipient', key.recipient], env, dir);
+    assert.equal(noDest.code, 2);
+    assert.match(noDest.err, /destination is required/);
+    assert.equal((await cli(['backups', 'frobnicate'], env, dir)).code, 2);
+    assert.equal((await cli(['backup', '--config', 'backup.yaml', '--zstd-level', 'high'], env, dir)).code, 2);
+    assert.equal((await cli(['backups', 'prune', '--config', 'backup.yaml'], env, dir)).code, 2, 'prune without rules');
+    assert.equal((await cli(['restore', '--config', 'backup.yaml', '--latest'], env, dir)).code, 2, 'no identity file');
+    const badKey = await cli(['backup', '--config', 'backup.yaml', '--recipient', 'age1nope'], env, dir);
+    assert.equal(badKey.code, 1);
+    assert.match(badKey.err, /InvalidKey/);
+  });
+});

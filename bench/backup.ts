@@ -60,7 +60,7 @@ try {
   const env = { ...process.env, ...pg.cliEnv(db.name), PGD: join(pg.binDir, 'pg_dump'), AGE: ageBinary(), ZSTD: zstdBinary(), R: key.recipient, DIR: dir };
   const shell = async (script: string): Promise<number> => {
     const t = performance.now();
-    await run('sh', ['-c', `set -e; set -o pipefail 2>/dev/null || true; ${script}`], { env, maxBuffer: 1 << 20 });
+    await run('bash', ['-c', `set -eo pipefail; ${script}`], { env, maxBuffer: 1 << 20 });
     return (performance.now() - t) / 1000;
   };
   const target = { host: pg.host, port: pg.port, user: pg.superuser.user, password: pg.superuser.password, database: db.name };

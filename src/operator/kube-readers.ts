@@ -7,8 +7,9 @@ import type { BackupReader } from '../controllers/backup/restore-reconciler.ts';
 import type { DatabaseReader, DatabaseResource } from '../controllers/shared/database-ref.ts';
 import { resourceTypeOf } from '../controllers/shared/resource-controller.ts';
 import type { SecretReader } from '../controllers/shared/secrets.ts';
-import { decodeSecretData } from '../controllers/shared/secrets.ts';
-import { apiStatusCode, isNotFound, resourcePath, type KubeClient } from '../runtime/kube.ts';
+import { decodeSecretData, SECRET_REASONS } from '../controllers/shared/secrets.ts';
+import { OperatorError } from '../errors.ts';
+import { apiErrorMessage, apiStatusCode, isNotFound, resourcePath, type KubeClient } from '../runtime/kube.ts';
 
 async function getOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -23,8 +24,14 @@ export function kubeSecretReader(client: KubeClient): SecretReader {
   return {
     async read(namespace, name) {
       const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
-      const secret = await getOrUndefined(() => client.get<{ data?: Record<string, string> }>(path));
-      return secret && decodeSecretData(secret);
+      try {
+        const secret = await getOrUndefined(() => client.get<{ data?: Record<string, string> }>(path));
+        return secret && decodeSecretData(secret);
+      } catch (error) {
+        // One readable line (the API server's Status message) instead of the client's whole HTTP dump.
+        const reason = apiStatusCode(error) === 403 ? SECRET_REASONS.SecretAccessDenied : SECRET_REASONS.SecretReadFailed;
+        throw new OperatorError(reason, `reading Secret ${namespace}/${name} failed: ${apiErrorMessage(error)}`, { cause: error, details: { secret: name } });
+      }
     },
   };
 }

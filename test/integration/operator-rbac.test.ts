@@ -94,8 +94,13 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
     await applyRole(without('secrets', 'get'));
     await eventually('RBAC to take the verb away', async () => !(await canI(['get', 'secrets', '-n', h.namespace])), 10_000);
     const { name, namespace } = await h.applyDatabase({ name: 'no-secret-access' });
-    const denied = await h.waitFor(namespace, name, 'Ready False naming forbidden', (l) => condition(l, 'Ready')?.status === 'False' && /forbidden/.test(condition(l, 'Ready')?.message ?? ''), 30_000);
-    assert.match(condition(denied, 'Ready')?.message ?? '', /secrets ".*" is forbidden: User ".*lokdarpan-operator" cannot get resource "secrets"/);
+    const denied = await h.waitForCondition(namespace, name, 'Ready', 'False', { reason: 'SecretAccessDenied', timeoutMs: 30_000 });
+    assert.match(
+      condition(denied, 'Ready')?.message ?? '',
+      new RegExp(`^reading Secret ${namespace}/${name}-db failed: secrets "${name}-db" is forbidden: User "${SA}" cannot get resource "secrets" in API group "" in the namespace "${namespace}"$`),
+    );
+    const event = (await h.events(namespace, name)).find((e) => e.reason === 'SecretAccessDenied');
+    assert.ok(event, 'a SecretAccessDenied event');
     assert.equal(denied.status?.schemaVersion, undefined, 'nothing was migrated');
     assert.match(operator.log(), /cannot get resource \\"secrets\\"/);
 
@@ -109,7 +114,7 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
     await eventually('RBAC to take the verb away', async () => !(await canI(['update', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', h.namespace])), 10_000);
     const fromLine = operator.log().split('\n').length;
     const { name, namespace, db } = await h.applyDatabase({ name: 'no-status-access' });
-    await operator.waitForLog(/lokdarpandatabases\.lokdarpan\.io \\"no-status-access\\" is forbidden: .*cannot update resource \\"lokdarpandatabases\/status\\"/, 30_000, fromLine);
+    await operator.waitForLog(/"key":"lokdarpan\/no-status-access".* is forbidden: .*cannot update resource .*lokdarpandatabases\/status/, 30_000, fromLine);
     const blind = await h.get(namespace, name);
     assert.equal(blind.status, undefined, 'no status could be written');
     // The work itself happened; only reporting it is forbidden, so the resource cannot show Ready.

@@ -5,6 +5,10 @@ import { OperatorError } from '../../errors.ts';
 export const SECRET_REASONS = {
   SecretNotFound: 'SecretNotFound',
   SecretKeyMissing: 'SecretKeyMissing',
+  /** The operator's ServiceAccount may not read the Secret (RBAC). */
+  SecretAccessDenied: 'SecretAccessDenied',
+  /** Any other failure reading the Secret from the API server. */
+  SecretReadFailed: 'SecretReadFailed',
 } as const;
 
 /** Reads the decoded data of a Secret; undefined when it does not exist. */

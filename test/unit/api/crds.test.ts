@@ -23,7 +23,8 @@ test('every spec field has a description, so kubectl explain teaches the API', (
       if (child.items) walk(child.items, `${where}[]`);
     }
   };
-  for (const content of renderCrds().values()) {
+  for (const [file, content] of renderCrds()) {
+    if (file === 'Kustomization') continue;
     const crd = parse(content) as { spec: { names: { kind: string }; versions: Array<{ schema: { openAPIV3Schema: Schema } }> } };
     const root = crd.spec.versions[0]?.schema.openAPIV3Schema.properties?.['spec'];
     assert.ok(root, crd.spec.names.kind);

@@ -1,9 +1,9 @@
 // The controllers' read ports over the API server: Secrets (get only: the ClusterRole grants nothing
 // more on them) and LokdarpanDatabases (for policies that reference one).
-import { backupKind, backupPolicyKind, lokdarpanDatabaseKind } from '../api/resources.ts';
+import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind } from '../api/resources.ts';
 import type { BackupResource, PolicyReader, PolicyResource } from '../controllers/backup/reconciler.ts';
 import type { BackupObjects } from '../controllers/backup/policy-reconciler.ts';
-import type { BackupReader } from '../controllers/backup/restore-reconciler.ts';
+import type { BackupReader, RestoreResource } from '../controllers/backup/restore-reconciler.ts';
 import type { DatabaseReader, DatabaseResource } from '../controllers/shared/database-ref.ts';
 import { resourceTypeOf } from '../controllers/shared/resource-controller.ts';
 import type { SecretReader } from '../controllers/shared/secrets.ts';
@@ -78,4 +78,10 @@ export function kubeBackupObjects(client: KubeClient): BackupObjects {
       }
     },
   };
+}
+
+/** Reads a Restore straight from the API server (the informer's copy may lag). */
+export function kubeRestoreReader(client: KubeClient): { get(namespace: string, name: string): Promise<RestoreResource | undefined> } {
+  const type = resourceTypeOf(restoreKind);
+  return { get: (namespace, name) => getOrUndefined(() => client.get<RestoreResource>(resourcePath(type, namespace, name))) };
 }

@@ -10,6 +10,10 @@ import { reconcileDatabase, type LokdarpanDatabase } from '../controllers/lokdar
 import { retentionEngines } from '../controllers/retention-policy/engines.ts';
 import { reconcileRetentionPolicy, type RetentionPolicyResource } from '../controllers/retention-policy/reconciler.ts';
 import { HealthServer } from '../observability/health.ts';
+import { createDomainMetrics, type DatabaseLabels, type DomainMetricsRecorder } from '../observability/domain-metrics.ts';
+import { lokdarpanDatabaseSpecSchema } from '../api/lokdarpan-database.ts';
+import { retentionPolicySpecSchema } from '../api/retention-policy.ts';
+import type { DatabaseObserver } from '../controllers/lokdarpan-database/reconciler.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.ts';
 import { EventRecorder, kubeEventSink } from '../runtime/events.ts';
@@ -18,7 +22,7 @@ import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
 import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
 import type { OperatorConfig } from './config.ts';
-import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeSecretReader } from './kube-readers.ts';
+import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeRestoreReader, kubeSecretReader } from './kube-readers.ts';
 import { backupEngines } from '../controllers/backup/engines.ts';
 import { postWebhook } from '../controllers/backup/webhook.ts';
 import { reconcileBackup, type BackupResource } from '../controllers/backup/reconciler.ts';
@@ -58,30 +62,40 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const mutex = new KeyedMutex();
   const instance = `operator/${config.podName}`;
 
+  const domain = createDomainMetrics(metrics);
+  const databaseEngines = lokdarpanDatabaseEngines({ migrationsDir: config.migrationsDir, logger });
   const databases = createResourceController(
     lokdarpanDatabaseKind,
-    (object) =>
-      reconcileDatabase(object as unknown as LokdarpanDatabase, {
-        secrets,
-        engines: lokdarpanDatabaseEngines({ migrationsDir: config.migrationsDir, logger }),
-        mutex,
-        clock,
-        instance,
-      }),
+    async (object) => {
+      const resource = object as unknown as LokdarpanDatabase;
+      const labels = { namespace: resource.metadata.namespace ?? '', name: resource.metadata.name };
+      const outcome = await reconcileDatabase(resource, { secrets, engines: databaseEngines, mutex, clock, instance, observer: databaseObserver(domain, labels, clock) });
+      const spec = lokdarpanDatabaseSpecSchema.safeParse(resource.spec);
+      domain.recordDatabaseStatus(labels, outcome.status, spec.success ? { views: { schedule: spec.data.views.refreshSchedule, timeZone: spec.data.views.timeZone }, suspended: spec.data.suspend } : {});
+      return outcome;
+    },
     parts,
   );
 
   const databaseReader = kubeDatabaseReader(client);
   const retention = createResourceController(
     retentionPolicyKind,
-    (object) =>
-      reconcileRetentionPolicy(object as unknown as RetentionPolicyResource, {
+    async (object) => {
+      const resource = object as unknown as RetentionPolicyResource;
+      const labels = { namespace: resource.metadata.namespace ?? '', policy: resource.metadata.name };
+      const outcome = await reconcileRetentionPolicy(resource, {
         databases: databaseReader,
         secrets,
         engines: retentionEngines({ logger }),
         mutex,
         clock,
-      }),
+        onRun: (_policy, result) => domain.recordRetentionRun(labels, result),
+      });
+      const spec = retentionPolicySpecSchema.safeParse(resource.spec);
+      if (spec.success) domain.recordRetentionPolicyStatus(labels, outcome.status, { schedule: spec.data.schedule, timeZone: spec.data.timeZone, suspend: spec.data.suspend });
+      if (outcome.error) domain.recordRetentionFailure(labels, { finishedAt: clock.now(), reason: outcome.error.reason });
+      return outcome;
+    },
     parts,
   );
 
@@ -94,16 +108,28 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     clock,
   };
   const runningBackups = new Set<string>();
+  const backupReader = kubeBackupReader(client);
+  const restoreReader = kubeRestoreReader(client);
   const backups = createResourceController(
     backupKind,
     (object, context, progress) =>
-      reconcileBackup(object as unknown as BackupResource, { ...backupDeps, instance: identity, running: runningBackups, sendWebhook: postWebhook }, progress, context.signal),
+      reconcileBackup(
+        object as unknown as BackupResource,
+        { ...backupDeps, instance: identity, running: runningBackups, sendWebhook: postWebhook, fresh: backupReader.get },
+        progress,
+        context.signal,
+      ),
     parts,
     { concurrency: 2 },
   );
   const policies = createResourceController(
     backupPolicyKind,
-    (object) => reconcileBackupPolicy(object as unknown as BackupPolicyResource, { ...backupDeps, backups: kubeBackupObjects(client) }),
+    (object) =>
+      reconcileBackupPolicy(object as unknown as BackupPolicyResource, {
+        ...backupDeps,
+        backups: kubeBackupObjects(client),
+        onStatus: (policy, spec, status) => domain.recordBackupPolicyStatus({ namespace: policy.namespace, policy: policy.name }, status, spec),
+      }),
     parts,
   );
   // A Backup that changes (Completed, Failed, deleted) changes its policy's summary.
@@ -115,7 +141,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const restores = createResourceController(
     restoreKind,
     (object, context, progress) =>
-      reconcileRestore(object as unknown as RestoreResource, { ...backupDeps, backups: kubeBackupReader(client), running: runningRestores }, progress, context.signal),
+      reconcileRestore(object as unknown as RestoreResource, { ...backupDeps, backups: backupReader, running: runningRestores, fresh: restoreReader.get }, progress, context.signal),
     parts,
     { concurrency: 2 },
   );
@@ -134,4 +160,14 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   await manager.start();
   logger.info({ identity, metricsPort: health.port, leaderElection: config.leaderElection, watchNamespace: config.watchNamespace ?? '(all)' }, 'operator started');
   return { manager, metrics, health, identity };
+}
+
+function databaseObserver(domain: DomainMetricsRecorder, labels: DatabaseLabels, clock: Clock): DatabaseObserver {
+  return {
+    migrated: (migration) => domain.recordMigration(labels, migration),
+    migrationFailed: (reason) => domain.recordMigrationFailure(labels, reason),
+    refreshed: (result) => domain.recordViewRefresh(labels, { finishedAt: clock.now(), durationMs: result.durationMs }),
+    refreshFailed: (reason) => domain.recordViewRefreshFailure(labels, reason),
+    validated: (result) => domain.recordValidation(labels, { finishedAt: clock.now(), passed: result.passed, results: result.results }),
+  };
 }

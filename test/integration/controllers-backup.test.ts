@@ -152,6 +152,11 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
     assert.equal(restore.status?.['rowCountCheck']?.passed, true);
     assert.ok(restore.status?.['rowCountCheck']?.tablesChecked >= 10, describeObj(restore));
     assert.deepEqual(await counts('restored_by_operator'), sourceCounts);
+    // It stays Completed (a later reconcile on a stale cached copy once turned it Failed/Interrupted).
+    await new Promise((r) => setTimeout(r, 3000));
+    const later = await env.get('restores', 'restore-1');
+    assert.equal(later?.status?.['phase'], 'Completed', describeObj(later));
+    for (const b of [onDemand, scheduled]) assert.equal((await env.get('backups', b.metadata.name))?.status?.['phase'], 'Completed', b.metadata.name);
     const vec = await env.h.pg.query<{ n: string }>(`SELECT count(*) AS n FROM ai_embedding_store WHERE embedding IS NOT NULL`, [], 'restored_by_operator');
     assert.ok(Number(vec.rows[0]?.n) > 0, 'vectors came back');
     const table = await env.h.kubectlOk(['get', 'restores', '-n', ns]);
@@ -168,7 +173,7 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
     await writeFile(keyFile, `${env.key.identity}\n`, { mode: 0o600 });
     await env.h.pg.query('CREATE DATABASE restored_by_cli TEMPLATE template0');
     const pgRestore = join(env.h.pg.binDir, 'pg_restore');
-    await run('sh', ['-c', 'set -e -o pipefail 2>/dev/null || set -e; "$AGE" -d -i "$KEY" "$IN" | "$ZSTD" -dq | "$PGR" --no-owner --exit-on-error -d restored_by_cli'], {
+    await run('bash', ['-c', 'set -e -o pipefail; "$AGE" -d -i "$KEY" "$IN" | "$ZSTD" -dq | "$PGR" --no-owner --exit-on-error -d restored_by_cli'], {
       env: { ...process.env, ...env.h.pg.cliEnv('restored_by_cli'), AGE: ageBinary(), ZSTD: zstdBinary(), PGR: pgRestore, KEY: keyFile, IN: encrypted },
     });
     assert.deepEqual(await counts('restored_by_cli'), sourceCounts);

@@ -460,32 +460,60 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
   return harness;
 }
 
-/** Reads one histogram's buckets from a Prometheus text exposition and estimates a quantile (like histogram_quantile). */
-export function histogramQuantile(metrics: string, name: string, labelMatch: RegExp, q: number): { quantile: number; count: number } {
+export interface Histogram {
+  /** Cumulative counts per upper bound, ascending (the last is +Inf). */
+  buckets: { le: number; count: number }[];
+  count: number;
+  sum: number;
+}
+
+/** One histogram (the series whose labels match `labelMatch`) from a Prometheus text exposition. */
+export function parseHistogram(metrics: string, name: string, labelMatch: RegExp): Histogram {
   const buckets: { le: number; count: number }[] = [];
   let count = 0;
+  let sum = 0;
+  const valueOf = (line: string): number => Number(line.slice(line.lastIndexOf(' ') + 1));
   for (const line of metrics.split('\n')) {
-    if (line.startsWith(`${name}_bucket{`) && labelMatch.test(line)) {
+    if (!labelMatch.test(line)) continue;
+    if (line.startsWith(`${name}_bucket{`)) {
       const le = /le="([^"]+)"/.exec(line)?.[1];
-      const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-      buckets.push({ le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count: value });
-    } else if (line.startsWith(`${name}_count{`) && labelMatch.test(line)) {
-      count = Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
+      buckets.push({ le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count: valueOf(line) });
+    } else if (line.startsWith(`${name}_count{`)) count = valueOf(line);
+    else if (line.startsWith(`${name}_sum{`)) sum = valueOf(line);
   }
   buckets.sort((a, b) => a.le - b.le);
-  if (count === 0 || buckets.length === 0) return { quantile: Number.NaN, count };
-  const rank = q * count;
+  return { buckets, count, sum };
+}
+
+/** later - earlier: the observations made between two scrapes. */
+export function histogramDelta(later: Histogram, earlier: Histogram): Histogram {
+  return {
+    buckets: later.buckets.map((b) => ({ le: b.le, count: b.count - (earlier.buckets.find((e) => e.le === b.le)?.count ?? 0) })),
+    count: later.count - earlier.count,
+    sum: later.sum - earlier.sum,
+  };
+}
+
+/** Like PromQL histogram_quantile: linear interpolation inside the bucket holding the rank. */
+export function histogramQuantile(h: Histogram, q: number): number {
+  if (h.count === 0 || h.buckets.length === 0) return Number.NaN;
+  const rank = q * h.count;
   let prevLe = 0;
   let prevCount = 0;
-  for (const b of buckets) {
+  for (const b of h.buckets) {
     if (b.count >= rank) {
-      if (b.le === Number.POSITIVE_INFINITY) return { quantile: prevLe, count };
+      if (b.le === Number.POSITIVE_INFINITY) return prevLe;
       const within = b.count - prevCount;
-      return { quantile: within === 0 ? b.le : prevLe + ((b.le - prevLe) * (rank - prevCount)) / within, count };
+      return within === 0 ? b.le : prevLe + ((b.le - prevLe) * (rank - prevCount)) / within;
     }
     prevLe = b.le;
     prevCount = b.count;
   }
-  return { quantile: Number.NaN, count };
+  return Number.NaN;
+}
+
+/** Fraction of observations at or under `le` (which must be one of the bucket bounds). */
+export function histogramFractionUnder(h: Histogram, le: number): number {
+  const bucket = h.buckets.find((b) => b.le === le);
+  return bucket === undefined || h.count === 0 ? Number.NaN : bucket.count / h.count;
 }

@@ -1,7 +1,7 @@
 // One S3 (or S3-compatible) destination: a bucket and key prefix behind a configured client.
 // Multipart streaming upload with an explicit part size, get/head/list, delete that reports Object Lock
 // instead of failing, and copy to another destination (server-side where possible, streaming otherwise).
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCopyCommand, type S3ClientConfig,
@@ -91,6 +91,8 @@ export interface CopyOptions {
   copyPartSize?: number;
   /** Upload options of a streaming copy. */
   upload?: UploadOptions;
+  /** A streaming copy passes the source bytes through this (e.g. to hash what the source holds). */
+  sourceTap?: Transform;
   signal?: AbortSignal;
 }
 
@@ -340,7 +342,13 @@ export class S3ObjectStore {
       }
     }
     const { body } = await source.get(sourceKey, options.signal === undefined ? {} : { signal: options.signal });
-    const stored = await this.upload(key, body, { ...options.upload, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    let input: Readable = body;
+    if (options.sourceTap !== undefined) {
+      const tap = options.sourceTap;
+      body.once('error', (error) => tap.destroy(error));
+      input = body.pipe(tap);
+    }
+    const stored = await this.upload(key, input, { ...options.upload, ...(options.signal === undefined ? {} : { signal: options.signal }) });
     return { ...stored, method: 'stream' };
   }
 

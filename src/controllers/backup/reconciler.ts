@@ -62,6 +62,8 @@ export interface BackupReconcilerDeps {
   onFinished?: (backup: BackupResource, policy: BackupPolicySpec | undefined, status: BackupStatus) => void;
   /** Sends the policy's webhook, when it has one. */
   sendWebhook?: WebhookSender;
+  /** Reads the Backup from the API server, bypassing the informer cache. */
+  fresh?: (namespace: string, name: string) => Promise<BackupResource | undefined>;
 }
 
 export const BackupConditionReasons = {
@@ -135,6 +137,11 @@ export async function reconcileBackup(
 
   if (status.phase === 'Completed' || status.phase === 'Failed') return { status: resource.status ?? {}, events };
   if (status.phase === 'Running' && !deps.running.has(key)) {
+    // The informer's copy can lag behind this process's own final status write: only the API server's
+    // current object may declare a run interrupted (else a just-Completed backup would turn Failed).
+    const latest = deps.fresh ? await deps.fresh(namespace, resource.metadata.name) : resource;
+    if (!latest) return { status: resource.status ?? {}, events };
+    if (latest.status?.phase !== 'Running') return { status: latest.status ?? {}, events };
     return fail(R.Interrupted, `the run on ${status.runningOn ?? 'another replica'} ended before it finished (operator restarted or lost leadership); no manifest was written, so no partial backup exists`);
   }
   if (deps.running.has(key)) return { status: resource.status ?? {}, events };

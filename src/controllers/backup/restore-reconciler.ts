@@ -32,6 +32,8 @@ export interface RestoreReconcilerDeps {
   mutex: KeyedMutex;
   clock: Clock;
   running: Set<string>;
+  /** Reads the Restore from the API server, bypassing the informer cache. */
+  fresh?: (namespace: string, name: string) => Promise<RestoreResource | undefined>;
 }
 
 export const RestoreReasons = {
@@ -72,6 +74,12 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
 
   if (status.phase === 'Completed' || status.phase === 'Failed') return { status: resource.status ?? {}, events };
   if (deps.running.has(key)) return { status: resource.status ?? {}, events };
+  if (status.phase === 'Running') {
+    // The informer's copy can lag behind this process's own final status write (see reconcileBackup).
+    const latest = deps.fresh ? await deps.fresh(namespace, resource.metadata.name) : resource;
+    if (!latest) return { status: resource.status ?? {}, events };
+    if (latest.status?.phase !== 'Running') return { status: latest.status ?? {}, events };
+  }
   if (status.phase === 'Running') return fail(R.Interrupted, 'the restore ended before it finished (operator restarted); check the target database before trying again');
 
   const parsed = restoreSpecSchema.safeParse(resource.spec);

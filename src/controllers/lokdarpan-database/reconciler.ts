@@ -33,7 +33,17 @@ export interface DatabaseEngines {
   validate(connector: PgConnector, validation: LokdarpanDatabaseSpec['validation']): Promise<ValidationResult>;
 }
 
+/** Told what happened, for metrics; every method optional. */
+export interface DatabaseObserver {
+  migrated?(migration: { name: string; durationMs: number; direction: 'up' | 'down' }): void;
+  migrationFailed?(reason: string): void;
+  refreshed?(result: ViewRefreshResult): void;
+  refreshFailed?(reason: string): void;
+  validated?(result: ValidationResult): void;
+}
+
 export interface DatabaseReconcilerDeps {
+  observer?: DatabaseObserver;
   secrets: SecretReader;
   engines: DatabaseEngines;
   mutex: KeyedMutex;
@@ -167,6 +177,7 @@ async function migrate(work: Work): Promise<void> {
         plan.direction === 'up'
           ? await engine.up({ ...toTarget, ...approved })
           : await engine.down({ to: plan.target, allowDowngrade: spec.migrations.allowDowngrade, ...approved });
+      for (const m of result.applied) deps.observer?.migrated?.({ name: m.name, durationMs: m.durationMs, direction: plan.direction });
       const total = result.applied.reduce((sum, m) => sum + m.durationMs, 0);
       const names = result.applied.map((m) => m.name);
       const adopted = result.adopted.length > 0 ? `; adopted ${result.adopted.join(', ')} from the Flask-era schema` : '';
@@ -182,6 +193,9 @@ async function migrate(work: Work): Promise<void> {
     const after = await engine.status();
     work.setStatus(withHistory(work.getStatus(), after));
     set([{ type: C.SchemaReady, status: 'True', reason: R.SchemaUpToDate, message: `schema at ${after.schemaVersion ?? 'nothing'}${target ? ` (target ${target})` : ' (latest)'}` }]);
+  } catch (error) {
+    deps.observer?.migrationFailed?.(isOperatorError(error) ? error.reason : 'MigrationFailed');
+    throw error;
   } finally {
     await engine.close();
   }
@@ -221,11 +235,13 @@ async function refresh(work: Work, request: string | undefined): Promise<void> {
   };
   try {
     const result = await work.deps.engines.refreshViews(work.connector);
+    work.deps.observer?.refreshed?.(result);
     const summary = result.views.map((v) => `${v.name} (${v.rows} rows, ${v.durationMs} ms${v.concurrently ? '' : ', first fill'})`).join(', ');
     set([{ type: C.ViewsFresh, status: 'True', reason: R.ViewsRefreshed, message: `refreshed ${summary}` }]);
     work.setStatus({ ...work.getStatus(), views: { ...attempt, lastSuccessfulRefreshTime: now.toISOString(), lastDurationMs: result.durationMs } });
   } catch (error) {
     const typed = isOperatorError(error) ? error : new OperatorError('ViewRefreshFailed', describeError(error));
+    work.deps.observer?.refreshFailed?.(typed.reason);
     set([{ type: C.ViewsFresh, status: 'False', reason: typed.reason, message: typed.message }]);
     events.push({ type: 'Warning', reason: typed.reason, action: 'RefreshViews', note: typed.message });
     work.setStatus({ ...work.getStatus(), views: { ...attempt, lastError: typed.message } });
@@ -256,6 +272,7 @@ async function validate(work: Work, request: string | undefined): Promise<void> 
   };
   try {
     const result = await work.deps.engines.validate(work.connector, spec.validation);
+    work.deps.observer?.validated?.(result);
     const results = result.results.map(({ query, p95Ms, thresholdMs, passed, usesIndex }) => ({ query, p95Ms, thresholdMs, passed, usesIndex }));
     work.setStatus({ ...work.getStatus(), validation: { ...timing, results } });
     if (result.passed) {

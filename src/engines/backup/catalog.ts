@@ -101,7 +101,7 @@ export async function verifyBackup(
   const identities = options.identities ?? [];
   try {
     if (identities.length === 0) await pipeline(body, hash, sink);
-    else await pipeline(body, hash, new AgeDecryptStream(identities), createZstdDecompress(), sink);
+    else await pipeline(body, hash, new AgeDecryptStream(identities), createZstdDecompress({ chunkSize: 64 * 1024 }), sink);
   } catch (error) {
     throw classifyStreamError(error, BackupReasons.DownloadFailed, `verify ${store.name}:${dataKey}`);
   }

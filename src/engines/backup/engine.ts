@@ -103,7 +103,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     };
     dump.exited.catch(fail);
     const plain = new ByteCounter();
-    const zstd = createZstdCompress({ params: { [zlibConstants.ZSTD_c_compressionLevel]: level } });
+    // 64 KiB output chunks: the default 16 KiB costs a thread-pool round trip per 16 KiB (~40% slower).
+    const zstd = createZstdCompress({ chunkSize: 64 * 1024, params: { [zlibConstants.ZSTD_c_compressionLevel]: level } });
     const age = new AgeEncryptStream(recipients);
     const hash = new HashTap();
     // The object may only complete once pg_dump exited 0 and the row counts (same snapshot) are in.
@@ -148,32 +149,47 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     // --- verification and replicas ------------------------------------------------------------
     const primaryResult: DestinationResult = { name: primary.name, bucket: primary.bucket, key: dataKey, method: 'upload', verified: false };
     if (stored.value.versionId !== undefined) primaryResult.versionId = stored.value.versionId;
-    if (options.verifyPrimary ?? true) {
-      await verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, options.signal);
-      primaryResult.verified = true;
-    }
     const replicaResults: DestinationResult[] = [];
     for (const replica of options.replicas ?? []) {
       const key = replica.key(keys.data);
       const result: DestinationResult = { name: replica.name, bucket: replica.bucket, key, verified: false };
+      // A streaming copy reads the whole primary object: hashing it on the way verifies the primary too.
+      const sourceHash = new HashTap();
+      let primaryBad: OperatorError | undefined;
       try {
         const copied = await replica.copyFrom(primary, dataKey, key, {
           ...options.copy,
           size: encryptedBytes,
           upload: { partSize: options.partSize ?? 16 * 1024 * 1024, queueSize: options.queueSize ?? 2 },
+          sourceTap: sourceHash,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         });
         result.method = copied.method;
         if (copied.versionId !== undefined) result.versionId = copied.versionId;
+        if (copied.method === 'stream' && !primaryResult.verified) {
+          if (sourceHash.sha256 !== sha256 || sourceHash.bytes !== encryptedBytes) {
+            primaryBad = new OperatorError(BackupReasons.ChecksumMismatch, `${primary.name}:${dataKey} does not hold what was uploaded (SHA-256 differs)`, { terminal: true });
+            throw primaryBad;
+          }
+          primaryResult.verified = true;
+        }
         await verifyStoredObject(replica, key, { sha256, bytes: encryptedBytes }, options.signal);
         result.verified = true;
         logger.info({ destination: replica.name, method: copied.method }, 'replica verified');
       } catch (error) {
+        if (primaryBad !== undefined) {
+          await replica.delete(key, clock.now()).catch(() => undefined);
+          throw primaryBad; // the primary itself is wrong: the backup fails
+        }
         result.error = reasonOf(error);
         logger.warn({ destination: replica.name, reason: result.error.reason, err: result.error.message }, 'replica failed');
         await replica.delete(key, clock.now()).catch(() => undefined);
       }
       replicaResults.push(result);
+    }
+    if ((options.verifyPrimary ?? true) && !primaryResult.verified) {
+      await verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, options.signal);
+      primaryResult.verified = true;
     }
 
     // --- manifests, last ----------------------------------------------------------------------

@@ -115,31 +115,3 @@ export function classifyStreamError(error: unknown, fallback: string, where: str
   return new OperatorError(fallback, `${where}: ${e?.message ?? String(error)}`, { cause: error });
 }
 
-/**
- * Gathers small chunks (a pipe delivers 64 KiB at a time) into chunks of at least `size` bytes, so the
- * next stage (zstd on the thread pool) makes fewer, larger round trips.
- */
-export class Coalesce extends Transform {
-  #parts: Buffer[] = [];
-  #length = 0;
-  #size: number;
-  constructor(size = 256 * 1024) {
-    super();
-    this.#size = size;
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, callback: TransformCallback): void {
-    this.#parts.push(chunk);
-    this.#length += chunk.length;
-    if (this.#length >= this.#size) {
-      const out = this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts, this.#length);
-      this.#parts = [];
-      this.#length = 0;
-      callback(null, out);
-      return;
-    }
-    callback();
-  }
-  override _flush(callback: TransformCallback): void {
-    callback(null, this.#length === 0 ? undefined : Buffer.concat(this.#parts, this.#length));
-  }
-}

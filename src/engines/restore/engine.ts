@@ -124,7 +124,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     const onAbort = (): void => fail(new OperatorError(BackupReasons.Cancelled, 'restore cancelled'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     restore.exited.catch(fail);
-    const piping = pipeline(body, hash, new AgeDecryptStream(identities), createZstdDecompress(), new HoldLast(), restore.stdin).catch((error: unknown) => {
+    const piping = pipeline(body, hash, new AgeDecryptStream(identities), createZstdDecompress({ chunkSize: 64 * 1024 }), new HoldLast(), restore.stdin).catch((error: unknown) => {
       fail(error);
       throw error;
     });

@@ -20,6 +20,7 @@ interface Job {
   manifestKey?: string;
   id?: string;
   partMiB: number;
+  replicaMode?: 'after' | 'during';
 }
 
 const job = JSON.parse(process.argv[2] as string) as Job;
@@ -50,6 +51,7 @@ if (job.mode === 'null' || job.mode === 's3') {
   const replicas = job.mode === 's3' && job.replica !== undefined ? [new S3ObjectStore(job.replica)] : [];
   const r = await runBackup({
     source: pgBackupSource(job.target, { binDirs: { [job.major]: job.binDir } }),
+    replicaMode: job.replicaMode ?? 'after',
     primary, replicas, recipients: job.recipients, database: 'bench', backupId: job.id ?? `b${Date.now()}`,
     partSize: job.partMiB * 1024 * 1024, queueSize: 2, verifyPrimary: job.mode === 's3',
   });

@@ -2,19 +2,19 @@
 // PostgreSQL with a database, two S3 regions with a bucket each), N times; per-part and total times as
 // min / median / max. Issue 3's goal: a warm run brings it all up in under 30 s.
 //
-//   node bench/testenv.ts [--runs 3] [--pg 15|18] [--via-cli] [--setup-runs 0] [--json]
+//   node bench/testenv.ts [--runs 3] [--pg 15|18] [--via-cli] [--setup-runs 0] [--up-timeout-s 180] [--json]
 //
 // In-process (default): startTestEnvironment() / stop() from test/env/cli.ts in this process.
 // --via-cli: each run spawns `node test/env/cli.ts --json --print-timings` and measures from the spawn to
-// its JSON line (Node start and module loading included), then from SIGTERM to its exit.
+// its JSON line (Node start and module loading included), then from SIGTERM to its exit; the CLI's
+// messages go to a log in the temp dir, kept when the run fails (a start over --up-timeout-s is stopped).
 // --setup-runs N: also times N runs of `bash scripts/setup.sh` (refused unless already installed: warm).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startTestEnvironment, type EnvironmentTimings } from '../test/env/cli.ts';
 import { repoRoot } from '../test/env/process.ts';
@@ -27,8 +27,10 @@ const { values } = parseArgs({
     'via-cli': { type: 'boolean', default: false },
     'setup-runs': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
+    'up-timeout-s': { type: 'string', default: '180' },
   },
 });
+const upTimeoutMs = Number(values['up-timeout-s']) * 1000;
 const runs = Number(values.runs);
 const setupRuns = Number(values['setup-runs']);
 if (!Number.isInteger(runs) || runs < 0) throw new Error(`--runs must be a whole number, got ${values.runs}`);
@@ -66,30 +68,42 @@ async function inProcessRun(): Promise<Run> {
   };
 }
 
-async function cliRun(): Promise<Run> {
+async function cliRun(index: number): Promise<Run> {
+  const log = join(tmpdir(), `lokdarpan-bench-testenv-${process.pid}-${index}.log`);
+  const fd = openSync(log, 'w');
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(repoRoot, 'test/env/cli.ts'), '--json', '--print-timings', '--pg', String(pgMajor)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', fd],
   });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8');
-  });
+  closeSync(fd);
+  const stderr = (): string => readFileSync(log, 'utf8');
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines = createInterface({ input: child.stdout });
+  const stdout = child.stdout;
+  if (!stdout) throw new Error('no stdout pipe to the CLI');
+  const timer = setTimeout(() => child.kill('SIGTERM'), upTimeoutMs);
+  // The details are the first line on stdout; the CLI prints nothing else there.
   const first = await new Promise<string | undefined>((resolve) => {
-    lines.once('line', resolve);
+    let buffered = '';
+    stdout.setEncoding('utf8');
+    stdout.on('data', (chunk: string) => {
+      buffered += chunk;
+      const nl = buffered.indexOf('\n');
+      if (nl >= 0) resolve(buffered.slice(0, nl));
+    });
     void exited.then(() => resolve(undefined));
   });
+  clearTimeout(timer);
   const upMs = performance.now() - t0;
-  if (first === undefined) throw new Error(`the CLI exited before printing its details:\n${stderr}`);
+  if (first === undefined) throw new Error(`the CLI exited before printing its details (log ${log}):\n${stderr()}`);
   const parsed = JSON.parse(first) as { timings: EnvironmentTimings };
   const t1 = performance.now();
   child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const code = await exited;
+  clearTimeout(killer);
   const downMs = performance.now() - t1;
-  lines.close();
-  if (code !== 0) throw new Error(`the CLI exited with ${code} after SIGTERM:\n${stderr}`);
+  if (code !== 0) throw new Error(`the CLI exited with ${code} after SIGTERM (log ${log}):\n${stderr()}`);
+  rmSync(log, { force: true });
   return { ...fromTimings(parsed.timings), 'up: spawn to details (whole CLI)': upMs, 'down: SIGTERM to exit': downMs };
 }
 
@@ -138,7 +152,7 @@ if (!values.json) {
 
 const results: Run[] = [];
 for (let i = 1; i <= runs; i++) {
-  const run = viaCli ? await cliRun() : await inProcessRun();
+  const run = viaCli ? await cliRun(i) : await inProcessRun();
   results.push(run);
   if (!values.json) {
     const up = run['up: spawn to details (whole CLI)'] ?? run['up: total (parallel)'] ?? 0;

@@ -37,6 +37,7 @@ destination (or --config):
   --config FILE              JSON/YAML: { destination: {...}, replicas: [{...}], recipients: [...], database, retention }
                              a destination: name, bucket, prefix, endpoint, region, forcePathStyle, checksums
                              ("WHEN_SUPPORTED" | "WHEN_REQUIRED"), accessKeyIdEnv, secretAccessKeyEnv
+  --destination NAME         restore/list/verify/prune: read this destination or replica of --config (default: destination)
   --bucket NAME  --prefix P  --endpoint URL  --region R  --path-style  --checksums-when-required
                              credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (, AWS_SESSION_TOKEN)
 database:
@@ -48,6 +49,8 @@ backup:
   --id ID                    backup id (default: start time, 20260301T020000Z)
   --zstd-level N             1..19 (default 1)     --part-size MiB (default 16)
   --no-verify-primary        skip re-reading the primary object
+  --replica-mode after|during  copy replicas after the upload (default; server-side where possible) or upload
+                             them from the same stream during the dump (one pass, one upload buffer each)
 restore / verify:
   --backup ID | --latest | --manifest-key KEY
   --identity-file FILE       age identities (AGE-SECRET-KEY-1...)
@@ -83,6 +86,7 @@ const configSchema = z.object({
   recipients: z.array(z.string()).default([]),
   database: z.string().optional(),
   compressionLevel: z.number().int().min(1).max(19).optional(),
+  replicaMode: z.enum(['after', 'during']).optional(),
   retention: z
     .object({ keepLast: z.number().int().min(0).optional(), keepDaily: z.number().int().min(0).optional(), keepWeekly: z.number().int().min(0).optional(), keepMonthly: z.number().int().min(0).optional(), maxAge: z.string().optional() })
     .optional(),
@@ -161,11 +165,11 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
       args,
       allowPositionals: false,
       options: {
-        config: { type: 'string' }, bucket: { type: 'string' }, prefix: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' },
+        config: { type: 'string' }, destination: { type: 'string' }, bucket: { type: 'string' }, prefix: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' },
         'path-style': { type: 'boolean' }, 'checksums-when-required': { type: 'boolean' },
         'database-url': { type: 'string' }, name: { type: 'string' }, 'pg-bin': { type: 'string', multiple: true },
         recipient: { type: 'string', multiple: true }, 'recipients-file': { type: 'string' }, id: { type: 'string' },
-        'zstd-level': { type: 'string' }, 'part-size': { type: 'string' }, 'no-verify-primary': { type: 'boolean' },
+        'zstd-level': { type: 'string' }, 'replica-mode': { type: 'string' }, 'part-size': { type: 'string' }, 'no-verify-primary': { type: 'boolean' },
         backup: { type: 'string' }, latest: { type: 'boolean' }, 'manifest-key': { type: 'string' }, 'identity-file': { type: 'string' },
         'target-url': { type: 'string' }, create: { type: 'boolean' }, overwrite: { type: 'boolean' },
         'keep-last': { type: 'string' }, 'keep-daily': { type: 'string' }, 'keep-weekly': { type: 'string' }, 'keep-monthly': { type: 'string' },
@@ -206,6 +210,12 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
       });
     }
     if (destination === undefined) throw new UsageError('a destination is required: --bucket (with --endpoint etc.) or --config');
+    if (values.destination !== undefined) {
+      if (command === 'backup') throw new UsageError('--destination selects where restore/list/verify/prune read; a backup always writes to the destination and its replicas');
+      const chosen = [destination, ...config.replicas].find((d) => d.name === values.destination);
+      if (chosen === undefined) throw new UsageError(`--destination ${values.destination}: no destination or replica of that name in --config`);
+      destination = chosen;
+    }
     const primary = storeFrom(destination, io.env);
     stores.push(primary);
     const target = targetFromEnv(io.env, values['database-url']);
@@ -239,6 +249,8 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
       const replicas = config.replicas.map((r) => storeFrom(r, io.env));
       stores.push(...replicas);
       const level = count(values['zstd-level'], '--zstd-level') ?? config.compressionLevel;
+      const replicaMode = values['replica-mode'] ?? config.replicaMode;
+      if (replicaMode !== undefined && replicaMode !== 'after' && replicaMode !== 'during') throw new UsageError('--replica-mode is "after" or "during"');
       const partMiB = count(values['part-size'], '--part-size');
       const result = await runBackup({
         source: pgBackupSource(target, { binDirs }),
@@ -250,6 +262,7 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
         ...(level === undefined ? {} : { compressionLevel: level }),
         ...(partMiB === undefined ? {} : { partSize: partMiB * 1024 * 1024 }),
         verifyPrimary: values['no-verify-primary'] !== true,
+        ...(replicaMode === undefined ? {} : { replicaMode }),
         logger,
       });
       if (values.json === true) say(JSON.stringify(result, null, 2));

@@ -21,6 +21,7 @@ import { KubeClient } from '../runtime/kube.ts';
 import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
 import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
+import { shareConnections } from './kube-connections.ts';
 import type { OperatorConfig } from './config.ts';
 import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeRestoreReader, kubeSecretReader } from './kube-readers.ts';
 import { backupEngines } from '../controllers/backup/engines.ts';
@@ -46,7 +47,7 @@ export interface RunningOperator {
 export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const client = new KubeClient(deps.kubeConfig);
+  const client = new KubeClient(shareConnections(deps.kubeConfig));
   const metrics = deps.metrics ?? createOperatorMetrics();
   const identity = leaderIdentity(config.podName);
   const health = new HealthServer({ port: config.metricsPort, host: config.metricsHost, registry: metrics.registry, logger });
@@ -75,6 +76,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       return outcome;
     },
     parts,
+    // The reconciler schedules its own next run (requeue-after, backoff); the echo of its status write is noise.
+    { ignoreStatusOnlyUpdates: true },
   );
 
   const databaseReader = kubeDatabaseReader(client);

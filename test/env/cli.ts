@@ -21,6 +21,8 @@ export interface TestEnvironmentOptions {
   readonly kcm?: boolean;
   /** CRD files or directories applied before kube-controller-manager starts (see KubeOptions.crds). */
   readonly crds?: readonly string[];
+  /** Called as each part becomes ready (for progress messages), with the time it took. */
+  readonly onReady?: (part: 'kubernetes' | 'postgres' | 's3', ms: number) => void;
 }
 
 export interface EnvironmentTimings {
@@ -120,7 +122,11 @@ export async function startTestEnvironment(opts: TestEnvironmentOptions = {}): P
   const withKcm = opts.kcm ?? true;
   const major = opts.pgMajor ?? 15;
 
-  const kubeStart = startKube({ kcm: withKcm, ...(opts.crds ? { crds: opts.crds } : {}) });
+  const ready = (part: 'kubernetes' | 'postgres' | 's3'): void => opts.onReady?.(part, since(t0));
+  const kubeStart = startKube({ kcm: withKcm, ...(opts.crds ? { crds: opts.crds } : {}) }).then((kube) => {
+    ready('kubernetes');
+    return kube;
+  });
   const pgStart = (async () => {
     const t = performance.now();
     const server = await startPostgres({ major });
@@ -128,6 +134,7 @@ export async function startTestEnvironment(opts: TestEnvironmentOptions = {}): P
     try {
       const t1 = performance.now();
       const database = await server.createDatabase({ name: opts.database ?? 'lokdarpan', withVector: true });
+      ready('postgres');
       return { server, database, postgresMs, databaseMs: since(t1) };
     } catch (err) {
       await server.stop().catch(() => undefined);
@@ -142,6 +149,7 @@ export async function startTestEnvironment(opts: TestEnvironmentOptions = {}): P
       const t1 = performance.now();
       const buckets = { primary: bucketName(regions.primary.region), secondary: bucketName(regions.secondary.region) };
       await Promise.all([regions.primary.createBucket(buckets.primary), regions.secondary.createBucket(buckets.secondary)]);
+      ready('s3');
       return { regions, buckets, s3Ms, bucketsMs: since(t1) };
     } catch (err) {
       await Promise.allSettled([regions.primary.stop(), regions.secondary.stop()]);
@@ -348,22 +356,30 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
 
 const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** Resolves with the first of SIGINT/SIGTERM/SIGHUP; a second one exits at once (130). */
+/**
+ * Resolves with the first of SIGINT/SIGTERM/SIGHUP; a second one exits at once (130). Call it before telling
+ * anyone the environment is up: a stop signal may follow immediately.
+ */
 function nextStopSignal(onSecond: () => void): Promise<NodeJS.Signals> {
-  // test/env/cleanup.ts kills every part with SIGKILL/SIGQUIT on a signal (its last resort for aborted test runs):
-  // once everything is up, this command stops the parts gracefully instead. Its exit handler stays.
-  for (const signal of stopSignals) process.removeAllListeners(signal);
   return new Promise((resolve) => {
     let seen = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (seen) {
+        onSecond();
+        process.exit(130); // the exit handler of test/env/cleanup.ts kills what is left
+      }
+      seen = true;
+      resolve(signal);
+    };
     for (const signal of stopSignals) {
-      process.on(signal, () => {
-        if (seen) {
-          onSecond();
-          process.exit(130); // the exit handler of cleanup.ts kills what is left
-        }
-        seen = true;
-        resolve(signal);
-      });
+      // test/env/cleanup.ts kills every part with SIGKILL/SIGQUIT on a signal (its last resort for aborted test
+      // runs): once everything is up, this command stops the parts gracefully instead. Its exit handler stays.
+      // Ours is added before theirs are removed: with no listener at all, Node restores the default action and
+      // a signal arriving in between would kill this process and leave the children behind.
+      process.on(signal, onSignal);
+      for (const listener of process.listeners(signal)) {
+        if (listener !== onSignal) process.removeListener(signal, listener as (...args: unknown[]) => void);
+      }
     }
   });
 }
@@ -389,6 +405,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     env = await startTestEnvironment({
       pgMajor: opts.pgMajor,
       database: opts.database,
+      onReady: (part, ms) => say(`  ${part} ready after ${seconds(ms)}`),
       ...(opts.crds ? { crds: [join(repoRoot, 'crds')] } : {}),
     });
   } catch (err) {
@@ -396,6 +413,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof AggregateError) for (const e of err.errors) say(`  - ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
+  const stopSignal = nextStopSignal(() => say('second signal: killing what is left'));
   const details = connectionDetails(env);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...details, ...(opts.printTimings ? { timings: env.timings } : {}) })}\n`);
@@ -405,7 +423,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   say(`the test environment is up (${seconds(env.timings.totalMs)}); Ctrl-C or SIGTERM stops it`);
 
-  const signal = await nextStopSignal(() => say('second signal: killing what is left'));
+  const signal = await stopSignal;
   say(`${signal}: stopping...`);
   try {
     const stopped = await env.stop();

@@ -10,9 +10,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CHUNK_SIZE, decryptBuffer, encryptBuffer, parseIdentityFile } from '../../src/adapters/age/index.ts';
 import { isOperatorError } from '../../src/errors.ts';
+import { ageBinary, ageKeygenBinary } from '../env/tools.ts';
 
 const run = promisify(execFile);
-const ageAvailable = spawnSync('age', ['--version']).status === 0;
+const AGE = ((): string | undefined => {
+  try {
+    return ageBinary();
+  } catch {
+    return undefined;
+  }
+})();
+const KEYGEN = AGE === undefined ? 'age-keygen' : ageKeygenBinary();
+const ageAvailable = AGE !== undefined && spawnSync(AGE, ['--version']).status === 0;
 const SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE, 5 * CHUNK_SIZE + 1234];
 
 describe('age CLI interop', { skip: ageAvailable ? false : 'the age CLI is not installed (apt-get install -y age)' }, () => {
@@ -23,10 +32,10 @@ describe('age CLI interop', { skip: ageAvailable ? false : 'the age CLI is not i
     dir = await mkdtemp(join(tmpdir(), 'lokdarpan-age-'));
     for (const name of ['a', 'b']) {
       const file = join(dir, `${name}.key`);
-      await run('age-keygen', ['-o', file]);
+      await run(KEYGEN, ['-o', file]);
       const text = await readFile(file, 'utf8');
       const [identity] = parseIdentityFile(text);
-      const recipient = (await run('age-keygen', ['-y', file])).stdout.trim();
+      const recipient = (await run(KEYGEN, ['-y', file])).stdout.trim();
       assert.equal(identity?.recipient, recipient, 'our derivation of the public key matches age-keygen -y');
       keys.push({ file, recipient, identity: text.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1')) as string });
     }
@@ -42,7 +51,7 @@ describe('age CLI interop', { skip: ageAvailable ? false : 'the age CLI is not i
       await writeFile(file, await encryptBuffer(plain, keys.map((k) => k.recipient)));
       for (const key of keys) {
         // stdout, not -o: age creates the -o file lazily, so an empty plaintext leaves none.
-        const { stdout } = await run('age', ['-d', '-i', key.file, file], { encoding: 'buffer', maxBuffer: 64 << 20 });
+        const { stdout } = await run(AGE as string, ['-d', '-i', key.file, file], { encoding: 'buffer', maxBuffer: 64 << 20 });
         assert.deepEqual(stdout, plain, `size ${size}`);
       }
     }
@@ -54,7 +63,7 @@ describe('age CLI interop', { skip: ageAvailable ? false : 'the age CLI is not i
       const input = join(dir, `plain-${size}`);
       const file = join(dir, `theirs-${size}.age`);
       await writeFile(input, plain);
-      await run('age', ['-r', keys[0]!.recipient, '-r', keys[1]!.recipient, '-o', file, input]);
+      await run(AGE as string, ['-r', keys[0]!.recipient, '-r', keys[1]!.recipient, '-o', file, input]);
       const encrypted = await readFile(file);
       for (const key of keys) assert.deepEqual(await decryptBuffer(encrypted, [key.identity]), plain, `size ${size}`);
     }
@@ -70,19 +79,19 @@ describe('age CLI interop', { skip: ageAvailable ? false : 'the age CLI is not i
     for (const [name, bytes] of [['truncated', truncated], ['corrupted', corrupted]] as const) {
       const file = join(dir, `${name}.age`);
       await writeFile(file, bytes);
-      await assert.rejects(run('age', ['-d', '-i', keys[0]!.file, '-o', join(dir, `${name}.out`), file]), `age accepted a ${name} file`);
+      await assert.rejects(run(AGE as string, ['-d', '-i', keys[0]!.file, '-o', join(dir, `${name}.out`), file]), `age accepted a ${name} file`);
     }
     // And with the other key the CLI refuses too (no matching identity).
     const file = join(dir, 'whole.age');
     await writeFile(file, encrypted);
-    await assert.rejects(run('age', ['-d', '-i', keys[1]!.file, '-o', join(dir, 'whole.out'), file]));
+    await assert.rejects(run(AGE as string, ['-d', '-i', keys[1]!.file, '-o', join(dir, 'whole.out'), file]));
   });
 
   it('we refuse age CLI output that is truncated, corrupted, or for another key', async () => {
     const input = join(dir, 'plain-big');
     const file = join(dir, 'theirs-big.age');
     await writeFile(input, randomBytes(2 * CHUNK_SIZE + 10));
-    await run('age', ['-r', keys[0]!.recipient, '-o', file, input]);
+    await run(AGE as string, ['-r', keys[0]!.recipient, '-o', file, input]);
     const encrypted = await readFile(file);
     const corrupted = Buffer.from(encrypted);
     corrupted[corrupted.length - 20] = (corrupted[corrupted.length - 20] as number) ^ 1;

@@ -87,6 +87,9 @@ describe('backup CLI', () => {
     const verify = await cli(['backups', 'verify', '--config', 'backup.yaml', '--backup', 'first', '--identity-file', 'key.txt'], env, dir);
     assert.equal(verify.code, 0, verify.err);
     assert.match(verify.out, /SHA-256 matches.*decrypted/);
+    const drList = await cli(['backups', 'list', '--config', 'backup.yaml', '--destination', 'dr'], env, dir);
+    assert.equal(drList.code, 0, drList.err);
+    assert.match(drList.out, /^first .*primary,dr/m);
 
     const restore = await cli(['restore', '--config', 'backup.yaml', '--latest', '--identity-file', 'key.txt', '--create', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], env, dir);
     assert.equal(restore.code, 0, restore.err);

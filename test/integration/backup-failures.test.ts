@@ -117,6 +117,14 @@ describe('backup and restore failures', () => {
     );
     await assertPrimaryHoldsOnlyTheGoodBackup();
     assert.deepEqual(await keysIn(replica), []);
+    // The same with the replica written during the dump: neither destination completes an object.
+    await assert.rejects(
+      backup({ source: pgBackupSource(target, { binDirs: { [pg.major]: bin } }), replicas: [replica], backupId: 'dump-fails-late-tee', replicaMode: 'during' }),
+      reason('DumpFailed'),
+    );
+    await assertPrimaryHoldsOnlyTheGoodBackup();
+    assert.deepEqual(await keysIn(replica), []);
+    assert.equal(await openMultipartUploads(replica), 0);
   });
 
   it('pg_dump with a wrong password fails with DumpFailed and leaves nothing', async () => {
@@ -132,6 +140,22 @@ describe('backup and restore failures', () => {
   it('a database it cannot log into fails with DatabaseUnavailable', async () => {
     await assert.rejects(backup({ source: pgBackupSource({ ...target, password: 'nope' }, { binDirs: { [pg.major]: pg.binDir } }), backupId: 'no-login' }), reason('DatabaseUnavailable'));
     await assertPrimaryHoldsOnlyTheGoodBackup();
+  });
+
+  it('cancelling during the dump and upload (operator shutting down) fails with Cancelled and leaves nothing', async () => {
+    const real = pgBackupSource(target, { binDirs: { [pg.major]: pg.binDir } });
+    const controller = new AbortController();
+    const source = {
+      openSnapshot: () => real.openSnapshot(),
+      startDump: async (s: Parameters<typeof real.startDump>[0]) => {
+        const started = await real.startDump(s);
+        started.dump.stdout.once('data', () => setImmediate(() => controller.abort()));
+        return started;
+      },
+    };
+    await assert.rejects(backup({ source, replicas: [replica], backupId: 'cancelled', signal: controller.signal }), reason('Cancelled'));
+    await assertPrimaryHoldsOnlyTheGoodBackup();
+    assert.deepEqual(await keysIn(replica), []);
   });
 
   it('a server newer than every configured pg_dump fails with PgDumpTooOld', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import { otherPgMajor, startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
 import { startTwoRegions, type S3Server } from '../env/s3.ts';
 import { ageBinary, zstdBinary } from '../env/tools.ts';
 import { generateIdentity, parseIdentity } from '../../src/adapters/age/index.ts';
@@ -138,6 +138,54 @@ describe('backup and restore engines (real PostgreSQL and S3)', () => {
       env: { ...env, AGE: ageBinary(), ZSTD: zstdBinary(), PGR: join(pg.binDir, 'pg_restore'), KEY: keyFile, IN: encrypted },
     });
     assert.deepEqual(await rowCounts(pg, 'restored_cli'), expectedCounts);
+  });
+
+  it("replicaMode 'during' writes both servers from one stream, each verified, and it restores", async () => {
+    const r = await runBackup({
+      source: pgBackupSource(adminTarget(pg, db.name), { binDirs: { [pg.major]: pg.binDir } }),
+      primary,
+      replicas: [otherServerReplica],
+      recipients: [keyA.recipient],
+      database: 'lokdarpan-tee',
+      partSize: 5 * 1024 * 1024,
+      replicaMode: 'during',
+      clock,
+    });
+    assert.deepEqual(r.destinations.map((d) => [d.name, d.method, d.verified]), [['primary', 'upload', true], ['dr', 'upload', true]]);
+    assert.equal(await openMultipartUploads(otherServerReplica), 0);
+    const restored = await runRestore({
+      store: otherServerReplica,
+      manifestKey: r.destinations[1]!.manifestKey as string,
+      identities: [keyA.identity],
+      target: adminTarget(pg, 'restored_tee'),
+      createDatabase: true,
+      binDirs: { [pg.major]: pg.binDir },
+    });
+    assert.equal(restored.rowCountCheck?.passed, true);
+  });
+
+  it('restores into the other supported major when it is newer, and refuses an older one', async () => {
+    const other = await startPostgres({ major: otherPgMajor(pg.major) });
+    try {
+      const binDirs = { [pg.major]: pg.binDir, [other.major]: other.binDir };
+      const restoring = runRestore({
+        store: primary,
+        manifestKey: backup.manifestKey,
+        identities: [keyA.identity],
+        target: { host: other.host, port: other.port, user: other.superuser.user, password: other.superuser.password, database: 'cross_major' },
+        createDatabase: true,
+        binDirs,
+      });
+      if (other.major > pg.major) {
+        const result = await restoring;
+        assert.equal(result.rowCountCheck?.passed, true);
+        assert.equal(Number(result.pgRestoreVersion.split('.')[0]), other.major);
+      } else {
+        await assert.rejects(restoring, (e: unknown) => isOperatorError(e) && e.reason === 'InvalidRequest' && /cannot be restored into PostgreSQL/.test(e.message));
+      }
+    } finally {
+      await other.stop();
+    }
   });
 
   it('refuses a non-empty database without overwrite, and replaces its contents with it', async () => {

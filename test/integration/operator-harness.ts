@@ -434,8 +434,11 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
         ['kubectl get events.v1.events.k8s.io -A', eventsV1],
         ['kubectl get lokdarpandatabases -A', resources],
       ];
-      // Something must have been written, or the check proves nothing.
+      // Something must have been written, or the check proves nothing: the logs are the reconcile logs
+      // (they name the resources' keys) and the events are about the resources.
       assert.ok(logs.join('').length > 0, 'the operators wrote no log at all');
+      assert.match(logs.join(''), new RegExp(`"key":"${namespace}/`), 'the operator logs mention the reconciled resources');
+      assert.match(events, /"kind": "LokdarpanDatabase"/, 'there are events about LokdarpanDatabases');
       for (const secret of secrets) {
         for (const [where, text] of haystacks) {
           assert.ok(!text.includes(secret), `a secret (${secret.length} characters) appears in ${where}`);

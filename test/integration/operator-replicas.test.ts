@@ -71,7 +71,9 @@ describe('LokdarpanDatabase operator: two replicas with leader election', { time
     const acquired = follower.lines().find((l) => l['msg'] === 'leader election: acquired the lease; leading');
     const handoverMs = Date.parse(String(acquired?.['time'])) - killedAt;
     console.log(`hand-over after SIGKILL of the leader: ${handoverMs} ms (lease ${LEASE_MS} ms, retry 2 s)`);
-    assert.ok(handoverMs <= LEASE_MS + 3_000, `hand-over took ${handoverMs} ms`);
+    // Worst case: the follower sees each renewal up to one retry period (2 s + 20 % jitter) late, the lease
+    // then runs 15 s from that sighting, and its next try comes up to one more retry period later.
+    assert.ok(handoverMs <= LEASE_MS + 2 * 2_400 + 1_000, `hand-over took ${handoverMs} ms`);
     const ready = await h.waitForCondition(second.namespace, second.name, 'Ready', 'True', { timeoutMs: 60_000 });
     assert.equal(ready.status?.schemaVersion, '005_electoral_optimization');
     assert.ok(reconciles(follower, `${second.namespace}/${second.name}`).length > 0);

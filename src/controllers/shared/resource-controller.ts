@@ -54,7 +54,16 @@ export function createResourceController(
   kind: ResourceKind,
   reconcile: KindReconciler,
   parts: RuntimeParts,
-  options: { concurrency?: number; timeoutMs?: number } = {},
+  options: {
+    concurrency?: number;
+    timeoutMs?: number;
+    /**
+     * Skip update events that change nothing a reconcile reacts to (see triggerOf): mostly the echo of our
+     * own status write, which would otherwise cost a second, no-op reconcile per change. Only for kinds whose
+     * reconciler does not advance on its own status changes (it requeues or throws instead). Default false.
+     */
+    ignoreStatusOnlyUpdates?: boolean;
+  } = {},
 ): { informer: Informer<KubeObject>; controller: Controller } {
   const type = resourceTypeOf(kind);
   const name = kind.singular;
@@ -85,6 +94,25 @@ export function createResourceController(
       return outcome.requeueAfterMs === undefined ? {} : { requeueAfterMs: outcome.requeueAfterMs };
     },
   });
-  informer.onKey((key) => controller.enqueue(key));
+  const triggers = new Map<string, string>();
+  informer.onKey((key, event, object) => {
+    if (event === 'delete') {
+      triggers.delete(key);
+      controller.enqueue(key);
+      return;
+    }
+    // Our own status writes come back as updates that change nothing we act on: skipping them halves the
+    // reconciles (controller-runtime's GenerationChanged + Annotation/LabelChanged predicates).
+    const trigger = triggerOf(object);
+    if (options.ignoreStatusOnlyUpdates && event === 'update' && triggers.get(key) === trigger) return;
+    triggers.set(key, trigger);
+    controller.enqueue(key);
+  });
   return { informer, controller };
+}
+
+/** What a reconcile reacts to: the spec (generation), labels, annotations (requests), deletion and finalizers; not status. */
+export function triggerOf(object: KubeObject | undefined): string {
+  const m = object?.metadata;
+  return JSON.stringify([m?.generation, m?.labels ?? {}, m?.annotations ?? {}, m?.deletionTimestamp ?? null, m?.finalizers ?? []]);
 }

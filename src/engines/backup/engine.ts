@@ -2,6 +2,7 @@
 // pg_dump exited 0 and the row counts are in; then verified replicas; then the manifests, last.
 // Kubernetes-free: it takes ports (BackupSource, ObjectStores), a Clock and a Logger, and returns a
 // typed result or throws an OperatorError with a reason from ./reasons.ts.
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createZstdCompress } from 'node:zlib';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
@@ -12,7 +13,9 @@ import { BackupReasons } from './reasons.ts';
 import { backupKeys, defaultBackupId, MANIFEST_FORMAT, serializeManifest, type BackupManifest, type ManifestDestination } from './manifest.ts';
 import { ByteCounter, HashTap, HoldEnd } from './streams.ts';
 import { verifyStoredObject } from './verify.ts';
-import type { BackupSource, CopyOptions, ObjectStore, TableRowCount } from './ports.ts';
+import type { BackupSource, CopyOptions, ObjectStore, StoredObject, TableRowCount } from './ports.ts';
+
+const STAGE_BUFFER = 1024 * 1024;
 
 export interface BackupOptions {
   source: BackupSource;
@@ -34,8 +37,15 @@ export interface BackupOptions {
   queueSize?: number;
   /** Re-read the primary object and compare SHA-256. Default true. */
   verifyPrimary?: boolean;
-  /** How replicas are copied. Default auto: server-side where the stores share a service. */
+  /** How replicas are copied after the upload. Default auto: server-side where the stores share a service. */
   copy?: Pick<CopyOptions, 'mode' | 'multipartThreshold' | 'copyPartSize'>;
+  /**
+   * 'after' (default): copy each replica from the primary once the upload completed (server-side where
+   * possible). 'during': upload the same encrypted stream to every replica while it is produced (one
+   * pass, more memory: one upload buffer per destination; a slow replica slows the backup); a replica
+   * whose upload fails is then copied 'after'. Either way each copy is re-read and verified.
+   */
+  replicaMode?: 'after' | 'during';
   clock?: Clock;
   logger?: Logger;
   signal?: AbortSignal;
@@ -86,6 +96,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const manifestKey = primary.key(keys.manifest);
   const logger = (options.logger ?? silentLogger).child({ backup: id, database });
   let uploaded = false;
+  const teeUploads: Array<{ replica: ObjectStore; key: string; outcome: Promise<{ stored?: StoredObject; error?: unknown }> }> = [];
+  let snapshotClosed = false;
+  const closeSnapshot = async (): Promise<void> => {
+    if (snapshotClosed) return;
+    snapshotClosed = true;
+    await snapshot.close().catch(() => undefined);
+  };
 
   try {
     if ((await primary.head(manifestKey)) !== undefined) {
@@ -102,11 +119,12 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       if (firstError === undefined) firstError = error;
     };
     dump.exited.catch(fail);
-    const plain = new ByteCounter();
-    // 64 KiB output chunks: the default 16 KiB costs a thread-pool round trip per 16 KiB (~40% slower).
+    // Buffers of about 1 MiB between stages let pg_dump, the zstd thread and the main thread overlap;
+    // 64 KiB zstd output chunks (default 16 KiB: a thread-pool round trip each, ~40% slower).
+    const plain = new ByteCounter({ highWaterMark: STAGE_BUFFER });
     const zstd = createZstdCompress({ chunkSize: 64 * 1024, params: { [zlibConstants.ZSTD_c_compressionLevel]: level } });
     const age = new AgeEncryptStream(recipients);
-    const hash = new HashTap();
+    const hash = new HashTap(undefined, { highWaterMark: STAGE_BUFFER });
     // The object may only complete once pg_dump exited 0 and the row counts (same snapshot) are in.
     const gate = new HoldEnd(async () => {
       await dump.exited;
@@ -123,17 +141,50 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       stop(error);
       throw error;
     });
-    const uploading = primary
-      .upload(dataKey, gate, {
-        partSize: options.partSize ?? 16 * 1024 * 1024,
-        queueSize: options.queueSize ?? 2,
-        contentType: 'application/octet-stream',
-        metadata: { 'lokdarpan-backup': id, 'lokdarpan-format': 'pg_dump-custom+zstd+age' },
-      })
-      .catch((error: unknown) => {
-        stop(error);
-        throw error;
+    const uploadOptions = {
+      partSize: options.partSize ?? 16 * 1024 * 1024,
+      queueSize: options.queueSize ?? 2,
+      contentType: 'application/octet-stream',
+      metadata: { 'lokdarpan-backup': id, 'lokdarpan-format': 'pg_dump-custom+zstd+age' },
+    };
+    // 'during': the gate's output goes to the primary and every replica at once (pipe() waits for the
+    // slowest); a failing replica is unpiped so the primary carries on. The branches end only when the
+    // gate ends, i.e. after pg_dump exited 0, so no replica can complete a broken object either.
+    let primaryBody: Readable = gate;
+    if ((options.replicaMode ?? 'after') === 'during' && (options.replicas ?? []).length > 0) {
+      const branches: PassThrough[] = [];
+      const branch = (): PassThrough => {
+        const b = new PassThrough({ highWaterMark: STAGE_BUFFER });
+        branches.push(b);
+        gate.pipe(b);
+        return b;
+      };
+      primaryBody = branch();
+      for (const replica of options.replicas ?? []) {
+        const key = replica.key(keys.data);
+        const body = branch();
+        teeUploads.push({
+          replica,
+          key,
+          outcome: replica.upload(key, body, uploadOptions).then(
+            (storedObject) => ({ stored: storedObject }),
+            (error: unknown) => {
+              gate.unpipe(body);
+              body.destroy();
+              logger.warn({ destination: replica.name, err: describeError(error) }, 'replica upload during the dump failed; it will be copied afterwards');
+              return { error };
+            },
+          ),
+        });
+      }
+      gate.once('error', (error) => {
+        for (const b of branches) b.destroy(error);
       });
+    }
+    const uploading = primary.upload(dataKey, primaryBody, uploadOptions).catch((error: unknown) => {
+      stop(error);
+      throw error;
+    });
     const [piped, stored] = await Promise.allSettled([piping, uploading]);
     options.signal?.removeEventListener('abort', onAbort);
     if (piped.status === 'rejected' || stored.status === 'rejected') {
@@ -142,6 +193,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     }
     uploaded = true;
     const tables: TableRowCount[] = await counting;
+    // The snapshot is no longer needed: end its transaction before the (long) copies and verifications.
+    await closeSnapshot();
     const sha256 = hash.sha256;
     const encryptedBytes = hash.bytes;
     logger.info({ plainBytes: plain.bytes, encryptedBytes, sha256 }, 'backup uploaded');
@@ -149,8 +202,41 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     // --- verification and replicas ------------------------------------------------------------
     const primaryResult: DestinationResult = { name: primary.name, bucket: primary.bucket, key: dataKey, method: 'upload', verified: false };
     if (stored.value.versionId !== undefined) primaryResult.versionId = stored.value.versionId;
-    const replicaResults: DestinationResult[] = [];
+    const replicaResults = new Map<ObjectStore, DestinationResult>();
+    const toCopy: ObjectStore[] = [];
+    const verifications: Array<Promise<void>> = [];
+    // Replicas written during the dump: verify them (in parallel) or fall back to a copy.
+    const teeOutcomes = await Promise.all(teeUploads.map(async (t) => ({ ...t, ...(await t.outcome) })));
     for (const replica of options.replicas ?? []) {
+      const tee = teeOutcomes.find((t) => t.replica === replica);
+      if (tee?.stored === undefined) {
+        toCopy.push(replica);
+        continue;
+      }
+      const result: DestinationResult = { name: replica.name, bucket: replica.bucket, key: tee.key, method: 'upload', verified: false };
+      if (tee.stored.versionId !== undefined) result.versionId = tee.stored.versionId;
+      replicaResults.set(replica, result);
+      verifications.push(
+        verifyStoredObject(replica, tee.key, { sha256, bytes: encryptedBytes }, options.signal).then(
+          () => {
+            result.verified = true;
+          },
+          async (error: unknown) => {
+            result.error = reasonOf(error);
+            await replica.delete(tee.key, clock.now()).catch(() => undefined);
+          },
+        ),
+      );
+    }
+    if ((options.verifyPrimary ?? true) && toCopy.length === 0) {
+      verifications.push(
+        verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, options.signal).then(() => {
+          primaryResult.verified = true;
+        }),
+      );
+    }
+    await Promise.all(verifications);
+    for (const replica of toCopy) {
       const key = replica.key(keys.data);
       const result: DestinationResult = { name: replica.name, bucket: replica.bucket, key, verified: false };
       // A streaming copy reads the whole primary object: hashing it on the way verifies the primary too.
@@ -185,7 +271,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         logger.warn({ destination: replica.name, reason: result.error.reason, err: result.error.message }, 'replica failed');
         await replica.delete(key, clock.now()).catch(() => undefined);
       }
-      replicaResults.push(result);
+      replicaResults.set(replica, result);
     }
     if ((options.verifyPrimary ?? true) && !primaryResult.verified) {
       await verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, options.signal);
@@ -221,9 +307,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       if (snapshot.schemaVersion !== undefined) manifest.schemaVersion = snapshot.schemaVersion;
       return manifest;
     };
-    let body = serializeManifest(manifestFor([primaryResult, ...replicaResults]));
+    const orderedReplicas = (options.replicas ?? []).map((r) => replicaResults.get(r) as DestinationResult);
+    let body = serializeManifest(manifestFor([primaryResult, ...orderedReplicas]));
     for (const [index, replica] of (options.replicas ?? []).entries()) {
-      const result = replicaResults[index] as DestinationResult;
+      const result = orderedReplicas[index] as DestinationResult;
       if (result.error !== undefined) continue;
       const key = replica.key(keys.manifest);
       try {
@@ -235,29 +322,33 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         await replica.delete(result.key, clock.now()).catch(() => undefined);
       }
     }
-    body = serializeManifest(manifestFor([primaryResult, ...replicaResults]));
+    body = serializeManifest(manifestFor([primaryResult, ...orderedReplicas]));
     try {
       await primary.put(manifestKey, body, { contentType: 'application/json' });
     } catch (error) {
       // No manifest on the primary: the backup does not exist; take the replicas' copies back too.
       for (const [index, replica] of (options.replicas ?? []).entries()) {
-        const result = replicaResults[index] as DestinationResult;
+        const result = orderedReplicas[index] as DestinationResult;
         if (result.manifestKey !== undefined) await replica.delete(result.manifestKey, clock.now()).catch(() => undefined);
         await replica.delete(result.key, clock.now()).catch(() => undefined);
       }
       throw error;
     }
     primaryResult.manifestKey = manifestKey;
-    const manifest = manifestFor([primaryResult, ...replicaResults]);
-    const replicated = replicaResults.every((r) => r.verified);
+    const manifest = manifestFor([primaryResult, ...orderedReplicas]);
+    const replicated = orderedReplicas.every((r) => r.verified);
     logger.info({ replicated, durationMs: manifest.durationMs }, 'backup completed');
-    return { id, manifest, manifestKey, destinations: [primaryResult, ...replicaResults], replicated };
+    return { id, manifest, manifestKey, destinations: [primaryResult, ...orderedReplicas], replicated };
   } catch (error) {
     if (uploaded) await primary.delete(dataKey, clock.now()).catch(() => undefined);
+    for (const tee of teeUploads) {
+      const outcome = await tee.outcome;
+      if (outcome.stored !== undefined) await tee.replica.delete(tee.key, clock.now()).catch(() => undefined);
+    }
     const failure = isOperatorError(error) ? error : new OperatorError(BackupReasons.UploadFailed, describeError(error), { cause: error });
     logger.error({ reason: failure.reason, err: failure.message }, 'backup failed');
     throw failure;
   } finally {
-    await snapshot.close().catch(() => undefined);
+    await closeSnapshot();
   }
 }

@@ -48,7 +48,7 @@ export const BackupReasons = {
   RowCountMismatch: 'RowCountMismatch',
   /** A backup with this id already has a manifest (it completed earlier); nothing was written. */
   AlreadyExists: 'AlreadyExists',
-  /** The caller's options are invalid (bad backup id, part size, no recipients...). */
+  /** The caller's options are invalid (bad backup id, part size, no recipients, a restore into an older major...). */
   InvalidRequest: 'InvalidRequest',
   /** The operation was cancelled through its AbortSignal. */
   Cancelled: 'Cancelled',

@@ -1,7 +1,7 @@
 // Small pass-through stages of the backup and restore pipelines: byte counting, SHA-256 (optionally
 // checked against an expected digest before the stream may end), and gates that hold the end of the
 // stream (or its last piece) until the caller says the whole run succeeded.
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import { createHash, type Hash } from 'node:crypto';
 import { OperatorError } from '../../errors.ts';
 import { BackupReasons } from './reasons.ts';
@@ -27,8 +27,8 @@ export class HashTap extends Transform {
   #digest: string | undefined;
   #expected: ExpectedDigest | undefined;
 
-  constructor(expected?: ExpectedDigest) {
-    super();
+  constructor(expected?: ExpectedDigest, options?: TransformOptions) {
+    super(options);
     this.#expected = expected;
   }
 

@@ -104,6 +104,13 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       { terminal: true, details: { userObjects: inspection.userObjects } },
     );
   }
+  if (inspection.serverMajor < manifest.server.major) {
+    throw new OperatorError(
+      BackupReasons.InvalidRequest,
+      `backup ${manifest.id} comes from PostgreSQL ${manifest.server.major}; it cannot be restored into PostgreSQL ${inspection.serverMajor}`,
+      { terminal: true },
+    );
+  }
   const tool = await chooseTool(options.binDirs ?? DEFAULT_PG_BIN_DIRS, 'pg_restore', inspection.serverMajor, manifest.pgDump.major);
   if (!inspection.exists) {
     await createDatabase(options.target, maintenance);

@@ -1,0 +1,292 @@
+// Benchmark: the operator with many LokdarpanDatabase resources (default 500). The operator runs as a
+// child process under its ServiceAccount (RBAC on) against a real kube-apiserver and PostgreSQL, as in
+// test/integration/operator-*.test.ts. Phases:
+//   A. create N resources with spec.suspend: true (cheap reconciles: status only) in one burst;
+//   B. change the spec of all N again in one burst, with the cache warm (still suspended);
+//   C. unsuspend --real of them (default 100), spread over --databases migrated databases: real
+//      reconciles (preflight, plan, history, first view refresh, first validation) in one burst;
+//   D. steady state: --rate spec changes per second for --trickle seconds on suspended resources;
+//   E. idle for --idle seconds with everything in place (RSS at rest).
+// For each phase: wall time until every resource shows the new generation/annotation, the operator's
+// RSS (peak, from /proc), and from its /metrics the delta of workqueue_queue_duration_seconds (p50, p99
+// and the share under 1 s) and controller_runtime_reconcile_time_seconds. Goals: RSS < 256 MB,
+// p99 queue latency < 1 s.
+// Usage: node bench/operator-scale.ts [--resources 500] [--real 100] [--databases 5] [--rate 10] [--trickle 20]
+//          [--idle 20] [--node-options "--max-old-space-size=128"] [--log-level info] [--json]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import {
+  condition,
+  histogramDelta,
+  histogramFractionUnder,
+  histogramQuantile,
+  parseHistogram,
+  sleep,
+  startOperatorHarness,
+  type Histogram,
+  type Ldb,
+  type OperatorProcess,
+} from '../test/integration/operator-harness.ts';
+import { Informer, kubeListWatchSource } from '../src/runtime/informer.ts';
+import type { KubeObject } from '../src/runtime/kube.ts';
+
+const { values } = parseArgs({
+  options: {
+    resources: { type: 'string', default: '500' },
+    real: { type: 'string', default: '100' },
+    databases: { type: 'string', default: '5' },
+    idle: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '10' },
+    trickle: { type: 'string', default: '20' },
+    'node-options': { type: 'string', default: '' },
+    'log-level': { type: 'string', default: 'info' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.resources);
+const REAL = Math.min(N, Number(values.real));
+const DATABASES = Math.max(1, Number(values.databases));
+const IDLE_S = Number(values.idle);
+const RATE = Number(values.rate);
+const TRICKLE_S = Number(values.trickle);
+const LDB = '/apis/lokdarpan.io/v1alpha1';
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Math.round(Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) / 1024);
+}
+
+/** Samples RSS every 250 ms until stopped; returns the peak. */
+function rssSampler(pid: number): { stop(): number } {
+  let peak = rssMb(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMb(pid));
+    } catch {
+      // exited
+    }
+  }, 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await fn(item);
+      }
+    }),
+  );
+}
+
+const h = await startOperatorHarness();
+const report: Record<string, unknown> = { resources: N, real: REAL, databases: DATABASES, pgVersion: h.pg.version };
+const phases: Record<string, unknown>[] = [];
+let operator: OperatorProcess | undefined;
+let watcher: Informer<KubeObject> | undefined;
+try {
+  const nodeOptions = values['node-options'];
+  operator = await h.startOperator({ env: { LOG_LEVEL: values['log-level'], ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
+  report['nodeOptions'] = nodeOptions;
+  report['operatorLog'] = operator.logFile;
+  const op = operator;
+  const pid = op.process.child.pid ?? 0;
+  report['rssAfterStartMb'] = rssMb(pid);
+  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram }> => {
+    const text = (await op.http('/metrics')).body;
+    return {
+      queue: parseHistogram(text, 'workqueue_queue_duration_seconds', /name="lokdarpandatabase"/),
+      reconcile: parseHistogram(text, 'controller_runtime_reconcile_time_seconds', /controller="lokdarpandatabase"/),
+    };
+  };
+  // The bench watches (one informer) rather than polling 500 objects: polling would load the shared API server.
+  watcher = new Informer<KubeObject>({
+    name: 'bench',
+    source: kubeListWatchSource(h.client, { type: { apiVersion: 'lokdarpan.io/v1alpha1', kind: 'LokdarpanDatabase', plural: 'lokdarpandatabases', namespaced: true }, namespace: h.namespace }),
+  });
+  let onObject: ((item: Ldb, at: number) => void) | undefined;
+  watcher.onKey((_key, _event, object) => {
+    if (object && onObject) onObject(object as unknown as Ldb, performance.now());
+  });
+  watcher.start();
+  await watcher.whenSynced();
+  const cache = watcher;
+  const list = async (): Promise<Ldb[]> => cache.list() as unknown as Ldb[];
+  const cpuMs = (): number => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  };
+
+  const heapUsedMb = async (): Promise<number> => {
+    const line = (await op.http('/metrics')).body.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes'));
+    return Math.round(Number(line?.slice(line.lastIndexOf(' ') + 1)) / 1024 / 1024);
+  };
+  const pctOf = (xs: number[], p: number): number => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN);
+  };
+
+  /**
+   * Runs `act` (which records when it sent each resource's request in `sentAt`), polls the list every 100 ms
+   * until `done(items)` holds, and records the phase; `reached(item)` says when one resource is there, giving
+   * each resource's request -> observed latency as a client sees it.
+   */
+  const phase = async (
+    name: string,
+    act: (sentAt: Map<string, number>) => Promise<void>,
+    done: (items: Ldb[]) => boolean,
+    timeoutMs: number,
+    reached?: (item: Ldb) => boolean,
+  ): Promise<void> => {
+    const before = await scrape();
+    const cpuBefore = cpuMs();
+    const rss = rssSampler(pid);
+    const sentAt = new Map<string, number>();
+    const seenAt = new Map<string, number>();
+    onObject = (item, at) => {
+      const key = item.metadata.name;
+      if (reached && !seenAt.has(key) && sentAt.has(key) && reached(item)) seenAt.set(key, at);
+    };
+    const t0 = performance.now();
+    let acting = true;
+    const acted = act(sentAt).finally(() => (acting = false));
+    for (;;) {
+      const now = performance.now();
+      if (!acting && done(await list())) break;
+      if (now - t0 > timeoutMs) throw new Error(`phase ${name} not done after ${timeoutMs} ms`);
+      await sleep(100);
+    }
+    onObject = undefined;
+    await acted;
+    const actedMs = Math.max(...[...sentAt.values()], t0) - t0;
+    const wallMs = performance.now() - t0;
+    const latencies = [...seenAt].map(([key, at]) => at - (sentAt.get(key) ?? at));
+    await sleep(500); // let the last status writes' watch events be processed
+    const after = await scrape();
+    const queue = histogramDelta(after.queue, before.queue);
+    const reconcile = histogramDelta(after.reconcile, before.reconcile);
+    const operatorCpuMs = Math.round(cpuMs() - cpuBefore);
+    const entry = {
+      phase: name,
+      operatorCpuMs,
+      requestsMs: Math.round(actedMs),
+      allObservedMs: Math.round(wallMs),
+      ...(latencies.length > 0 ? { requestToStatusMs: { p50: pctOf(latencies, 50), p99: pctOf(latencies, 99), max: pctOf(latencies, 100), n: latencies.length } } : {}),
+      peakRssMb: rss.stop(),
+      rssAfterMb: rssMb(pid),
+      heapUsedMb: await heapUsedMb(),
+      queue: {
+        items: queue.count,
+        p50Ms: Math.round(histogramQuantile(queue, 0.5) * 1000 * 10) / 10,
+        p99Ms: Math.round(histogramQuantile(queue, 0.99) * 1000),
+        under1s: Math.round(histogramFractionUnder(queue, 1) * 10000) / 100,
+        meanMs: queue.count ? Math.round((queue.sum / queue.count) * 1000 * 10) / 10 : 0,
+      },
+      reconcile: {
+        count: reconcile.count,
+        p50Ms: Math.round(histogramQuantile(reconcile, 0.5) * 1000),
+        p99Ms: Math.round(histogramQuantile(reconcile, 0.99) * 1000),
+        meanMs: reconcile.count ? Math.round((reconcile.sum / reconcile.count) * 1000) : 0,
+        operatorCpuMsPerReconcile: reconcile.count ? Math.round((operatorCpuMs / reconcile.count) * 10) / 10 : 0,
+      },
+    };
+    phases.push(entry);
+    if (!values.json) console.log(JSON.stringify(entry));
+  };
+
+  // Databases for the real resources, migrated once each through a first resource.
+  const secrets: string[] = [];
+  for (let i = 0; i < DATABASES; i++) {
+    const applied = await h.applyDatabase({ name: `seed-${i}` });
+    await h.waitForCondition(applied.namespace, applied.name, 'Ready', 'True', { timeoutMs: 120_000 });
+    await h.kubectlOk(['delete', 'ldb', applied.name, '-n', h.namespace]);
+    secrets.push(applied.secretName);
+  }
+  report['rssAfterSeedMb'] = rssMb(pid);
+
+  const names = Array.from({ length: N }, (_, i) => `ldb-${String(i).padStart(4, '0')}`);
+  await phase(
+    `A: create ${N} suspended`,
+    (sentAt) =>
+      pool(names, 16, async (name) => {
+        const i = Number(name.slice(4));
+        sentAt.set(name, performance.now());
+        await h.client.create(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases`, {
+          apiVersion: 'lokdarpan.io/v1alpha1',
+          kind: 'LokdarpanDatabase',
+          metadata: { name, namespace: h.namespace },
+          spec: { connection: { secretName: secrets[i % secrets.length] }, suspend: true },
+        });
+      }),
+    (items) => items.length === N && items.every((l) => l.status?.observedGeneration === 1 && condition(l, 'Ready')?.reason === 'Suspended'),
+    300_000,
+    (l) => l.status?.observedGeneration === 1,
+  );
+
+  await phase(
+    `B: change the spec of ${N} (warm cache)`,
+    (sentAt) =>
+      pool(names, 16, async (name) => {
+        sentAt.set(name, performance.now());
+        await h.client.patch(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases/${name}`, { spec: { validation: { samples: 5 } } }, 'merge');
+      }),
+    (items) => items.every((l) => l.status?.observedGeneration === 2),
+    300_000,
+    (l) => l.status?.observedGeneration === 2,
+  );
+
+  const real = names.slice(0, REAL);
+  await phase(
+    `C: unsuspend ${REAL} (real reconciles on ${DATABASES} databases)`,
+    (sentAt) =>
+      pool(real, 16, async (name) => {
+        sentAt.set(name, performance.now());
+        await h.client.patch(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases/${name}`, { spec: { suspend: false } }, 'merge');
+      }),
+    (items) => items.filter((l) => real.includes(l.metadata.name)).every((l) => l.status?.observedGeneration === 3 && condition(l, 'Ready')?.status === 'True'),
+    600_000,
+    (l) => l.status?.observedGeneration === 3 && condition(l, 'Ready')?.status === 'True',
+  );
+
+  // Steady state: spec changes at a modest rate over the suspended resources (the goal's p99 < 1 s is about this).
+  const trickled = names.slice(REAL, REAL + Math.min(N - REAL, Math.round(RATE * TRICKLE_S)));
+  await phase(
+    `D: ${RATE} spec changes/s for ${TRICKLE_S} s (steady state, ${N} in cache)`,
+    async (sentAt) => {
+      const start = performance.now();
+      for (let i = 0; i < trickled.length; i++) {
+        const name = trickled[i] as string;
+        const due = start + (i * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        sentAt.set(name, performance.now());
+        void h.client.patch(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases/${name}`, { spec: { validation: { samples: 6 } } }, 'merge');
+      }
+    },
+    (items) => items.filter((l) => trickled.includes(l.metadata.name)).every((l) => l.status?.observedGeneration === 3),
+    TRICKLE_S * 1000 + 120_000,
+    (l) => l.status?.observedGeneration === 3,
+  );
+
+  await phase(`E: idle ${IDLE_S} s`, () => sleep(IDLE_S * 1000), () => true, IDLE_S * 1000 + 60_000);
+  report['finalRssMb'] = rssMb(pid);
+  report['heapUsedMb'] = await heapUsedMb();
+} finally {
+  report['phases'] = phases;
+  await watcher?.stop();
+  await h.stop();
+}
+process.exitCode = 0;
+
+const peak = Math.max(...phases.map((p) => Number(p['peakRssMb'] ?? 0)));
+report['peakRssMb'] = peak;
+if (values.json) console.log(JSON.stringify(report, null, 2));
+else console.log(`peak RSS ${peak} MB (goal < 256 MB); final RSS ${String(report['finalRssMb'])} MB`);

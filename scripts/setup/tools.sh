@@ -7,5 +7,5 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib.sh"
 
 step "age and zstd (Debian)"
-apt_install age zstd
+apt_install age zstd jq curl
 note "$(age --version 2>/dev/null | head -n1 | sed 's/^/age /'), $(zstd --version | head -n1)"

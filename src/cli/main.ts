@@ -27,6 +27,44 @@ const commands: Record<string, Command> = {
     summary: 'fill a database with deterministic synthetic LokDarpan data (wards, posts, embeddings, ...)',
     run: async (argv, io) => (await import('./seed.ts')).runSeedCli(argv, io),
   },
+  status: {
+    summary: 'summary of LokdarpanDatabases, their backups, retention and restores in the cluster',
+    run: async (argv, io) => (await import('./plugin.ts')).runStatus(argv, io),
+  },
+  backup: {
+    summary: 'POLICY: on-demand Backup in the cluster (--wait); with --bucket/--config: run the backup engine directly',
+    run: async (argv, io) => {
+      const plugin = await import('./plugin.ts');
+      return plugin.isClusterForm(argv) ? plugin.runBackupNow(argv, io) : (await import('./backup.ts')).runBackupCli(['backup', ...argv], io);
+    },
+  },
+  restore: {
+    summary: 'BACKUP: create a Restore in the cluster (--wait); with --bucket/--config: run the restore engine directly',
+    run: async (argv, io) => {
+      const plugin = await import('./plugin.ts');
+      return plugin.isClusterForm(argv) ? plugin.runRestoreNow(argv, io) : (await import('./backup.ts')).runBackupCli(['restore', ...argv], io);
+    },
+  },
+  refresh: {
+    summary: "NAME: refresh a LokdarpanDatabase's materialized views now (--wait)",
+    run: async (argv, io) => (await import('./plugin.ts')).runRefresh(argv, io),
+  },
+  validate: {
+    summary: "NAME: run a LokdarpanDatabase's performance validation now (--wait)",
+    run: async (argv, io) => (await import('./plugin.ts')).runValidate(argv, io),
+  },
+  'retention-run': {
+    summary: 'NAME: run a RetentionPolicy now (--wait)',
+    run: async (argv, io) => (await import('./plugin.ts')).runRetentionRun(argv, io),
+  },
+  backups: {
+    summary: 'list|verify|prune the backups stored in a bucket (backup engine, no cluster needed)',
+    run: async (argv, io) => (await import('./backup.ts')).runBackupCli(['backups', ...argv], io),
+  },
+  docs: {
+    summary: 'generate|check|print docs/reference/crds.md from the API schemas',
+    run: async (argv, io) => (await import('./docs.ts')).runDocsCli(argv, io),
+  },
   crds: {
     summary: 'generate|check|print the CustomResourceDefinitions from the API schemas',
     run: async (argv, io) => (await import('./crds.ts')).runCrdsCli(argv, io),

@@ -19,7 +19,7 @@ export const operatorConfigSchema = z.object({
   /** "15=/usr/lib/postgresql/15/bin,18=/opt/pg18/bin": pg_dump/pg_restore per server major. */
   pgBinDirs: z
     .string()
-    .default('15=/usr/lib/postgresql/15/bin')
+    .default('15=/usr/lib/postgresql/15/bin,18=/usr/lib/postgresql/18/bin')
     .transform((text, ctx) => {
       const dirs: Record<number, string> = {};
       for (const part of text.split(',').filter(Boolean)) {

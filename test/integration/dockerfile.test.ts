@@ -466,7 +466,9 @@ describe('Dockerfile replay (the app-related steps, without a Docker engine)', (
     // A PATH with nothing but node, like the image (whose node is /usr/local/bin/node).
     const bin = join(root, 'bin');
     mkdirSync(bin);
-    symlinkSync(NODE_BIN, join(bin, 'node'));
+    // A copy, as the image COPYs it: the repository's own path may not be traversable by uid 65532.
+    cpSync(NODE_BIN, join(bin, 'node'));
+    chmodSync(join(bin, 'node'), 0o755);
     const tmp = join(root, 'tmp');
     mkdirSync(tmp);
     chmodSync(tmp, 0o1777);

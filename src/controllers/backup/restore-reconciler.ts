@@ -110,9 +110,10 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     }
 
     // Where it goes.
-    const settings = spec.target.databaseRef
-      ? (await resolveDatabaseRef(deps.databases, deps.secrets, namespace, spec.target.databaseRef.name, { requireSchema: false })).settings
-      : await resolveConnection(deps.secrets, namespace, { secretName: spec.target.connectionSecret ?? '', uriKey: 'uri', sslMode: 'disable' });
+    const database = spec.target.databaseRef
+      ? await resolveDatabaseRef(deps.databases, deps.secrets, namespace, spec.target.databaseRef.name, { requireSchema: false })
+      : undefined;
+    const settings = database?.settings ?? (await resolveConnection(deps.secrets, namespace, { secretName: spec.target.connectionSecret ?? '', uriKey: 'uri', sslMode: 'disable' }));
     const base = pgTargetOf(settings);
     const target = spec.target.databaseName ? { ...base, database: spec.target.databaseName } : base;
     const identity = requireKey(await readSecret(deps.secrets, namespace, spec.identitySecret.name), spec.identitySecret.name, spec.identitySecret.key, 'age identity');
@@ -120,7 +121,7 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     status = { ...status, phase: 'Running', startTime: now.toISOString(), targetDatabase: target.database };
     set([{ type: 'Ready', status: 'False', reason: R.Running, message: `restoring into ${target.database}` }]);
     await progress(status);
-    const mutexKey = spec.target.databaseRef ? `lokdarpandatabase/${namespace}/${spec.target.databaseRef.name}` : `restore-target/${target.host}/${target.database}`;
+    const mutexKey = database?.mutexKey ?? `restore-target/${target.host}/${target.database}`;
     const result = await deps.mutex.run(mutexKey, `restore ${resource.metadata.name}`, () =>
       deps.engines.restore(
         { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal },

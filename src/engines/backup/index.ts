@@ -8,7 +8,8 @@ export {
 } from './manifest.ts';
 export { listBackups, readManifest, readManifestAt, verifyBackup, type BackupEntry, type ListedBackups, type VerifyResult } from './catalog.ts';
 export {
-  isoWeekKey, planRetention, pruneBackups,
+  assertTimeZone, dayKey, isoWeekKey, monthKey, planRetention, pruneBackups,
+  type PlanOptions,
   type KeepReason, type PlannedBackup, type PruneOptions, type PruneResult, type RetentionDecision, type RetentionPlan, type RetentionRules,
 } from './retention.ts';
 export { verifyStoredObject } from './verify.ts';

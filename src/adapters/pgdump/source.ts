@@ -32,6 +32,7 @@ export function pgBackupSource(target: PgTarget, options: PgBackupSourceOptions 
         serverVersionNum: session.serverVersionNum,
         serverMajor: session.serverMajor,
         schemaVersion: session.schemaVersion,
+        databaseBytes: session.databaseBytes,
         countRows: options.countRows === false ? async () => [] : () => session.countRows(),
         close: () => session.close(),
       };

@@ -13,6 +13,7 @@ import { silentLogger, type Logger } from '../../observability/logger.ts';
 import { OperatorError, isOperatorError, describeError } from '../../errors.ts';
 import { BackupReasons } from './reasons.ts';
 import { listBackups } from './catalog.ts';
+import type { BackupOwner } from './manifest.ts';
 import type { ObjectStore } from './ports.ts';
 
 export interface RetentionRules {
@@ -143,6 +144,14 @@ export function planRetention(backups: readonly PlannedBackup[], rules: Retentio
 export interface PruneOptions {
   store: ObjectStore;
   database: string;
+  /**
+   * The policy whose backups are pruned: only backups whose manifest names it (in its own folder) are
+   * planned and deleted, never another policy's on the same bucket and prefix. Unset: only backups
+   * without an owner (the CLI, and data written before owners existed).
+   */
+  owner?: BackupOwner;
+  /** With an owner: also prune the database's backups without an owner as this policy's own. Default false. */
+  adoptUnowned?: boolean;
   rules: RetentionRules;
   /** IANA time zone of the policy's schedule: GFS days, weeks and months follow it. Default UTC. */
   timeZone?: string;
@@ -169,7 +178,10 @@ export async function pruneBackups(options: PruneOptions): Promise<PruneResult> 
   const clock = options.clock ?? systemClock;
   const now = clock.now();
   const logger = (options.logger ?? silentLogger).child({ destination: options.store.name, database: options.database });
-  const listed = await listBackups(options.store, options.database);
+  const listed = await listBackups(options.store, options.database, {
+    ...(options.owner === undefined ? {} : { owner: options.owner }),
+    ...(options.adoptUnowned === undefined ? {} : { adoptUnowned: options.adoptUnowned }),
+  });
   const byId = new Map(listed.backups.map((b) => [b.id, b]));
   const plan = planRetention(listed.backups.map((b) => ({ id: b.id, time: new Date(b.manifest.startedAt) })), options.rules, now, options.timeZone === undefined ? {} : { timeZone: options.timeZone });
   const result: PruneResult = { destination: options.store.name, plan, deleted: [], locked: [], failed: [], orphansDeleted: [] };

@@ -17,6 +17,7 @@ import { readManifestAt } from '../backup/catalog.ts';
 import { classifyStreamError, HashTap, HoldLast } from '../backup/streams.ts';
 import type { BackupManifest } from '../backup/manifest.ts';
 import type { ObjectStore } from '../backup/ports.ts';
+import { abortReason, runSignal } from '../backup/signal.ts';
 
 export interface RestoreOptions {
   store: ObjectStore;
@@ -39,6 +40,8 @@ export interface RestoreOptions {
   clock?: Clock;
   logger?: Logger;
   signal?: AbortSignal;
+  /** Fails the restore (Cancelled, rolled back) after this long: the Restore's timeout. Unset: no limit. */
+  timeoutMs?: number;
 }
 
 export interface RowCountCheck {
@@ -74,6 +77,15 @@ export function compareRowCounts(expected: readonly TableRowCount[], actual: rea
 }
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  const run = runSignal(options.signal, options.timeoutMs, 'restore');
+  try {
+    return await restoreBackup(run.signal === undefined ? options : { ...options, signal: run.signal });
+  } finally {
+    run.dispose();
+  }
+}
+
+async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
   const maintenance = options.maintenanceDatabase ?? 'postgres';
@@ -128,7 +140,8 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       restore.kill();
       if (!body.destroyed) body.destroy();
     };
-    const onAbort = (): void => fail(new OperatorError(BackupReasons.Cancelled, 'restore cancelled'));
+    const onAbort = (): void => fail(abortReason(options.signal, 'restore'));
+    if (options.signal?.aborted === true) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     restore.exited.catch(fail);
     const piping = pipeline(body, hash, new AgeDecryptStream(identities), createZstdDecompress({ chunkSize: 64 * 1024 }), new HoldLast(), restore.stdin).catch((error: unknown) => {

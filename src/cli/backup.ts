@@ -229,7 +229,7 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
       if (values['manifest-key'] !== undefined) return values['manifest-key'];
       if (values.backup !== undefined) return primary.key(backupKeys(name, values.backup).manifest);
       if (values.latest === true) {
-        const listed = await listBackups(primary, name);
+        const listed = await listBackups(primary, name, { allOwners: true });
         const latest = listed.backups[listed.backups.length - 1];
         if (latest === undefined) throw new UsageError(`no backups of ${name} in ${primary.name}`);
         return latest.manifestKey;
@@ -298,7 +298,7 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
     }
 
     if (sub === 'list') {
-      const listed = await listBackups(primary, name);
+      const listed = await listBackups(primary, name, { allOwners: true });
       if (values.json === true) say(JSON.stringify({ backups: listed.backups.map((b) => ({ manifestKey: b.manifestKey, ...b.manifest })), orphans: listed.orphans, invalid: listed.invalid }, null, 2));
       else {
         if (listed.backups.length === 0) say(`no backups of ${name} in ${primary.name}`);

@@ -141,6 +141,7 @@ export async function multipartUpload(params: MultipartUploadParams): Promise<Mu
   const common = { Bucket: params.bucket, Key: params.key };
   const sendOptions = { abortSignal: stop.signal };
   let uploadId: string | undefined;
+  const inFlight = new Set<Promise<void>>();
   try {
     const first = await reader.next(partSize);
     if (stop.signal.aborted) throw abortError(stop.signal);
@@ -172,7 +173,6 @@ export async function multipartUpload(params: MultipartUploadParams): Promise<Mu
 
     const parts: CompletedPart[] = [];
     const partSizes: number[] = [];
-    const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     let uploadedBytes = 0;
     const send = async (partNumber: number, data: Buffer): Promise<void> => {
@@ -213,6 +213,8 @@ export async function multipartUpload(params: MultipartUploadParams): Promise<Mu
     return { ...(done.VersionId === undefined ? {} : { versionId: done.VersionId }), ...(done.ETag === undefined ? {} : { etag: done.ETag }), parts: parts.length, partSizes };
   } catch (error) {
     stop.abort(error);
+    // Parts still in flight could land after the abort and keep the upload alive: let them settle first.
+    await Promise.allSettled(inFlight);
     if (uploadId !== undefined) {
       await params.client.send(new AbortMultipartUploadCommand({ ...common, UploadId: uploadId })).catch(() => undefined);
     }

@@ -221,7 +221,7 @@ describe('backup and restore under S3 faults', () => {
     try {
       await assert.rejects(
         runRestore({ store: primary, manifestKey: good.manifestKey, identities: [key.identity], target: restored, createDatabase: true, binDirs: { [pg.major]: pg.binDir } }),
-        (e: unknown) => isOperatorError(e) && ['DownloadFailed', 'ChecksumMismatch'].includes(e.reason) && !/AGE-SECRET/.test(e.message),
+        (e: unknown) => reason('DownloadFailed', /^restore of restore-source: /)(e) && !/AGE-SECRET|pg_restore/.test((e as Error).message),
       );
     } finally {
       rule.remove();

@@ -65,6 +65,11 @@ export interface RestoreResult {
   rowCountCheck?: RowCountCheck;
 }
 
+function isBrokenPipe(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
+}
+
 export function compareRowCounts(expected: readonly TableRowCount[], actual: readonly TableRowCount[]): RowCountCheck {
   const found = new Map(actual.map((t) => [`${t.schema}.${t.table}`, t.rows]));
   const mismatches: RowCountCheck['mismatches'] = [];
@@ -152,8 +157,9 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
     options.signal?.removeEventListener('abort', onAbort);
     if (piped.status === 'rejected' || exited.status === 'rejected') {
       let error = firstError ?? (piped.status === 'rejected' ? piped.reason : (exited as PromiseRejectedResult).reason);
-      // pg_restore stopping first shows up as EPIPE on its stdin: its own exit error says why.
-      if (!isOperatorError(error) && exited.status === 'rejected') error = exited.reason;
+      // pg_restore stopping first shows up as EPIPE on its stdin: its own exit error says why. Any other
+      // stream error (the download cut, a truncated object) is the cause, and pg_restore's "end of file" its effect.
+      if (!isOperatorError(error) && exited.status === 'rejected' && isBrokenPipe(error)) error = exited.reason;
       throw classifyStreamError(error, BackupReasons.DownloadFailed, `restore of ${manifest.id}`);
     }
 

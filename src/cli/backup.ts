@@ -227,9 +227,15 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
     };
     const manifestKey = async (): Promise<string> => {
       if (values['manifest-key'] !== undefined) return values['manifest-key'];
-      if (values.backup !== undefined) return primary.key(backupKeys(name, values.backup).manifest);
+      if (values.backup !== undefined) {
+        // A policy's backups live in its own folder: find the id among every owner's, else the owner-less key.
+        const id = values.backup;
+        const found = (await listBackups(primary, name, { allOwners: true })).backups.filter((b) => b.id === id);
+        if (found.length > 1) throw new UsageError(`backup ${id} exists for several policies; name it with --manifest-key (${found.map((b) => b.manifestKey).join(', ')})`);
+        return found[0]?.manifestKey ?? primary.key(backupKeys(name, id).manifest);
+      }
       if (values.latest === true) {
-        const listed = await listBackups(primary, name);
+        const listed = await listBackups(primary, name, { allOwners: true });
         const latest = listed.backups[listed.backups.length - 1];
         if (latest === undefined) throw new UsageError(`no backups of ${name} in ${primary.name}`);
         return latest.manifestKey;
@@ -298,7 +304,7 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
     }
 
     if (sub === 'list') {
-      const listed = await listBackups(primary, name);
+      const listed = await listBackups(primary, name, { allOwners: true });
       if (values.json === true) say(JSON.stringify({ backups: listed.backups.map((b) => ({ manifestKey: b.manifestKey, ...b.manifest })), orphans: listed.orphans, invalid: listed.invalid }, null, 2));
       else {
         if (listed.backups.length === 0) say(`no backups of ${name} in ${primary.name}`);

@@ -2,7 +2,7 @@
 // side of backups and restores.
 export { PgDumpReasons } from './reasons.ts';
 export { chooseTool, DEFAULT_PG_BIN_DIRS, parseToolVersion, probeTool, serverMajorOf, type PgBinDirs, type PgTool, type PgToolName } from './binaries.ts';
-export { spawnPgDump, spawnPgRestore, type DumpOptions, type DumpProcess, type RestoreOptions, type RestoreProcess } from './process.ts';
+export { DEFAULT_LOCK_WAIT_TIMEOUT_MS, pgDumpArgs, spawnPgDump, spawnPgRestore, type DumpOptions, type DumpProcess, type RestoreOptions, type RestoreProcess } from './process.ts';
 export {
   countRows, createDatabase, dropDatabase, inspectTarget, openSnapshotSession,
   type ServerFacts, type SnapshotOptions, type SnapshotSession, type TableRowCount, type TargetInspection,

@@ -66,15 +66,33 @@ export interface DumpOptions {
   snapshot?: string;
   /** More pg_dump arguments (e.g. --exclude-table-data=...). */
   extraArgs?: readonly string[];
+  /**
+   * --lock-wait-timeout: how long pg_dump waits for each table's ACCESS SHARE lock before it fails
+   * (instead of queueing behind a long ALTER TABLE and blocking every query queued after it).
+   * Default DEFAULT_LOCK_WAIT_TIMEOUT_MS; 0 waits forever.
+   */
+  lockWaitTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+}
+
+export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 60_000;
+
+/** The pg_dump arguments of a custom-format dump to stdout. */
+export function pgDumpArgs(options: Pick<DumpOptions, 'snapshot' | 'extraArgs' | 'lockWaitTimeoutMs'>): string[] {
+  const args = ['--format=custom', '--compress=0', '--no-password'];
+  const lockWait = options.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS;
+  if (!Number.isInteger(lockWait) || lockWait < 0) {
+    throw new OperatorError(PgDumpReasons.DumpFailed, `lock wait timeout ${lockWait} ms is not a whole number of milliseconds >= 0`, { terminal: true });
+  }
+  if (lockWait > 0) args.push(`--lock-wait-timeout=${lockWait}ms`);
+  if (options.snapshot !== undefined) args.push(`--snapshot=${options.snapshot}`);
+  args.push(...(options.extraArgs ?? []));
+  return args;
 }
 
 /** `pg_dump --format=custom --compress=0` writing to stdout (never -f: PG15 cannot fsync /dev/stdout). */
 export function spawnPgDump(options: DumpOptions): DumpProcess {
-  const args = ['--format=custom', '--compress=0', '--no-password'];
-  if (options.snapshot !== undefined) args.push(`--snapshot=${options.snapshot}`);
-  args.push(...(options.extraArgs ?? []));
-  const child = spawn(options.tool.path, args, {
+  const child = spawn(options.tool.path, pgDumpArgs(options), {
     env: pgToolEnv(options.target, options.env ?? process.env, 'lokdarpan-backup'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -22,6 +22,8 @@ export interface ServerFacts {
 
 export interface SnapshotSession extends ServerFacts {
   readonly snapshotId: string;
+  /** pg_database_size() of the database (an upper estimate of the dump's size). */
+  readonly databaseBytes: number;
   /** Latest applied migration from the schema history table, if there is one. */
   readonly schemaVersion: string | undefined;
   /** Exact count(*) of every user table, inside the exported snapshot. */
@@ -104,10 +106,12 @@ export async function openSnapshotSession(target: PgTarget, options: SnapshotOpt
     const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
     const facts = await serverFacts(client);
     const schemaVersion = await readSchemaVersion(client, options.schemaHistoryTable ?? 'public.lokdarpan_schema_history');
+    const size = await client.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n');
     let closed = false;
     return {
       ...facts,
       snapshotId: rows[0]?.id as string,
+      databaseBytes: Number(size.rows[0]?.n ?? 0),
       schemaVersion,
       countRows: async () => {
         try {

@@ -11,6 +11,8 @@ export interface PgBackupSourceOptions {
   schemaHistoryTable?: string;
   /** More pg_dump arguments. */
   extraArgs?: readonly string[];
+  /** pg_dump --lock-wait-timeout in ms (default DEFAULT_LOCK_WAIT_TIMEOUT_MS, 1 min; 0 waits forever). */
+  lockWaitTimeoutMs?: number;
   /** Count rows of every table in the snapshot (exact count(*)). Default true. */
   countRows?: boolean;
 }
@@ -30,6 +32,7 @@ export function pgBackupSource(target: PgTarget, options: PgBackupSourceOptions 
         serverVersionNum: session.serverVersionNum,
         serverMajor: session.serverMajor,
         schemaVersion: session.schemaVersion,
+        databaseBytes: session.databaseBytes,
         countRows: options.countRows === false ? async () => [] : () => session.countRows(),
         close: () => session.close(),
       };
@@ -42,6 +45,7 @@ export function pgBackupSource(target: PgTarget, options: PgBackupSourceOptions 
         target,
         snapshot: (snapshot as PgSnapshot).session.snapshotId,
         ...(options.extraArgs === undefined ? {} : { extraArgs: options.extraArgs }),
+        ...(options.lockWaitTimeoutMs === undefined ? {} : { lockWaitTimeoutMs: options.lockWaitTimeoutMs }),
       });
       return { dump, toolVersion: tool.version, toolMajor: tool.major };
     },

@@ -10,6 +10,8 @@ export const S3Reasons = {
   ObjectNotFound: 'ObjectNotFound',
   /** Copying an object to another destination failed. */
   CopyFailed: 'CopyFailed',
+  /** A conditional write (If-None-Match: *) found the key taken. */
+  AlreadyExists: 'AlreadyExists',
   /** Deleting an object failed for another reason than Object Lock. */
   DeleteFailed: 'DeleteFailed',
 } as const;

@@ -6,10 +6,12 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCopyCommand, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { OperatorError } from '../../errors.ts';
 import { S3Reasons } from './reasons.ts';
 import { httpStatus, isNotFound, s3Error } from './errors.ts';
+import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, multipartUpload } from './multipart.ts';
+
+export { DEFAULT_PART_SIZE, MIN_PART_SIZE };
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -43,8 +45,15 @@ export interface S3StoreConfig {
 }
 
 export interface UploadOptions {
-  /** Multipart part size in bytes (>= 5 MiB). Default 16 MiB: with 10,000 parts, objects up to ~156 GiB. */
+  /**
+   * Smallest multipart part size in bytes (>= 5 MiB). Default 16 MiB. Parts grow beyond it to follow
+   * `expectedBytes` and, on the fly, an object larger than expected (see multipart.ts).
+   */
   partSize?: number;
+  /** Expected object size (an estimate, e.g. from the database size): sets the first part size. */
+  expectedBytes?: number;
+  /** Part budget: S3's 10,000. Only tests set a smaller one, to prove that parts grow. */
+  maxParts?: number;
   /** Parts in flight; memory is about (queueSize + 1) x partSize. Default 2. */
   queueSize?: number;
   contentType?: string;
@@ -56,6 +65,8 @@ export interface StoredObject {
   key: string;
   versionId?: string;
   etag?: string;
+  /** Parts of a multipart upload (1 for a single PUT); unset for other writes. */
+  parts?: number;
 }
 
 export interface ObjectInfo {
@@ -106,8 +117,6 @@ export interface CopySource {
   get(key: string, options?: { versionId?: string; signal?: AbortSignal }): Promise<{ body: Readable; size?: number; versionId?: string }>;
 }
 
-export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
-export const MIN_PART_SIZE = 5 * 1024 * 1024;
 const COPY_OBJECT_LIMIT = 5 * 1024 * 1024 * 1024;
 
 export function createS3Client(config: S3StoreConfig): S3Client {
@@ -122,6 +131,10 @@ export function createS3Client(config: S3StoreConfig): S3Client {
   if (config.endpoint !== undefined && config.endpoint !== '') clientConfig.endpoint = config.endpoint;
   if (config.credentials !== undefined) clientConfig.credentials = { ...config.credentials };
   return new S3Client(clientConfig);
+}
+
+function isNotImplemented(error: unknown): boolean {
+  return httpStatus(error) === 501 || (error as { name?: string } | undefined)?.name === 'NotImplemented';
 }
 
 /** "s3://bucket/key" style, without credentials, for messages. */
@@ -176,36 +189,30 @@ export class S3ObjectStore {
   async upload(key: string, body: Readable, options: UploadOptions = {}): Promise<StoredObject> {
     const partSize = options.partSize ?? DEFAULT_PART_SIZE;
     if (partSize < MIN_PART_SIZE) throw new OperatorError(S3Reasons.UploadFailed, `part size ${partSize} is below S3's 5 MiB minimum`, { terminal: true });
-    const abortController = new AbortController();
-    const onAbort = (): void => abortController.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    // lib-storage does not see a source stream's error by itself in every case: forward it as an abort.
-    let sourceError: unknown;
-    const onSourceError = (error: unknown): void => {
-      sourceError = error;
-      abortController.abort(error);
-    };
-    body.once('error', onSourceError);
-    const upload = new Upload({
-      client: this.client,
-      partSize,
-      queueSize: options.queueSize ?? 2,
-      leavePartsOnError: false,
-      abortController,
-      params: defined({ Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType ?? 'application/octet-stream', Metadata: options.metadata }),
-    });
+    const maxParts = options.maxParts ?? MAX_PARTS;
+    if (!Number.isInteger(maxParts) || maxParts < 1 || maxParts > MAX_PARTS) {
+      throw new OperatorError(S3Reasons.UploadFailed, `part budget ${maxParts} is not in 1..${MAX_PARTS}`, { terminal: true });
+    }
     try {
-      const result = await upload.done();
-      if (sourceError !== undefined) throw sourceError;
-      return defined({ key, versionId: result.VersionId, etag: result.ETag });
+      const result = await multipartUpload({
+        client: this.client,
+        bucket: this.bucket,
+        key,
+        body,
+        contentType: options.contentType ?? 'application/octet-stream',
+        partSize,
+        maxParts,
+        queueSize: options.queueSize ?? 2,
+        checksums: (this.config.checksums ?? 'WHEN_SUPPORTED') === 'WHEN_SUPPORTED',
+        ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+        ...(options.expectedBytes === undefined ? {} : { expectedBytes: options.expectedBytes }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      return defined({ key, versionId: result.versionId, etag: result.etag, parts: result.parts });
     } catch (error) {
-      // lib-storage aborts the multipart upload it knows about, but one whose CreateMultipartUpload was
-      // still in flight when the source failed can be left open: look for it and abort it too.
+      // A source failing at the wrong moment must not leave an upload open: look for strays and abort them.
       await this.abortIncompleteUploads(key).catch(() => undefined);
-      throw s3Error(S3Reasons.UploadFailed, 'upload to', where(this, key), sourceError ?? error);
-    } finally {
-      body.off('error', onSourceError);
-      options.signal?.removeEventListener('abort', onAbort);
+      throw s3Error(S3Reasons.UploadFailed, 'upload to', where(this, key), error);
     }
   }
 
@@ -226,14 +233,38 @@ export class S3ObjectStore {
     return aborted;
   }
 
-  /** A small object in one PUT (manifests). */
-  async put(key: string, body: Buffer | string, options: { contentType?: string; metadata?: Record<string, string> } = {}): Promise<StoredObject> {
-    try {
+  /**
+   * A small object in one PUT (manifests). With `ifNoneMatch` the write only happens when the key is
+   * free (If-None-Match: *; AWS S3, SeaweedFS and MinIO honour it) and a taken key fails with
+   * AlreadyExists. A store that refuses the header as not implemented gets a HEAD first instead (a
+   * race window the caller's read-back closes; see writeManifest in the backup engine).
+   */
+  async put(
+    key: string,
+    body: Buffer | string,
+    options: { contentType?: string; metadata?: Record<string, string>; ifNoneMatch?: boolean; signal?: AbortSignal } = {},
+  ): Promise<StoredObject> {
+    const send = async (conditional: boolean): Promise<StoredObject> => {
       const result = await this.client.send(
-        new PutObjectCommand(defined({ Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType ?? 'application/octet-stream', Metadata: options.metadata })),
+        new PutObjectCommand(
+          defined({ Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType ?? 'application/octet-stream', Metadata: options.metadata, IfNoneMatch: conditional ? '*' : undefined }),
+        ),
+        options.signal === undefined ? {} : { abortSignal: options.signal },
       );
       return defined({ key, versionId: result.VersionId, etag: result.ETag });
+    };
+    try {
+      try {
+        return await send(options.ifNoneMatch === true);
+      } catch (error) {
+        if (options.ifNoneMatch !== true || !isNotImplemented(error)) throw error;
+        if ((await this.head(key)) !== undefined) throw Object.assign(new Error('key exists'), { $metadata: { httpStatusCode: 412 } });
+        return await send(false);
+      }
     } catch (error) {
+      if (options.ifNoneMatch === true && httpStatus(error) === 412) {
+        throw new OperatorError(S3Reasons.AlreadyExists, `put ${where(this, key)}: the key is already taken (conditional write refused)`, { cause: error });
+      }
       throw s3Error(S3Reasons.UploadFailed, 'put', where(this, key), error);
     }
   }

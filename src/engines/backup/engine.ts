@@ -10,7 +10,9 @@ import { systemClock, type Clock } from '../../clock.ts';
 import { silentLogger, type Logger } from '../../observability/logger.ts';
 import { AgeEncryptStream, parseRecipient, recipientFingerprint, type AgeRecipient } from '../../adapters/age/index.ts';
 import { BackupReasons } from './reasons.ts';
-import { backupKeys, defaultBackupId, MANIFEST_FORMAT, serializeManifest, type BackupManifest, type ManifestDestination } from './manifest.ts';
+import { backupKeys, defaultBackupId, MANIFEST_FORMAT, serializeManifest, type BackupManifest, type BackupOwner, type ManifestDestination } from './manifest.ts';
+import { writeManifest } from './manifest-write.ts';
+import { abortReason, runSignal } from './signal.ts';
 import { ByteCounter, HashTap, HoldEnd } from './streams.ts';
 import { verifyStoredObject } from './verify.ts';
 import type { BackupSource, CopyOptions, ObjectStore, StoredObject, TableRowCount } from './ports.ts';
@@ -31,8 +33,21 @@ export interface BackupOptions {
   backupId?: string;
   /** zstd level 1..19. Default 1. */
   compressionLevel?: number;
-  /** Multipart part size. Default 16 MiB. */
+  /** Smallest multipart part size. Default 16 MiB; parts grow with the expected and the actual size. */
   partSize?: number;
+  /**
+   * Expected size of the stored object in bytes, for the first part size. Default: the database's
+   * size (pg_database_size) as the source reports it; a short estimate is caught up on the fly.
+   */
+  expectedBytes?: number;
+  /** Multipart part budget. Only tests set it (a tiny budget proves parts grow); default S3's 10,000. */
+  maxParts?: number;
+  /**
+   * Who the backup belongs to (the BackupPolicy and the cluster identity). It is recorded in the
+   * manifest and decides the key folder (see databaseFolder), so policies sharing a bucket and prefix
+   * never touch each other's backups. Unset: the layout without owners (CLI).
+   */
+  owner?: BackupOwner;
   /** Parts uploaded in parallel. Default 2. */
   queueSize?: number;
   /** Re-read the primary object and compare SHA-256. Default true. */
@@ -48,7 +63,10 @@ export interface BackupOptions {
   replicaMode?: 'after' | 'during';
   clock?: Clock;
   logger?: Logger;
+  /** Cancels the backup (leader lost, SIGTERM): everything written so far is taken back. */
   signal?: AbortSignal;
+  /** Fails the backup with TimedOut after this long (the policy's backup timeout). Unset: no limit. */
+  timeoutMs?: number;
 }
 
 export interface DestinationResult {
@@ -62,6 +80,8 @@ export interface DestinationResult {
   verified: boolean;
   /** Set when this destination failed (a replica; a failed primary fails the whole backup). */
   error?: { reason: string; message: string };
+  /** Parts of the multipart upload (the primary, and replicas written during the dump). */
+  parts?: number;
 }
 
 export interface BackupResult {
@@ -72,10 +92,47 @@ export interface BackupResult {
   destinations: DestinationResult[];
   /** Every replica holds a verified copy (true when there are none). */
   replicated: boolean;
+  /** The replicas that do not (name, reason, message): a backup with any is not fully Ready. */
+  failedReplicas: Array<{ name: string; reason: string; message: string }>;
 }
 
 function reasonOf(error: unknown): { reason: string; message: string } {
   return { reason: isOperatorError(error) ? error.reason : BackupReasons.UploadFailed, message: describeError(error) };
+}
+
+/** Everything a run wrote (or may have written), so a failed run can take it all back. */
+class WrittenObjects {
+  readonly #entries: Array<{ store: ObjectStore; key: string; kind: 'data' | 'manifest' }> = [];
+
+  add(store: ObjectStore, key: string, kind: 'data' | 'manifest'): void {
+    if (!this.#entries.some((e) => e.store === store && e.key === key)) this.#entries.push({ store, key, kind });
+  }
+
+  /**
+   * Deletes the manifests first, then the data; a store whose manifest could not be deleted keeps its
+   * data, so that no manifest can be left pointing at a missing object (an orphan data object is
+   * pruned later; a dangling manifest would be a backup that cannot be restored).
+   */
+  async takeBack(now: Date, logger: Logger): Promise<void> {
+    const stuck = new Set<ObjectStore>();
+    for (const e of this.#entries.filter((x) => x.kind === 'manifest')) {
+      await e.store.delete(e.key, now).catch((error: unknown) => {
+        stuck.add(e.store);
+        logger.error({ destination: e.store.name, key: e.key, err: describeError(error) }, 'could not delete the manifest of a failed backup; its data object is kept');
+      });
+    }
+    for (const e of this.#entries.filter((x) => x.kind === 'data')) {
+      if (stuck.has(e.store)) continue;
+      await e.store.delete(e.key, now).catch((error: unknown) => {
+        logger.warn({ destination: e.store.name, key: e.key, err: describeError(error) }, 'could not delete the data object of a failed backup; prune removes it later');
+      });
+    }
+  }
+
+  forget(store: ObjectStore, key: string): void {
+    const i = this.#entries.findIndex((e) => e.store === store && e.key === key);
+    if (i >= 0) this.#entries.splice(i, 1);
+  }
 }
 
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
@@ -85,17 +142,31 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const recipients: AgeRecipient[] = options.recipients.map((r) => parseRecipient(r));
   if (recipients.length === 0) throw new OperatorError(BackupReasons.InvalidRequest, 'at least one age recipient is required', { terminal: true });
   if (options.signal?.aborted === true) throw new OperatorError(BackupReasons.Cancelled, 'backup cancelled before it started');
+  const run = runSignal(options.signal, options.timeoutMs, 'backup');
+  try {
+    return await backup(options, clock, level, recipients, run.signal);
+  } finally {
+    run.dispose();
+  }
+}
 
+async function backup(options: BackupOptions, clock: Clock, level: number, recipients: AgeRecipient[], signal: AbortSignal | undefined): Promise<BackupResult> {
   const startedAt = clock.now();
   const id = options.backupId ?? defaultBackupId(startedAt);
   const primary = options.primary;
+  const replicas = options.replicas ?? [];
   const snapshot = await options.source.openSnapshot();
   const database = options.database ?? snapshot.database;
-  const keys = backupKeys(database, id);
+  const keys = backupKeys(database, id, options.owner);
   const dataKey = primary.key(keys.data);
   const manifestKey = primary.key(keys.manifest);
   const logger = (options.logger ?? silentLogger).child({ backup: id, database });
-  let uploaded = false;
+  const written = new WrittenObjects();
+  const signalOption = signal === undefined ? {} : { signal };
+  const cancelled = (): OperatorError => abortReason(signal, 'backup');
+  const throwIfAborted = (): void => {
+    if (signal?.aborted === true) throw cancelled();
+  };
   const teeUploads: Array<{ replica: ObjectStore; key: string; outcome: Promise<{ stored?: StoredObject; error?: unknown }> }> = [];
   let snapshotClosed = false;
   const closeSnapshot = async (): Promise<void> => {
@@ -108,6 +179,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     if ((await primary.head(manifestKey)) !== undefined) {
       throw new OperatorError(BackupReasons.AlreadyExists, `backup ${id} of ${database} already exists in ${primary.name}`, { terminal: true, details: { manifestKey } });
     }
+    throwIfAborted();
     logger.info({ destination: primary.name, key: dataKey }, 'backup started');
     const counting = snapshot.countRows();
     counting.catch(() => undefined);
@@ -135,23 +207,27 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       dump.kill();
       if (!gate.destroyed) gate.destroy(error as Error);
     };
-    const onAbort = (): void => stop(new OperatorError(BackupReasons.Cancelled, 'backup cancelled'));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => stop(cancelled());
+    signal?.addEventListener('abort', onAbort, { once: true });
     const piping = pipeline(dump.stdout, plain, zstd, age, hash, gate).catch((error: unknown) => {
       stop(error);
       throw error;
     });
+    const expectedBytes = options.expectedBytes ?? snapshot.databaseBytes;
     const uploadOptions = {
       partSize: options.partSize ?? 16 * 1024 * 1024,
       queueSize: options.queueSize ?? 2,
+      ...(expectedBytes === undefined ? {} : { expectedBytes }),
+      ...(options.maxParts === undefined ? {} : { maxParts: options.maxParts }),
       contentType: 'application/octet-stream',
       metadata: { 'lokdarpan-backup': id, 'lokdarpan-format': 'pg_dump-custom+zstd+age' },
+      ...signalOption,
     };
     // 'during': the gate's output goes to the primary and every replica at once (pipe() waits for the
     // slowest); a failing replica is unpiped so the primary carries on. The branches end only when the
     // gate ends, i.e. after pg_dump exited 0, so no replica can complete a broken object either.
     let primaryBody: Readable = gate;
-    if ((options.replicaMode ?? 'after') === 'during' && (options.replicas ?? []).length > 0) {
+    if ((options.replicaMode ?? 'after') === 'during' && replicas.length > 0) {
       const branches: PassThrough[] = [];
       const branch = (): PassThrough => {
         const b = new PassThrough({ highWaterMark: STAGE_BUFFER });
@@ -160,9 +236,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         return b;
       };
       primaryBody = branch();
-      for (const replica of options.replicas ?? []) {
+      for (const replica of replicas) {
         const key = replica.key(keys.data);
         const body = branch();
+        written.add(replica, key, 'data');
         teeUploads.push({
           replica,
           key,
@@ -181,33 +258,37 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         for (const b of branches) b.destroy(error);
       });
     }
+    // From here the data key may exist even when the upload reports a failure (a CompleteMultipartUpload
+    // whose answer was lost): a failed run deletes it.
+    written.add(primary, dataKey, 'data');
     const uploading = primary.upload(dataKey, primaryBody, uploadOptions).catch((error: unknown) => {
       stop(error);
       throw error;
     });
     const [piped, stored] = await Promise.allSettled([piping, uploading]);
-    options.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     if (piped.status === 'rejected' || stored.status === 'rejected') {
       const error = firstError ?? (piped.status === 'rejected' ? piped.reason : (stored as PromiseRejectedResult).reason);
       throw isOperatorError(error) ? error : new OperatorError(BackupReasons.UploadFailed, `backup stream failed: ${describeError(error)}`, { cause: error });
     }
-    uploaded = true;
+    throwIfAborted();
     const tables: TableRowCount[] = await counting;
     // The snapshot is no longer needed: end its transaction before the (long) copies and verifications.
     await closeSnapshot();
     const sha256 = hash.sha256;
     const encryptedBytes = hash.bytes;
-    logger.info({ plainBytes: plain.bytes, encryptedBytes, sha256 }, 'backup uploaded');
+    logger.info({ plainBytes: plain.bytes, encryptedBytes, sha256, parts: stored.value.parts }, 'backup uploaded');
 
     // --- verification and replicas ------------------------------------------------------------
     const primaryResult: DestinationResult = { name: primary.name, bucket: primary.bucket, key: dataKey, method: 'upload', verified: false };
     if (stored.value.versionId !== undefined) primaryResult.versionId = stored.value.versionId;
+    if (stored.value.parts !== undefined) primaryResult.parts = stored.value.parts;
     const replicaResults = new Map<ObjectStore, DestinationResult>();
     const toCopy: ObjectStore[] = [];
     const verifications: Array<Promise<void>> = [];
     // Replicas written during the dump: verify them (in parallel) or fall back to a copy.
     const teeOutcomes = await Promise.all(teeUploads.map(async (t) => ({ ...t, ...(await t.outcome) })));
-    for (const replica of options.replicas ?? []) {
+    for (const replica of replicas) {
       const tee = teeOutcomes.find((t) => t.replica === replica);
       if (tee?.stored === undefined) {
         toCopy.push(replica);
@@ -215,9 +296,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       }
       const result: DestinationResult = { name: replica.name, bucket: replica.bucket, key: tee.key, method: 'upload', verified: false };
       if (tee.stored.versionId !== undefined) result.versionId = tee.stored.versionId;
+      if (tee.stored.parts !== undefined) result.parts = tee.stored.parts;
       replicaResults.set(replica, result);
       verifications.push(
-        verifyStoredObject(replica, tee.key, { sha256, bytes: encryptedBytes }, options.signal).then(
+        verifyStoredObject(replica, tee.key, { sha256, bytes: encryptedBytes }, signal).then(
           () => {
             result.verified = true;
           },
@@ -230,25 +312,32 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     }
     if ((options.verifyPrimary ?? true) && toCopy.length === 0) {
       verifications.push(
-        verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, options.signal).then(() => {
+        verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, signal).then(() => {
           primaryResult.verified = true;
         }),
       );
     }
     await Promise.all(verifications);
+    throwIfAborted();
     for (const replica of toCopy) {
       const key = replica.key(keys.data);
       const result: DestinationResult = { name: replica.name, bucket: replica.bucket, key, verified: false };
       // A streaming copy reads the whole primary object: hashing it on the way verifies the primary too.
       const sourceHash = new HashTap();
       let primaryBad: OperatorError | undefined;
+      written.add(replica, key, 'data');
       try {
         const copied = await replica.copyFrom(primary, dataKey, key, {
           ...options.copy,
           size: encryptedBytes,
-          upload: { partSize: options.partSize ?? 16 * 1024 * 1024, queueSize: options.queueSize ?? 2 },
+          upload: {
+            partSize: options.partSize ?? 16 * 1024 * 1024,
+            queueSize: options.queueSize ?? 2,
+            expectedBytes: encryptedBytes,
+            ...(options.maxParts === undefined ? {} : { maxParts: options.maxParts }),
+          },
           sourceTap: sourceHash,
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          ...signalOption,
         });
         result.method = copied.method;
         if (copied.versionId !== undefined) result.versionId = copied.versionId;
@@ -259,14 +348,12 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
           }
           primaryResult.verified = true;
         }
-        await verifyStoredObject(replica, key, { sha256, bytes: encryptedBytes }, options.signal);
+        await verifyStoredObject(replica, key, { sha256, bytes: encryptedBytes }, signal);
         result.verified = true;
         logger.info({ destination: replica.name, method: copied.method }, 'replica verified');
       } catch (error) {
-        if (primaryBad !== undefined) {
-          await replica.delete(key, clock.now()).catch(() => undefined);
-          throw primaryBad; // the primary itself is wrong: the backup fails
-        }
+        if (primaryBad !== undefined) throw primaryBad; // the primary itself is wrong: the backup fails
+        throwIfAborted();
         result.error = reasonOf(error);
         logger.warn({ destination: replica.name, reason: result.error.reason, err: result.error.message }, 'replica failed');
         await replica.delete(key, clock.now()).catch(() => undefined);
@@ -274,9 +361,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       replicaResults.set(replica, result);
     }
     if ((options.verifyPrimary ?? true) && !primaryResult.verified) {
-      await verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, options.signal);
+      await verifyStoredObject(primary, dataKey, { sha256, bytes: encryptedBytes }, signal);
       primaryResult.verified = true;
     }
+    throwIfAborted();
 
     // --- manifests, last ----------------------------------------------------------------------
     const finishedAt = clock.now();
@@ -304,47 +392,53 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             return entry;
           }),
       };
+      if (options.owner !== undefined) manifest.owner = { ...options.owner };
       if (snapshot.schemaVersion !== undefined) manifest.schemaVersion = snapshot.schemaVersion;
       return manifest;
     };
-    const orderedReplicas = (options.replicas ?? []).map((r) => replicaResults.get(r) as DestinationResult);
+    const orderedReplicas = replicas.map((r) => replicaResults.get(r) as DestinationResult);
+    // Replicas first, the primary's manifest last: the backup exists once the primary's manifest does.
     let body = serializeManifest(manifestFor([primaryResult, ...orderedReplicas]));
-    for (const [index, replica] of (options.replicas ?? []).entries()) {
+    for (const [index, replica] of replicas.entries()) {
       const result = orderedReplicas[index] as DestinationResult;
       if (result.error !== undefined) continue;
       const key = replica.key(keys.manifest);
+      written.add(replica, key, 'manifest');
       try {
-        await replica.put(key, body, { contentType: 'application/json' });
+        await writeManifest(replica, key, body, signal);
         result.manifestKey = key;
       } catch (error) {
+        throwIfAborted();
         result.error = reasonOf(error);
         result.verified = false;
-        await replica.delete(result.key, clock.now()).catch(() => undefined);
+        // Take this replica's copy back now; if its manifest cannot be deleted, its data stays (never a dangling manifest).
+        await replica
+          .delete(key, clock.now())
+          .then(async () => {
+            written.forget(replica, key);
+            await replica.delete(result.key, clock.now());
+            written.forget(replica, result.key);
+          })
+          .catch(() => undefined);
       }
     }
     body = serializeManifest(manifestFor([primaryResult, ...orderedReplicas]));
-    try {
-      await primary.put(manifestKey, body, { contentType: 'application/json' });
-    } catch (error) {
-      // No manifest on the primary: the backup does not exist; take the replicas' copies back too.
-      for (const [index, replica] of (options.replicas ?? []).entries()) {
-        const result = orderedReplicas[index] as DestinationResult;
-        if (result.manifestKey !== undefined) await replica.delete(result.manifestKey, clock.now()).catch(() => undefined);
-        await replica.delete(result.key, clock.now()).catch(() => undefined);
-      }
-      throw error;
-    }
+    throwIfAborted();
+    written.add(primary, manifestKey, 'manifest');
+    const outcome = await writeManifest(primary, manifestKey, body, signal);
+    if (outcome.status === 'confirmed-by-read-back') logger.warn({ key: manifestKey }, 'the manifest write failed ambiguously; reading it back confirmed it');
     primaryResult.manifestKey = manifestKey;
     const manifest = manifestFor([primaryResult, ...orderedReplicas]);
-    const replicated = orderedReplicas.every((r) => r.verified);
+    const replicated = orderedReplicas.every((r) => r.verified && r.error === undefined);
+    const failedReplicas = orderedReplicas
+      .filter((r) => r.error !== undefined || !r.verified)
+      .map((r) => ({ name: r.name, reason: r.error?.reason ?? BackupReasons.CopyFailed, message: r.error?.message ?? 'not verified' }));
     logger.info({ replicated, durationMs: manifest.durationMs }, 'backup completed');
-    return { id, manifest, manifestKey, destinations: [primaryResult, ...orderedReplicas], replicated };
+    return { id, manifest, manifestKey, destinations: [primaryResult, ...orderedReplicas], replicated, failedReplicas };
   } catch (error) {
-    if (uploaded) await primary.delete(dataKey, clock.now()).catch(() => undefined);
-    for (const tee of teeUploads) {
-      const outcome = await tee.outcome;
-      if (outcome.stored !== undefined) await tee.replica.delete(tee.key, clock.now()).catch(() => undefined);
-    }
+    // Uploads still streaming (replicas written during the dump) end first, then everything is taken back.
+    await Promise.all(teeUploads.map((t) => t.outcome));
+    await written.takeBack(clock.now(), logger);
     const failure = isOperatorError(error) ? error : new OperatorError(BackupReasons.UploadFailed, describeError(error), { cause: error });
     logger.error({ reason: failure.reason, err: failure.message }, 'backup failed');
     throw failure;

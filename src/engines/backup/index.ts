@@ -3,13 +3,16 @@
 export { BackupReasons, type BackupReason } from './reasons.ts';
 export { runBackup, type BackupOptions, type BackupResult, type DestinationResult } from './engine.ts';
 export {
-  assertBackupId, backupKeys, databaseFolder, defaultBackupId, MANIFEST_FORMAT, manifestSchema, parseManifest, serializeManifest,
-  type BackupManifest, type ManifestDestination,
+  assertBackupId, backupKeys, databaseFolder, defaultBackupId, MANIFEST_FORMAT, manifestSchema, parseManifest, sameOwner, serializeManifest,
+  type BackupManifest, type BackupOwner, type ManifestDestination,
 } from './manifest.ts';
-export { listBackups, readManifest, readManifestAt, verifyBackup, type BackupEntry, type ListedBackups, type VerifyResult } from './catalog.ts';
+export { listBackups, readManifest, readManifestAt, verifyBackup, type BackupEntry, type ListedBackups, type ListOptions, type VerifyResult } from './catalog.ts';
 export {
-  isoWeekKey, planRetention, pruneBackups,
+  assertTimeZone, dayKey, isoWeekKey, monthKey, planRetention, pruneBackups,
+  type PlanOptions,
   type KeepReason, type PlannedBackup, type PruneOptions, type PruneResult, type RetentionDecision, type RetentionPlan, type RetentionRules,
 } from './retention.ts';
 export { verifyStoredObject } from './verify.ts';
+export { findOverlappingDestinations, type DestinationOverlap, type DestinationRef } from './overlap.ts';
+export { writeManifest, type ManifestWriteOutcome } from './manifest-write.ts';
 export type { BackupSource, DumpSnapshot, ObjectStore, RunningDump } from './ports.ts';

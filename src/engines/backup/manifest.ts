@@ -20,10 +20,23 @@ const destinationSchema = z.object({
   verified: z.boolean(),
 });
 
+/**
+ * Who made a backup: the BackupPolicy (namespace/name, uid of the object at the time) in a cluster
+ * (an identity string the operator is configured with). Pruning and listing for a policy only ever
+ * touch backups with its owner; backups without one (written before owners existed) are left alone.
+ */
+const ownerSchema = z.object({
+  cluster: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  uid: z.string().optional(),
+});
+
 export const manifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   id: z.string().regex(ID_PATTERN),
   database: z.string(),
+  owner: ownerSchema.optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),
@@ -48,6 +61,13 @@ export const manifestSchema = z.object({
 
 export type BackupManifest = z.infer<typeof manifestSchema>;
 export type ManifestDestination = z.infer<typeof destinationSchema>;
+export type BackupOwner = z.infer<typeof ownerSchema>;
+
+/** Same policy in the same cluster (the uid is informational: a re-created policy keeps its backups). */
+export function sameOwner(a: BackupOwner | undefined, b: BackupOwner | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.cluster === b.cluster && a.namespace === b.namespace && a.name === b.name;
+}
 
 export function assertBackupId(id: string): void {
   if (!ID_PATTERN.test(id)) {
@@ -60,15 +80,24 @@ export function defaultBackupId(now: Date): string {
   return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Keys relative to a destination's prefix: `<database>/<id>.dump.zst.age` and `<database>/<id>.manifest.json`. */
-export function backupKeys(database: string, id: string): { data: string; manifest: string } {
-  assertBackupId(id);
-  const folder = database.replace(/[^A-Za-z0-9._-]/g, '_');
-  return { data: `${folder}/${id}${DATA_SUFFIX}`, manifest: `${folder}/${id}${MANIFEST_SUFFIX}` };
+const safeSegment = (value: string): string => (value === '' ? '_' : value.replace(/[^A-Za-z0-9._-]/g, '_'));
+
+/**
+ * The folder of a database's backups relative to a destination's prefix: `<database>/` for backups
+ * without an owner (the layout before owners), `<database>/policies/<cluster>/<namespace>/<name>/`
+ * for a policy's, so two policies (or clusters) sharing a bucket and prefix never write the same key.
+ */
+export function databaseFolder(database: string, owner?: BackupOwner): string {
+  const base = `${safeSegment(database)}/`;
+  if (owner === undefined) return base;
+  return `${base}policies/${safeSegment(owner.cluster)}/${safeSegment(owner.namespace)}/${safeSegment(owner.name)}/`;
 }
 
-export function databaseFolder(database: string): string {
-  return `${database.replace(/[^A-Za-z0-9._-]/g, '_')}/`;
+/** Keys relative to a destination's prefix: `<folder>/<id>.dump.zst.age` and `<folder>/<id>.manifest.json` (see databaseFolder). */
+export function backupKeys(database: string, id: string, owner?: BackupOwner): { data: string; manifest: string } {
+  assertBackupId(id);
+  const folder = databaseFolder(database, owner);
+  return { data: `${folder}${id}${DATA_SUFFIX}`, manifest: `${folder}${id}${MANIFEST_SUFFIX}` };
 }
 
 export function serializeManifest(manifest: BackupManifest): Buffer {

@@ -13,7 +13,8 @@ export interface ObjectStore {
   /** Full key of a key relative to the destination's prefix. */
   key(relative: string): string;
   upload(key: string, body: Readable, options?: UploadOptions): Promise<StoredObject>;
-  put(key: string, body: Buffer | string, options?: { contentType?: string; metadata?: Record<string, string> }): Promise<StoredObject>;
+  /** With ifNoneMatch: only when the key is free, AlreadyExists otherwise. */
+  put(key: string, body: Buffer | string, options?: { contentType?: string; metadata?: Record<string, string>; ifNoneMatch?: boolean; signal?: AbortSignal }): Promise<StoredObject>;
   get(key: string, options?: { versionId?: string; signal?: AbortSignal }): Promise<{ body: Readable; size?: number; versionId?: string }>;
   getBuffer(key: string, options?: { versionId?: string }): Promise<Buffer>;
   head(key: string, versionId?: string): Promise<ObjectInfo | undefined>;
@@ -29,6 +30,8 @@ export interface DumpSnapshot {
   readonly serverVersionNum: number;
   readonly serverMajor: number;
   readonly schemaVersion: string | undefined;
+  /** pg_database_size() when known: the estimate the upload's part size starts from. */
+  readonly databaseBytes?: number;
   countRows(): Promise<TableRowCount[]>;
   close(): Promise<void>;
 }

@@ -50,7 +50,7 @@ export const BackupReasons = {
   AlreadyExists: 'AlreadyExists',
   /** The caller's options are invalid (bad backup id, part size, no recipients, a restore into an older major...). */
   InvalidRequest: 'InvalidRequest',
-  /** The operation was cancelled through its AbortSignal. */
+  /** The operation was cancelled through its AbortSignal (leadership lost, shutdown) or ran past its timeout. */
   Cancelled: 'Cancelled',
 } as const;
 

@@ -2,15 +2,18 @@
 // and an executor that applies a plan to one destination, skipping and reporting Object-Locked objects.
 //
 // Semantics (as restic and borg): backups are taken newest first; keepLast keeps the N newest; keepDaily
-// keeps the newest backup of each of the N most recent calendar days (UTC) that have a backup, and so on
-// for ISO weeks and months. A backup kept by any rule stays. maxAge removes whatever is older, except
+// keeps the newest backup of each of the N most recent calendar days that have a backup, and so on
+// for ISO weeks and months. Days, weeks and months are those of the policy's IANA time zone (default
+// UTC), the zone its schedule runs in: a 00:30 IST backup belongs to that Indian day, not the UTC one. A backup kept by any rule stays. maxAge removes whatever is older, except
 // that the newest backup is never removed (a stalled schedule must not erase the last good backup).
 // Backups dated in the future are kept.
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
 import { silentLogger, type Logger } from '../../observability/logger.ts';
-import { isOperatorError, describeError } from '../../errors.ts';
+import { OperatorError, isOperatorError, describeError } from '../../errors.ts';
+import { BackupReasons } from './reasons.ts';
 import { listBackups } from './catalog.ts';
+import type { BackupOwner } from './manifest.ts';
 import type { ObjectStore } from './ports.ts';
 
 export interface RetentionRules {
@@ -44,17 +47,45 @@ export interface RetentionPlan {
   delete: RetentionDecision[];
 }
 
-function dayKey(d: Date): string {
-  return d.toISOString().slice(0, 10);
+/** Calendar date parts of `d` in `timeZone` (an IANA name, e.g. "Asia/Kolkata"). */
+function localDate(d: Date, timeZone: string): { year: number; month: number; day: number } {
+  let format = formatters.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' });
+    formatters.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(d).map((p) => [p.type, p.value]));
+  return { year: Number(parts['year']), month: Number(parts['month']), day: Number(parts['day']) };
+}
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Throws InvalidRequest unless `timeZone` is an IANA zone this runtime knows. */
+export function assertTimeZone(timeZone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    throw new OperatorError(BackupReasons.InvalidRequest, `time zone "${timeZone}" is not a known IANA time zone`, { terminal: true });
+  }
 }
 
-function monthKey(d: Date): string {
-  return d.toISOString().slice(0, 7);
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** "2026-03-01": the calendar day of `d` in `timeZone` (default UTC). */
+export function dayKey(d: Date, timeZone = 'UTC'): string {
+  const l = localDate(d, timeZone);
+  return `${l.year}-${pad(l.month)}-${pad(l.day)}`;
 }
 
-/** ISO 8601 week, e.g. "2026-W09" (UTC). */
-export function isoWeekKey(d: Date): string {
-  const date = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+/** "2026-03": the month of `d` in `timeZone` (default UTC). */
+export function monthKey(d: Date, timeZone = 'UTC'): string {
+  const l = localDate(d, timeZone);
+  return `${l.year}-${pad(l.month)}`;
+}
+
+/** ISO 8601 week of the calendar day of `d` in `timeZone` (default UTC), e.g. "2026-W09". */
+export function isoWeekKey(d: Date, timeZone = 'UTC'): string {
+  const l = localDate(d, timeZone);
+  const date = new Date(Date.UTC(l.year, l.month - 1, l.day));
   const day = date.getUTCDay() || 7;
   date.setUTCDate(date.getUTCDate() + 4 - day);
   const yearStart = Date.UTC(date.getUTCFullYear(), 0, 1);
@@ -62,8 +93,15 @@ export function isoWeekKey(d: Date): string {
   return `${date.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
 }
 
+export interface PlanOptions {
+  /** IANA time zone whose calendar days, ISO weeks and months the GFS buckets follow. Default UTC. */
+  timeZone?: string;
+}
+
 /** Pure: which backups to keep and which to delete at `now`. */
-export function planRetention(backups: readonly PlannedBackup[], rules: RetentionRules, now: Date): RetentionPlan {
+export function planRetention(backups: readonly PlannedBackup[], rules: RetentionRules, now: Date, options: PlanOptions = {}): RetentionPlan {
+  const timeZone = options.timeZone ?? 'UTC';
+  assertTimeZone(timeZone);
   const sorted = [...backups].sort((a, b) => b.time.getTime() - a.time.getTime() || b.id.localeCompare(a.id));
   const reasons = new Map<string, KeepReason[]>(sorted.map((b) => [b.id, []]));
   const add = (id: string, reason: KeepReason): void => {
@@ -72,7 +110,7 @@ export function planRetention(backups: readonly PlannedBackup[], rules: Retentio
   const past = sorted.filter((b) => b.time.getTime() <= now.getTime());
   for (const b of sorted) if (b.time.getTime() > now.getTime()) add(b.id, 'future');
   past.slice(0, Math.max(0, rules.keepLast ?? 0)).forEach((b) => add(b.id, 'last'));
-  const buckets: Array<[KeepReason, number, (d: Date) => string]> = [
+  const buckets: Array<[KeepReason, number, (d: Date, timeZone: string) => string]> = [
     ['daily', rules.keepDaily ?? 0, dayKey],
     ['weekly', rules.keepWeekly ?? 0, isoWeekKey],
     ['monthly', rules.keepMonthly ?? 0, monthKey],
@@ -81,7 +119,7 @@ export function planRetention(backups: readonly PlannedBackup[], rules: Retentio
     const seen = new Set<string>();
     for (const b of past) {
       if (seen.size >= count) break;
-      const key = keyOf(b.time);
+      const key = keyOf(b.time, timeZone);
       if (seen.has(key)) continue;
       seen.add(key);
       add(b.id, reason);
@@ -106,7 +144,17 @@ export function planRetention(backups: readonly PlannedBackup[], rules: Retentio
 export interface PruneOptions {
   store: ObjectStore;
   database: string;
+  /**
+   * The policy whose backups are pruned: only backups whose manifest names it (in its own folder) are
+   * planned and deleted, never another policy's on the same bucket and prefix. Unset: only backups
+   * without an owner (the CLI, and data written before owners existed).
+   */
+  owner?: BackupOwner;
+  /** With an owner: also prune the database's backups without an owner as this policy's own. Default false. */
+  adoptUnowned?: boolean;
   rules: RetentionRules;
+  /** IANA time zone of the policy's schedule: GFS days, weeks and months follow it. Default UTC. */
+  timeZone?: string;
   /** Only plan; delete nothing. */
   dryRun?: boolean;
   /** Data objects without a manifest older than this are deleted too (incomplete runs). Default 24 h. */
@@ -130,9 +178,12 @@ export async function pruneBackups(options: PruneOptions): Promise<PruneResult> 
   const clock = options.clock ?? systemClock;
   const now = clock.now();
   const logger = (options.logger ?? silentLogger).child({ destination: options.store.name, database: options.database });
-  const listed = await listBackups(options.store, options.database);
+  const listed = await listBackups(options.store, options.database, {
+    ...(options.owner === undefined ? {} : { owner: options.owner }),
+    ...(options.adoptUnowned === undefined ? {} : { adoptUnowned: options.adoptUnowned }),
+  });
   const byId = new Map(listed.backups.map((b) => [b.id, b]));
-  const plan = planRetention(listed.backups.map((b) => ({ id: b.id, time: new Date(b.manifest.startedAt) })), options.rules, now);
+  const plan = planRetention(listed.backups.map((b) => ({ id: b.id, time: new Date(b.manifest.startedAt) })), options.rules, now, options.timeZone === undefined ? {} : { timeZone: options.timeZone });
   const result: PruneResult = { destination: options.store.name, plan, deleted: [], locked: [], failed: [], orphansDeleted: [] };
   if (options.dryRun === true) return result;
   for (const decision of plan.delete) {

@@ -17,6 +17,7 @@ import { readManifestAt } from '../backup/catalog.ts';
 import { classifyStreamError, HashTap, HoldLast } from '../backup/streams.ts';
 import type { BackupManifest } from '../backup/manifest.ts';
 import type { ObjectStore } from '../backup/ports.ts';
+import { abortReason, runSignal } from '../backup/signal.ts';
 
 export interface RestoreOptions {
   store: ObjectStore;
@@ -39,6 +40,8 @@ export interface RestoreOptions {
   clock?: Clock;
   logger?: Logger;
   signal?: AbortSignal;
+  /** Fails the restore (Cancelled, rolled back) after this long: the Restore's timeout. Unset: no limit. */
+  timeoutMs?: number;
 }
 
 export interface RowCountCheck {
@@ -62,6 +65,11 @@ export interface RestoreResult {
   rowCountCheck?: RowCountCheck;
 }
 
+function isBrokenPipe(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
+}
+
 export function compareRowCounts(expected: readonly TableRowCount[], actual: readonly TableRowCount[]): RowCountCheck {
   const found = new Map(actual.map((t) => [`${t.schema}.${t.table}`, t.rows]));
   const mismatches: RowCountCheck['mismatches'] = [];
@@ -74,6 +82,15 @@ export function compareRowCounts(expected: readonly TableRowCount[], actual: rea
 }
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  const run = runSignal(options.signal, options.timeoutMs, 'restore');
+  try {
+    return await restoreBackup(run.signal === undefined ? options : { ...options, signal: run.signal });
+  } finally {
+    run.dispose();
+  }
+}
+
+async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
   const maintenance = options.maintenanceDatabase ?? 'postgres';
@@ -128,7 +145,8 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       restore.kill();
       if (!body.destroyed) body.destroy();
     };
-    const onAbort = (): void => fail(new OperatorError(BackupReasons.Cancelled, 'restore cancelled'));
+    const onAbort = (): void => fail(abortReason(options.signal, 'restore'));
+    if (options.signal?.aborted === true) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     restore.exited.catch(fail);
     const piping = pipeline(body, hash, new AgeDecryptStream(identities), createZstdDecompress({ chunkSize: 64 * 1024 }), new HoldLast(), restore.stdin).catch((error: unknown) => {
@@ -139,8 +157,9 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     options.signal?.removeEventListener('abort', onAbort);
     if (piped.status === 'rejected' || exited.status === 'rejected') {
       let error = firstError ?? (piped.status === 'rejected' ? piped.reason : (exited as PromiseRejectedResult).reason);
-      // pg_restore stopping first shows up as EPIPE on its stdin: its own exit error says why.
-      if (!isOperatorError(error) && exited.status === 'rejected') error = exited.reason;
+      // pg_restore stopping first shows up as EPIPE on its stdin: its own exit error says why. Any other
+      // stream error (the download cut, a truncated object) is the cause, and pg_restore's "end of file" its effect.
+      if (!isOperatorError(error) && exited.status === 'rejected' && isBrokenPipe(error)) error = exited.reason;
       throw classifyStreamError(error, BackupReasons.DownloadFailed, `restore of ${manifest.id}`);
     }
 

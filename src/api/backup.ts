@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { conditionsSchema, localObjectReferenceSchema, objectNameSchema, s3DestinationSchema, secretKeySelectorSchema } from './common.ts';
 import { cronSchema, timeZoneSchema } from './schedule.ts';
 import { durationSchema } from './duration.ts';
+import { transferProgressSchema } from './progress.ts';
 
 export const AGE_RECIPIENT_PATTERN = '^age1[02-9ac-hj-np-z]{58}$';
 
@@ -59,18 +60,6 @@ export const backupPolicySpecSchema = z
   });
 
 export type BackupPolicySpec = z.infer<typeof backupPolicySpecSchema>;
-
-export const transferProgressSchema = z.object({
-  bytes: z.number().describe('Bytes processed so far.'),
-  totalBytes: z.number().optional().describe('Expected total in bytes, when known (a restore knows the stored size; a backup estimates it from the size of the database\'s tables). An estimate, not a limit.'),
-  percent: z.number().optional().describe('bytes as a percentage of totalBytes (0-100), when totalBytes is known.'),
-  bytesPerSecond: z.number().describe('Average rate since the start, in bytes per second.'),
-  elapsedSeconds: z.number().describe('Seconds since the data started to flow.'),
-  etaSeconds: z.number().optional().describe('Estimated seconds left at the average rate, when totalBytes is known.'),
-  updateTime: z.string().describe('When this progress was measured (RFC 3339). Older than a minute on a Running object: the run may be stuck; check the operator log.'),
-});
-
-export type TransferProgress = z.infer<typeof transferProgressSchema>;
 
 export const destinationStatusSchema = z.object({
   name: z.string().describe('Destination name (spec.destination.name or a replica\'s name).'),

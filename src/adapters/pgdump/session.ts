@@ -24,6 +24,8 @@ export interface SnapshotSession extends ServerFacts {
   readonly snapshotId: string;
   /** Latest applied migration from the schema history table, if there is one. */
   readonly schemaVersion: string | undefined;
+  /** Bytes of the user tables (heap and TOAST, no indexes) in the snapshot: about what pg_dump writes. */
+  readonly tablesBytes: number;
   /** Exact count(*) of every user table, inside the exported snapshot. */
   countRows(): Promise<TableRowCount[]>;
   /** Ends the transaction and the session (after pg_dump has finished). */
@@ -48,6 +50,11 @@ SELECT n.nspname AS schema, c.relname AS table
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c')}
 ORDER BY 1, 2`;
+
+const TABLES_BYTES_SQL = `
+SELECT coalesce(sum(pg_table_size(c.oid)), 0)::text AS bytes
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c')}`;
 
 function unavailable(operation: string, target: PgTarget, error: unknown): OperatorError {
   if (error instanceof OperatorError) return error;
@@ -104,11 +111,13 @@ export async function openSnapshotSession(target: PgTarget, options: SnapshotOpt
     const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
     const facts = await serverFacts(client);
     const schemaVersion = await readSchemaVersion(client, options.schemaHistoryTable ?? 'public.lokdarpan_schema_history');
+    const size = await client.query<{ bytes: string }>(TABLES_BYTES_SQL);
     let closed = false;
     return {
       ...facts,
       snapshotId: rows[0]?.id as string,
       schemaVersion,
+      tablesBytes: Number(size.rows[0]?.bytes ?? 0),
       countRows: async () => {
         try {
           return await countTables(client);

@@ -30,6 +30,7 @@ export function pgBackupSource(target: PgTarget, options: PgBackupSourceOptions 
         serverVersionNum: session.serverVersionNum,
         serverMajor: session.serverMajor,
         schemaVersion: session.schemaVersion,
+        estimatedDumpBytes: session.tablesBytes,
         countRows: options.countRows === false ? async () => [] : () => session.countRows(),
         close: () => session.close(),
       };

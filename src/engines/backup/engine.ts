@@ -13,6 +13,7 @@ import { BackupReasons } from './reasons.ts';
 import { backupKeys, defaultBackupId, MANIFEST_FORMAT, serializeManifest, type BackupManifest, type ManifestDestination } from './manifest.ts';
 import { ByteCounter, HashTap, HoldEnd } from './streams.ts';
 import { verifyStoredObject } from './verify.ts';
+import { startProgressSampler, type ProgressListener } from './progress.ts';
 import type { BackupSource, CopyOptions, ObjectStore, StoredObject, TableRowCount } from './ports.ts';
 
 const STAGE_BUFFER = 1024 * 1024;
@@ -49,6 +50,9 @@ export interface BackupOptions {
   clock?: Clock;
   logger?: Logger;
   signal?: AbortSignal;
+  /** Told the pg_dump bytes so far every progressIntervalMs (default 10 s) while the dump streams. */
+  onProgress?: ProgressListener;
+  progressIntervalMs?: number;
 }
 
 export interface DestinationResult {
@@ -185,7 +189,11 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       stop(error);
       throw error;
     });
+    const stopProgress = options.onProgress
+      ? startProgressSampler({ read: () => plain.bytes, totalBytes: snapshot.estimatedDumpBytes, onProgress: options.onProgress, intervalMs: options.progressIntervalMs, clock })
+      : undefined;
     const [piped, stored] = await Promise.allSettled([piping, uploading]);
+    stopProgress?.();
     options.signal?.removeEventListener('abort', onAbort);
     if (piped.status === 'rejected' || stored.status === 'rejected') {
       const error = firstError ?? (piped.status === 'rejected' ? piped.reason : (stored as PromiseRejectedResult).reason);

@@ -12,4 +12,5 @@ export {
   type KeepReason, type PlannedBackup, type PruneOptions, type PruneResult, type RetentionDecision, type RetentionPlan, type RetentionRules,
 } from './retention.ts';
 export { verifyStoredObject } from './verify.ts';
+export { DEFAULT_PROGRESS_INTERVAL_MS, measureTransfer, startProgressSampler, type ProgressListener, type TransferSample } from './progress.ts';
 export type { BackupSource, DumpSnapshot, ObjectStore, RunningDump } from './ports.ts';

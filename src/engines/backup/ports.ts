@@ -29,6 +29,8 @@ export interface DumpSnapshot {
   readonly serverVersionNum: number;
   readonly serverMajor: number;
   readonly schemaVersion: string | undefined;
+  /** About how many bytes the dump will be (the tables' size), when known: progress estimates use it. */
+  readonly estimatedDumpBytes?: number;
   countRows(): Promise<TableRowCount[]>;
   close(): Promise<void>;
 }

@@ -17,6 +17,7 @@ import { readManifestAt } from '../backup/catalog.ts';
 import { classifyStreamError, HashTap, HoldLast } from '../backup/streams.ts';
 import type { BackupManifest } from '../backup/manifest.ts';
 import type { ObjectStore } from '../backup/ports.ts';
+import { startProgressSampler, type ProgressListener } from '../backup/progress.ts';
 
 export interface RestoreOptions {
   store: ObjectStore;
@@ -39,6 +40,9 @@ export interface RestoreOptions {
   clock?: Clock;
   logger?: Logger;
   signal?: AbortSignal;
+  /** Told the bytes downloaded so far (of the stored size) every progressIntervalMs (default 10 s) while the restore streams. */
+  onProgress?: ProgressListener;
+  progressIntervalMs?: number;
 }
 
 export interface RowCountCheck {
@@ -135,7 +139,11 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       fail(error);
       throw error;
     });
+    const stopProgress = options.onProgress
+      ? startProgressSampler({ read: () => hash.bytes, totalBytes: manifest.encryptedBytes, onProgress: options.onProgress, intervalMs: options.progressIntervalMs, clock })
+      : undefined;
     const [piped, exited] = await Promise.allSettled([piping, restore.exited]);
+    stopProgress?.();
     options.signal?.removeEventListener('abort', onAbort);
     if (piped.status === 'rejected' || exited.status === 'rejected') {
       let error = firstError ?? (piped.status === 'rejected' ? piped.reason : (exited as PromiseRejectedResult).reason);

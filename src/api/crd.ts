@@ -100,7 +100,7 @@ export function crdFor(resource: ResourceKind): JsonSchema {
               properties: {
                 apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
                 kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
-                metadata: { type: 'object', description: 'Standard object metadata: name, namespace, labels, annotations.' },
+                metadata: { type: 'object' },
                 spec: toStructuralSchema(resource.spec),
                 status: toStructuralSchema(resource.status),
               },

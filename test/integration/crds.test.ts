@@ -51,6 +51,22 @@ describe('CustomResourceDefinitions on a real API server', () => {
     assert.match(explained.stdout, /vectorSearchP95Ms\s+<number>\s+p95 of a top-10 similarity search/);
     const policy = await kube.kubectl(['explain', 'backuppolicy.spec.recipients']);
     assert.match(policy.stdout, /age public keys/);
+    // Status fields are explained too: every field listed under FIELDS carries a description line.
+    for (const path of ['backup.status', 'restore.status', 'backuppolicy.status', 'retentionpolicy.status.lastRun', 'lokdarpandatabase.status.views']) {
+      const status = await kube.kubectl(['explain', path]);
+      assert.equal(status.code, 0, status.stderr);
+      const fields = status.stdout.slice(status.stdout.indexOf('FIELDS:')).split('\n').slice(1);
+      // A field line ("  name\t<type>"), maybe an "  enum: ..." line, then its description indented by 4, then a blank line.
+      const undescribed = fields.filter((line, i) => {
+        if (!/^ {2}\S+\t<[^>]+>/.test(line)) return false;
+        const end = fields.findIndex((l, j) => j > i && l.trim() === '');
+        return !fields.slice(i + 1, end === -1 ? undefined : end).some((l) => /^ {4}\S/.test(l));
+      });
+      assert.ok(fields.filter((line) => /^ {2}\S+\t<[^>]+>/.test(line)).length >= 4, `${path}: no fields found in\n${status.stdout}`);
+      assert.deepEqual(undescribed, [], `${path}:\n${status.stdout}`);
+    }
+    const backup = await kube.kubectl(['explain', 'backup.status.progress']);
+    assert.match(backup.stdout, /etaSeconds\s+<number>\s+Estimated seconds left/);
   });
 
   test('defaults are applied by the API server', async () => {

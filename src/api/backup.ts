@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { conditionsSchema, localObjectReferenceSchema, objectNameSchema, s3DestinationSchema, secretKeySelectorSchema } from './common.ts';
 import { cronSchema, timeZoneSchema } from './schedule.ts';
 import { durationSchema } from './duration.ts';
+import { transferProgressSchema } from './progress.ts';
 
 export const AGE_RECIPIENT_PATTERN = '^age1[02-9ac-hj-np-z]{58}$';
 
@@ -61,40 +62,48 @@ export const backupPolicySpecSchema = z
 export type BackupPolicySpec = z.infer<typeof backupPolicySpecSchema>;
 
 export const destinationStatusSchema = z.object({
-  name: z.string().describe('Destination name.'),
-  bucket: z.string().optional(),
+  name: z.string().describe('Destination name (spec.destination.name or a replica\'s name).'),
+  bucket: z.string().optional().describe('Bucket the backup was written to.'),
   key: z.string().optional().describe('Object key of the encrypted dump.'),
-  versionId: z.string().optional(),
-  verified: z.boolean().optional().describe('SHA-256 of the stored object matched.'),
-  error: z.string().optional(),
+  versionId: z.string().optional().describe('S3 version id of the stored object, when the bucket is versioned.'),
+  verified: z.boolean().optional().describe('The stored object was read back and its SHA-256 and size matched.'),
+  error: z.string().optional().describe('Why this destination failed (reason: message); the copy there was removed. Check the destination\'s bucket, credentials and endpoint.'),
 });
 
-export const backupPolicyStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  conditions: conditionsSchema.optional(),
-  lastScheduleTime: z.string().optional().describe('Scheduled time of the last run started.'),
-  nextScheduleTime: z.string().optional(),
-  lastSuccessfulBackup: z.string().optional().describe('Name of the last Backup that completed.'),
-  lastSuccessfulTime: z.string().optional(),
-  lastFailedBackup: z.string().optional(),
-  consecutiveFailures: z.number().int().optional(),
-  nextRestoreDrillTime: z.string().optional(),
-  lastRestoreDrill: z
-    .object({ time: z.string().optional(), backup: z.string().optional(), succeeded: z.boolean().optional(), durationMs: z.number().optional(), message: z.string().optional() })
-    .optional()
-    .describe('The last scheduled restore check.'),
-  lastPrune: z
-    .object({
-      time: z.string().optional(),
-      afterBackup: z.string().optional().describe('The successful backup after which this prune ran.'),
-      deleted: z.number().optional(),
-      kept: z.number().optional(),
-      locked: z.number().optional().describe('Backups the rules would delete but S3 Object Lock protects; skipped, not failed.'),
-      errors: z.array(z.string()).optional(),
-    })
-    .optional()
-    .describe('The last retention pass over the destinations.'),
-});
+export const backupPolicyStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional().describe('metadata.generation of the spec this status was computed from.'),
+    conditions: conditionsSchema.optional(),
+    lastScheduleTime: z.string().optional().describe('Scheduled time of the last run started (RFC 3339).'),
+    nextScheduleTime: z.string().optional().describe('When the next scheduled backup is due (RFC 3339); absent while suspended.'),
+    lastSuccessfulBackup: z.string().optional().describe('Name of the last Backup that completed.'),
+    lastSuccessfulTime: z.string().optional().describe('When the last successful Backup completed (RFC 3339). Alert when it is older than the schedule allows.'),
+    lastFailedBackup: z.string().optional().describe('Name of the newest failed Backup; its status says why.'),
+    consecutiveFailures: z.number().int().optional().describe('Backups that failed since the last success; 0 when the newest one succeeded.'),
+    nextRestoreDrillTime: z.string().optional().describe('When the next restore drill is due (RFC 3339), from spec.restoreDrill.schedule.'),
+    lastRestoreDrill: z
+      .object({
+        time: z.string().optional().describe('When the drill ran (RFC 3339).'),
+        backup: z.string().optional().describe('Name of the Backup that was restored.'),
+        succeeded: z.boolean().optional().describe('The backup restored and its row counts matched the manifest.'),
+        durationMs: z.number().optional().describe('How long the drill took, in milliseconds.'),
+        message: z.string().optional().describe('What happened; on failure, why (fix it before you need the backup).'),
+      })
+      .optional()
+      .describe('The last scheduled restore check.'),
+    lastPrune: z
+      .object({
+        time: z.string().optional().describe('When the prune ran (RFC 3339).'),
+        afterBackup: z.string().optional().describe('The successful backup after which this prune ran.'),
+        deleted: z.number().optional().describe('Backups deleted, over all destinations.'),
+        kept: z.number().optional().describe('Backups the retention rules keep on the primary destination.'),
+        locked: z.number().optional().describe('Backups the rules would delete but S3 Object Lock protects; skipped, not failed.'),
+        errors: z.array(z.string()).optional().describe('Deletions that failed (destination and reason); they are retried after the next backup.'),
+      })
+      .optional()
+      .describe('The last retention pass over the destinations.'),
+  })
+  .describe('Observed state of the policy: schedule, last results, drills and prunes.');
 
 export const backupSpecSchema = z
   .object({
@@ -104,27 +113,30 @@ export const backupSpecSchema = z
 
 export type BackupSpec = z.infer<typeof backupSpecSchema>;
 
-export const backupStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  conditions: conditionsSchema.optional(),
-  phase: z.enum(['Pending', 'Running', 'Completed', 'Failed']).optional().describe('Where the backup is.'),
-  backupId: z.string().optional().describe('Identity of the backup in the object store (its folder name).'),
-  database: z.string().optional().describe('Name of the database that was dumped.'),
-  runningOn: z.string().optional().describe('Operator replica that ran it (a Running backup whose replica is gone is marked Failed).'),
-  replicated: z.boolean().optional().describe('Every replica destination holds a verified copy.'),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  startTime: z.string().optional(),
-  completionTime: z.string().optional(),
-  plainBytes: z.number().optional().describe('Size of the pg_dump output.'),
-  encryptedBytes: z.number().optional().describe('Size of the stored object.'),
-  size: z.string().optional().describe('Stored size, human readable.'),
-  sha256: z.string().optional(),
-  schemaVersion: z.string().optional(),
-  serverVersion: z.string().optional(),
-  manifestKey: z.string().optional(),
-  destinations: z.array(destinationStatusSchema).optional(),
-});
+export const backupStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional().describe('metadata.generation of the spec this status was computed from.'),
+    conditions: conditionsSchema.optional(),
+    phase: z.enum(['Pending', 'Running', 'Completed', 'Failed']).optional().describe('Where the backup is: Pending (not started), Running, Completed or Failed (see reason and message).'),
+    backupId: z.string().optional().describe('Identity of the backup in the object store (its folder name).'),
+    database: z.string().optional().describe('Name of the database that was dumped.'),
+    runningOn: z.string().optional().describe('Operator replica that ran it (a Running backup whose replica is gone is marked Failed).'),
+    replicated: z.boolean().optional().describe('Every replica destination holds a verified copy.'),
+    reason: z.string().optional().describe('CamelCase reason of the outcome, for example Completed, Interrupted or DumpFailed (see docs/conditions.md for what to do).'),
+    message: z.string().optional().describe('Human-readable outcome, or what is happening while Running.'),
+    startTime: z.string().optional().describe('When the run started (RFC 3339).'),
+    completionTime: z.string().optional().describe('When it completed or failed (RFC 3339).'),
+    progress: transferProgressSchema.optional().describe('How far a Running backup has got (bytes of pg_dump output so far); updated at most every 10 s and kept after the run.'),
+    plainBytes: z.number().optional().describe('Size of the pg_dump output, in bytes.'),
+    encryptedBytes: z.number().optional().describe('Size of the stored (compressed, encrypted) object, in bytes.'),
+    size: z.string().optional().describe('Stored size, human readable.'),
+    sha256: z.string().optional().describe('SHA-256 of the stored object; restores check it before pg_restore sees the end of the data.'),
+    schemaVersion: z.string().optional().describe('Last applied migration of the database when it was dumped.'),
+    serverVersion: z.string().optional().describe('PostgreSQL version of the server that was dumped; restores need this major or newer.'),
+    manifestKey: z.string().optional().describe('Object key of the backup manifest on the primary destination (restore with source.manifestKey).'),
+    destinations: z.array(destinationStatusSchema).optional().describe('Each destination (primary first) with where the backup is and whether it verified.'),
+  })
+  .describe('Observed state of one backup run.');
 
 export const restoreSpecSchema = z
   .object({
@@ -153,18 +165,25 @@ export const restoreSpecSchema = z
 
 export type RestoreSpec = z.infer<typeof restoreSpecSchema>;
 
-export const restoreStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  conditions: conditionsSchema.optional(),
-  phase: z.enum(['Pending', 'Running', 'Completed', 'Failed']).optional(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  startTime: z.string().optional(),
-  completionTime: z.string().optional(),
-  durationMs: z.number().optional(),
-  targetDatabase: z.string().optional(),
-  rowCountCheck: z
-    .object({ passed: z.boolean(), tablesChecked: z.number().int(), mismatches: z.array(z.string()).optional() })
-    .optional()
-    .describe('Row counts after the restore compared with the backup manifest.'),
-});
+export const restoreStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional().describe('metadata.generation of the spec this status was computed from.'),
+    conditions: conditionsSchema.optional(),
+    phase: z.enum(['Pending', 'Running', 'Completed', 'Failed']).optional().describe('Where the restore is: Pending (waiting, for example for its Backup to complete), Running, Completed or Failed (see reason and message).'),
+    reason: z.string().optional().describe('CamelCase reason of the outcome or of the wait, for example Completed, BackupNotCompleted or TargetNotEmpty (see docs/conditions.md for what to do).'),
+    message: z.string().optional().describe('Human-readable outcome, or what is happening while Running.'),
+    startTime: z.string().optional().describe('When the restore started (RFC 3339).'),
+    completionTime: z.string().optional().describe('When it completed or failed (RFC 3339).'),
+    durationMs: z.number().optional().describe('How long the restore took, in milliseconds.'),
+    targetDatabase: z.string().optional().describe('Database restored into.'),
+    progress: transferProgressSchema.optional().describe('How far a Running restore has got (bytes of the stored backup downloaded so far, of its known size); updated at most every 10 s and kept after the run.'),
+    rowCountCheck: z
+      .object({
+        passed: z.boolean().describe('Every table has the row count the manifest recorded at backup time.'),
+        tablesChecked: z.number().int().describe('Tables compared.'),
+        mismatches: z.array(z.string()).optional().describe('Tables whose counts differ ("table: N rows, manifest M"); the restored data is suspect.'),
+      })
+      .optional()
+      .describe('Row counts after the restore compared with the backup manifest.'),
+  })
+  .describe('Observed state of the restore.');

@@ -112,31 +112,43 @@ export const lokdarpanDatabaseStatusSchema = z
     plan: z
       .object({
         hash: z.string().describe('Stable hash of the pending plan; put it in spec.migrations.approvedPlanHash to approve.'),
-        steps: z.array(z.object({ name: z.string(), checksum: z.string(), direction: z.string(), transactional: z.boolean() })).describe('Planned migrations.'),
+        steps: z
+          .array(
+            z.object({
+              name: z.string().describe('Migration name, for example "006_post_search_vector".'),
+              checksum: z.string().describe('sha256 of the migration file as shipped in this operator version.'),
+              direction: z.string().describe('up (apply) or down (revert, only with spec.migrations.allowDowngrade).'),
+              transactional: z.boolean().describe('Whether it runs in one transaction; a non-transactional step (CREATE INDEX CONCURRENTLY) that fails may need a look before the retry.'),
+            }),
+          )
+          .describe('Planned migrations, in the order they would run.'),
       })
       .optional()
       .describe('The migration plan the operator would run now.'),
     appliedMigrations: z.array(appliedMigrationSchema).optional().describe('History of applied migrations.'),
     server: z
-      .object({ version: z.string().optional(), pgvectorVersion: z.string().optional() })
+      .object({
+        version: z.string().optional().describe('PostgreSQL server version (server_version), read at each reconcile.'),
+        pgvectorVersion: z.string().optional().describe('pgvector version installed in the database (or available to install when not installed yet).'),
+      })
       .optional()
       .describe('Versions seen on the server.'),
     views: z
       .object({
-        lastRefreshTime: z.string().optional(),
-        lastSuccessfulRefreshTime: z.string().optional(),
-        lastDurationMs: z.number().optional(),
-        nextRefreshTime: z.string().optional(),
-        lastError: z.string().optional(),
+        lastRefreshTime: z.string().optional().describe('When the last refresh started, successful or not (RFC 3339).'),
+        lastSuccessfulRefreshTime: z.string().optional().describe('When the last successful refresh finished (RFC 3339); ViewsFresh turns False once it is older than spec.views.staleAfter.'),
+        lastDurationMs: z.number().optional().describe('How long the last refresh of all views took, in milliseconds.'),
+        nextRefreshTime: z.string().optional().describe('When the next scheduled refresh is due (RFC 3339), from spec.views.refreshSchedule.'),
+        lastError: z.string().optional().describe('Why the last refresh failed; cleared by the next success. See the ViewsFresh condition and the events for details.'),
         lastRequest: z.string().optional().describe('Value of the lokdarpan.io/refresh-requested-at annotation last acted on.'),
       })
       .optional()
       .describe('Materialized view refresh state.'),
     validation: z
       .object({
-        lastRunTime: z.string().optional(),
-        nextRunTime: z.string().optional(),
-        results: z.array(validationResultSchema).optional(),
+        lastRunTime: z.string().optional().describe('When the last validation ran (RFC 3339).'),
+        nextRunTime: z.string().optional().describe('When the next scheduled validation is due (RFC 3339), from spec.validation.schedule.'),
+        results: z.array(validationResultSchema).optional().describe('One entry per measured query; PerformanceHealthy is False when any failed.'),
         lastRequest: z.string().optional().describe('Value of the lokdarpan.io/validate-requested-at annotation last acted on.'),
       })
       .optional()

@@ -37,33 +37,36 @@ export const retentionPolicySpecSchema = z
 export type RetentionPolicySpec = z.infer<typeof retentionPolicySpecSchema>;
 
 const ruleRunSchema = z.object({
-  name: z.string(),
-  table: z.string(),
-  action: z.string(),
-  matched: z.number().int(),
-  deleted: z.number().int(),
-  archived: z.number().int(),
-  marked: z.number().int(),
-  partial: z.boolean().optional(),
-  error: z.string().optional(),
+  name: z.string().describe('Rule name.'),
+  table: z.string().describe('Table the rule applies to.'),
+  action: z.string().describe('What the rule does with expired rows: delete, archive or mark.'),
+  matched: z.number().int().describe('Expired rows found (in a dry run: rows that would be affected).'),
+  deleted: z.number().int().describe('Rows deleted.'),
+  archived: z.number().int().describe('Rows written to the archive (and deleted).'),
+  marked: z.number().int().describe('Rows marked (the rule\'s mark column set).'),
+  partial: z.boolean().optional().describe('The run\'s budget ran out before this rule finished; the next run continues.'),
+  error: z.string().optional().describe('Why this rule failed; the other rules still ran. See the events and docs/retention.md.'),
 });
 
-export const retentionPolicyStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  conditions: conditionsSchema.optional(),
-  nextRunTime: z.string().optional(),
-  lastRequest: z.string().optional().describe('Value of the lokdarpan.io/run-requested-at annotation last acted on.'),
-  lastRun: z
-    .object({
-      startTime: z.string().optional(),
-      durationMs: z.number().optional(),
-      dryRun: z.boolean().optional(),
-      partial: z.boolean().optional().describe('The budget ran out; the next run continues.'),
-      matched: z.number().int().optional(),
-      deleted: z.number().int().optional(),
-      archived: z.number().int().optional(),
-      marked: z.number().int().optional(),
-      rules: z.array(ruleRunSchema).optional(),
-    })
-    .optional(),
-});
+export const retentionPolicyStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional().describe('metadata.generation of the spec this status was computed from.'),
+    conditions: conditionsSchema.optional(),
+    nextRunTime: z.string().optional().describe('When the next scheduled run is due (RFC 3339); absent while suspended.'),
+    lastRequest: z.string().optional().describe('Value of the lokdarpan.io/run-requested-at annotation last acted on.'),
+    lastRun: z
+      .object({
+        startTime: z.string().optional().describe('When the run started (RFC 3339).'),
+        durationMs: z.number().optional().describe('How long it took, in milliseconds.'),
+        dryRun: z.boolean().optional().describe('It only counted (spec.dryRun); nothing was changed.'),
+        partial: z.boolean().optional().describe('The budget ran out; the next run continues.'),
+        matched: z.number().int().optional().describe('Expired rows found, over all rules.'),
+        deleted: z.number().int().optional().describe('Rows deleted, over all rules.'),
+        archived: z.number().int().optional().describe('Rows archived, over all rules.'),
+        marked: z.number().int().optional().describe('Rows marked, over all rules.'),
+        rules: z.array(ruleRunSchema).optional().describe('Per-rule results.'),
+      })
+      .optional()
+      .describe('Counts of the last run.'),
+  })
+  .describe('Observed state of the retention policy.');

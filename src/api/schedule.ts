@@ -3,12 +3,7 @@
 // mean "every hour" to one tool and "every second" to another.
 import { z } from 'zod';
 import { Cron } from 'croner';
-
-export const CRON_FIELD_COUNT_RULE = {
-  rule: "self.matches('^[^ ]+( [^ ]+){4}$')",
-  message:
-    'must be a standard 5-field cron expression "minute hour day-of-month month day-of-week" separated by single spaces; 6-field forms with seconds and @-shortcuts are not accepted',
-};
+import { CRON_RULES, cronFieldProblem } from './cron-grammar.ts';
 
 export const TIME_ZONE_RULE = {
   // The API server's CEL has the IANA database: an unknown zone makes getFullYear fail, which rejects the object.
@@ -21,6 +16,8 @@ export function checkCronExpression(expression: string): string | undefined {
   if (fields.length !== 5 || fields.some((f) => f === '')) {
     return `"${expression}" has ${expression.trim().split(/\s+/).length} fields: write a standard 5-field cron expression (minute hour day-of-month month day-of-week)`;
   }
+  const problem = cronFieldProblem(fields);
+  if (problem) return `"${expression}": ${problem}`;
   try {
     new Cron(expression, { paused: true, mode: '5-part' });
     return undefined;
@@ -46,7 +43,7 @@ export const cronSchema = (description: string, defaultValue?: string) => {
       const problem = checkCronExpression(value);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
-    .meta({ description, 'x-kubernetes-validations': [CRON_FIELD_COUNT_RULE] });
+    .meta({ description, 'x-kubernetes-validations': [...CRON_RULES] });
   return defaultValue === undefined ? base : base.default(defaultValue);
 };
 

@@ -13,7 +13,8 @@ Runs the controllers for LokdarpanDatabase, BackupPolicy, Backup, Restore and Re
 Environment: LOKDARPAN_WATCH_NAMESPACE, LOKDARPAN_LEADER_ELECTION (true|false), POD_NAME, POD_NAMESPACE,
 LOKDARPAN_LEASE_NAME, LOKDARPAN_METRICS_HOST, LOKDARPAN_METRICS_PORT (8080; serves /metrics, /healthz,
 /readyz), LOG_LEVEL, LOKDARPAN_MIGRATIONS_DIR, LOKDARPAN_PG_BIN_DIRS (e.g. 15=/usr/lib/postgresql/15/bin,18=/opt/pg18/bin),
-LOKDARPAN_SHUTDOWN_GRACE_SECONDS, KUBECONFIG.
+LOKDARPAN_SHUTDOWN_GRACE_SECONDS, LOKDARPAN_PROGRESS_INTERVAL (10s; how often a running Backup or Restore
+writes status.progress), KUBECONFIG.
 `;
 
 export async function runOperatorCli(argv: string[], io: CliIo): Promise<number> {

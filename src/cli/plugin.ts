@@ -19,6 +19,7 @@ import { REFRESH_REQUEST_ANNOTATION, VALIDATE_REQUEST_ANNOTATION } from '../cont
 import { RUN_REQUEST_ANNOTATION } from '../controllers/retention-policy/reconciler.ts';
 import { POLICY_LABEL } from '../controllers/backup/policy-reconciler.ts';
 import { API_VERSION } from '../api/common.ts';
+import { describeProgress, type TransferProgress } from '../api/progress.ts';
 import { apiErrorMessage, apiStatusCode, isConflict, isNotFound, KubeClient, resourcePath, type KubeObject } from '../runtime/kube.ts';
 import { EXIT, type CliIo } from './io.ts';
 
@@ -730,6 +731,21 @@ export function manualBackupName(policy: string, at: Date): string {
   return `${policy.slice(0, 63 - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
 }
 
+/** The status.progress of a running Backup or Restore as one line, if it has one. */
+function progressLine(p: Loose): string | undefined {
+  const bytes = num(p['bytes']);
+  const bytesPerSecond = num(p['bytesPerSecond']);
+  const elapsedSeconds = num(p['elapsedSeconds']);
+  const updateTime = str(p['updateTime']);
+  if (bytes === undefined || bytesPerSecond === undefined || elapsedSeconds === undefined || updateTime === undefined) return undefined;
+  const progress: TransferProgress = { bytes, bytesPerSecond, elapsedSeconds, updateTime };
+  for (const key of ['totalBytes', 'percent', 'etaSeconds'] as const) {
+    const value = num(p[key]);
+    if (value !== undefined) progress[key] = value;
+  }
+  return describeProgress(progress);
+}
+
 function phaseVerdict(kind: string, name: string) {
   return (object: KubeObject): { done: boolean; ok?: boolean; progress?: string; result?: string } => {
     const s = statusOf(object);
@@ -737,7 +753,8 @@ function phaseVerdict(kind: string, name: string) {
     const detail = [str(s['reason']), str(s['message'])].filter(Boolean).join(': ');
     if (phase === 'Completed') return { done: true, ok: true, progress: `${kind} ${name}: Completed`, result: `${kind} ${name} completed${detail ? `: ${detail}` : ''}` };
     if (phase === 'Failed') return { done: true, ok: false, progress: `${kind} ${name}: Failed`, result: `${kind} ${name} failed${detail ? `: ${detail}` : ''}` };
-    return { done: false, progress: `${kind} ${name}: ${phase}` };
+    const progress = phase === 'Running' ? progressLine(rec(s['progress'])) : undefined;
+    return { done: false, progress: `${kind} ${name}: ${phase}${progress ? `: ${progress}` : ''}` };
   };
 }
 

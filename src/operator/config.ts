@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseDuration } from '../api/duration.ts';
 
 const booleanFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -33,6 +34,20 @@ export const operatorConfigSchema = z.object({
       return dirs;
     }),
   shutdownGraceSeconds: z.coerce.number().int().min(0).default(30),
+  /** How often a running Backup or Restore writes its progress to status ("10s"). */
+  progressInterval: z
+    .string()
+    .default('10s')
+    .transform((text, ctx) => {
+      try {
+        const ms = parseDuration(text);
+        if (ms >= 1000) return ms;
+        ctx.addIssue({ code: 'custom', message: 'must be at least 1s' });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+      return z.NEVER;
+    }),
 });
 
 export type OperatorConfig = Readonly<z.infer<typeof operatorConfigSchema>>;
@@ -52,6 +67,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     migrationsDir: pick('LOKDARPAN_MIGRATIONS_DIR'),
     pgBinDirs: pick('LOKDARPAN_PG_BIN_DIRS'),
     shutdownGraceSeconds: pick('LOKDARPAN_SHUTDOWN_GRACE_SECONDS'),
+    progressInterval: pick('LOKDARPAN_PROGRESS_INTERVAL'),
   };
   const parsed = operatorConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {

@@ -106,7 +106,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     policies: kubePolicyReader(client),
     databases: databaseReader,
     secrets,
-    engines: backupEngines({ binDirs: config.pgBinDirs, logger, clock }),
+    engines: backupEngines({ binDirs: config.pgBinDirs, logger, clock, progressIntervalMs: config.progressInterval }),
     mutex,
     clock,
   };

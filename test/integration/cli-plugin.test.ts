@@ -59,6 +59,26 @@ async function patchStatus(resource: string, name: string, status: object): Prom
   await kubectl(['-n', NS, 'patch', resource, name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
 }
 
+/** Resolves when the running plugin has printed `line` to stderr. */
+async function printed(run: { child: ReturnType<typeof spawn> }, line: string): Promise<void> {
+  await waitFor(`the line "${line}"`, async () => (seen.get(run.child)?.includes(`${line}\n`) ? true : undefined));
+}
+const seen = new WeakMap<ReturnType<typeof spawn>, string>();
+
+function watchStderr(run: { child: ReturnType<typeof spawn> }): void {
+  seen.set(run.child, '');
+  run.child.stderr?.on('data', (d: Buffer) => seen.set(run.child, `${seen.get(run.child) ?? ''}${d.toString()}`));
+}
+
+/** A status.progress as the operator writes it. */
+function progressOf(bytes: number, totalBytes: number, elapsedSeconds: number): Record<string, unknown> {
+  const bytesPerSecond = Math.round(bytes / elapsedSeconds);
+  return {
+    bytes, totalBytes, percent: Math.floor((bytes * 100) / totalBytes), bytesPerSecond, elapsedSeconds,
+    etaSeconds: Math.round((totalBytes - bytes) / bytesPerSecond), updateTime: new Date().toISOString(),
+  };
+}
+
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -243,8 +263,15 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
       // A second apart, so the two manual names differ.
       await new Promise((r) => setTimeout(r, 1100));
       const running = plugin(['backup', 'nightly', '-n', NS, '--wait', '--timeout', '60s']);
+      watchStderr(running);
       const name = await waitFor('the manual Backup', async () => (await backupNames()).find((n) => !before.includes(n)));
       await patchStatus('backup', name, { phase: 'Running', startTime: new Date().toISOString() });
+      // The operator's progress updates become progress lines.
+      const MiB = 1024 * 1024;
+      await patchStatus('backup', name, { progress: progressOf(100 * MiB, 1000 * MiB, 10) });
+      await printed(running, `backup ${name}: Running: 100.0 MiB of ~1000.0 MiB (10%), 10.0 MiB/s, 10s elapsed, about 1m 30s left`);
+      await patchStatus('backup', name, { progress: progressOf(500 * MiB, 1000 * MiB, 50) });
+      await printed(running, `backup ${name}: Running: 500.0 MiB of ~1000.0 MiB (50%), 10.0 MiB/s, 50s elapsed, about 50s left`);
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(running.child.exitCode, null, 'still waiting while Running');
       await patchStatus('backup', name, phase === 'Completed' ? { phase, size: '2.0 MiB' } : { phase, reason: 'PgDumpFailed', message: 'pg_dump: connection refused' });
@@ -314,6 +341,9 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
       identitySecret: { name: 'backup-identity', key: 'identity' },
       overwrite: false,
     });
+    watchStderr(running);
+    await patchStatus('restore', name, { phase: 'Running', targetDatabase: 'lokdarpan_restored', progress: progressOf(3 * 1024 ** 3, 4 * 1024 ** 3, 3600) });
+    await printed(running, `restore ${name}: Running: 3.0 GiB of ~4.0 GiB (75%), 873.8 KiB/s, 1h 0m elapsed, about 20m 0s left`);
     await patchStatus('restore', name, { phase: 'Completed', targetDatabase: 'lokdarpan_restored', message: 'row counts of 12 tables match' });
     const r = await running;
     assert.equal(r.code, 0, r.stderr);

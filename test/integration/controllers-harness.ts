@@ -83,13 +83,17 @@ export function describe(o: Obj | undefined): string {
 /**
  * The pg_dump wrapper reads control files in its directory: `fail` (run the real pg_dump, then exit 1),
  * `sleep-after` (seconds to sleep after the real pg_dump finished, before exiting with its code: the
- * upload is then open, waiting for the end of the stream). `--version` always passes straight through.
+ * upload is then open, waiting for the end of the stream), `throttle` (seconds over which the dump's
+ * output is released, in 20 even pieces, so a small database dumps slowly). The pg_restore wrapper:
+ * `restore-sleep-before` (seconds before pg_restore starts to read its input: the download fills the
+ * buffers and waits). `--version` always passes straight through.
  */
-export function pgDumpControl(dir: string, control: { fail?: boolean; sleepAfter?: number }): void {
-  rmSync(join(dir, 'fail'), { force: true });
-  rmSync(join(dir, 'sleep-after'), { force: true });
+export function pgDumpControl(dir: string, control: { fail?: boolean; sleepAfter?: number; throttle?: number; restoreSleepBefore?: number }): void {
+  for (const file of ['fail', 'sleep-after', 'throttle', 'restore-sleep-before']) rmSync(join(dir, file), { force: true });
   if (control.fail) writeFileSync(join(dir, 'fail'), '1\n');
   if (control.sleepAfter) writeFileSync(join(dir, 'sleep-after'), `${control.sleepAfter}\n`);
+  if (control.throttle) writeFileSync(join(dir, 'throttle'), `${control.throttle}\n`);
+  if (control.restoreSleepBefore) writeFileSync(join(dir, 'restore-sleep-before'), `${control.restoreSleepBefore}\n`);
 }
 
 function makeWrapperDir(root: string, major: PgMajor): string {
@@ -100,15 +104,41 @@ function makeWrapperDir(root: string, major: PgMajor): string {
 # Test wrapper around the real pg_dump (see controllers-harness.ts pgDumpControl).
 here=$(dirname "$0")
 case "$1" in --version|-V) exec "${real}/pg_dump" "$@" ;; esac
-"${real}/pg_dump" "$@"
-rc=$?
+if [ -f "$here/throttle" ]; then
+  tmp=$(mktemp)
+  "${real}/pg_dump" "$@" > "$tmp"
+  rc=$?
+  size=$(wc -c < "$tmp")
+  bs=$((size / 20 + 1))
+  pause=$(awk "BEGIN { print $(cat "$here/throttle") / 20 }")
+  i=0
+  while [ $((i * bs)) -lt "$size" ]; do
+    dd if="$tmp" bs="$bs" skip="$i" count=1 2>/dev/null
+    i=$((i + 1))
+    sleep "$pause"
+  done
+  rm -f "$tmp"
+else
+  "${real}/pg_dump" "$@"
+  rc=$?
+fi
 if [ -f "$here/sleep-after" ]; then sleep "$(cat "$here/sleep-after")"; fi
 if [ -f "$here/fail" ]; then echo "pg_dump: error: simulated failure by the test wrapper" >&2; exit 1; fi
 exit $rc
 `;
   writeFileSync(join(dir, 'pg_dump'), script);
   chmodSync(join(dir, 'pg_dump'), 0o755);
-  for (const tool of ['pg_restore', 'psql']) {
+  const restoreScript = `#!/bin/sh
+# Test wrapper around the real pg_restore (see controllers-harness.ts pgDumpControl).
+here=$(dirname "$0")
+case "$1" in --version|-V) exec "${real}/pg_restore" "$@" ;; esac
+if [ -f "$here/restore-sleep-before" ]; then sleep "$(cat "$here/restore-sleep-before")"; fi
+exec "${real}/pg_restore" "$@"
+`;
+  rmSync(join(dir, 'pg_restore'), { force: true });
+  writeFileSync(join(dir, 'pg_restore'), restoreScript);
+  chmodSync(join(dir, 'pg_restore'), 0o755);
+  for (const tool of ['psql']) {
     rmSync(join(dir, tool), { force: true });
     symlinkSync(join(real, tool), join(dir, tool));
   }

@@ -3,6 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKube, type KubeEnv } from '../env/kube.ts';
+import { checkCronExpression } from '../../src/api/schedule.ts';
+import { INVALID_SCHEDULES, VALID_SCHEDULES } from '../unit/api/cron-cases.ts';
 
 let kube: KubeEnv;
 
@@ -49,6 +51,22 @@ describe('CustomResourceDefinitions on a real API server', () => {
     assert.match(explained.stdout, /vectorSearchP95Ms\s+<number>\s+p95 of a top-10 similarity search/);
     const policy = await kube.kubectl(['explain', 'backuppolicy.spec.recipients']);
     assert.match(policy.stdout, /age public keys/);
+    // Status fields are explained too: every field listed under FIELDS carries a description line.
+    for (const path of ['backup.status', 'restore.status', 'backuppolicy.status', 'retentionpolicy.status.lastRun', 'lokdarpandatabase.status.views']) {
+      const status = await kube.kubectl(['explain', path]);
+      assert.equal(status.code, 0, status.stderr);
+      const fields = status.stdout.slice(status.stdout.indexOf('FIELDS:')).split('\n').slice(1);
+      // A field line ("  name\t<type>"), maybe an "  enum: ..." line, then its description indented by 4, then a blank line.
+      const undescribed = fields.filter((line, i) => {
+        if (!/^ {2}\S+\t<[^>]+>/.test(line)) return false;
+        const end = fields.findIndex((l, j) => j > i && l.trim() === '');
+        return !fields.slice(i + 1, end === -1 ? undefined : end).some((l) => /^ {4}\S/.test(l));
+      });
+      assert.ok(fields.filter((line) => /^ {2}\S+\t<[^>]+>/.test(line)).length >= 4, `${path}: no fields found in\n${status.stdout}`);
+      assert.deepEqual(undescribed, [], `${path}:\n${status.stdout}`);
+    }
+    const backup = await kube.kubectl(['explain', 'backup.status.progress']);
+    assert.match(backup.stdout, /etaSeconds\s+<number>\s+Estimated seconds left/);
   });
 
   test('defaults are applied by the API server', async () => {
@@ -66,6 +84,25 @@ describe('CustomResourceDefinitions on a real API server', () => {
     const stderr = await rejected(resource('LokdarpanDatabase', '  connection: {secretName: db}\n  views: {refreshSchedule: "0 0 * * * *"}\n'));
     assert.match(stderr, /spec.views.refreshSchedule: Invalid value: "0 0 \* \* \* \*": must be a standard 5-field cron expression/);
     assert.match(stderr, /6-field forms with seconds/);
+  });
+
+  test('cron fields are range-checked by the API server, with the same verdicts as the operator', async () => {
+    const stderr = await rejected(resource('LokdarpanDatabase', '  connection: {secretName: db}\n  views: {refreshSchedule: "61 * * * *"}\n'));
+    assert.match(stderr, /spec.views.refreshSchedule: Invalid value: "61 \* \* \* \*": minute \(1st field\) must be 0-59/);
+    // Every case in one server-side dry run: kubectl reports each object it could not create.
+    const cases = [...VALID_SCHEDULES.map((e) => [e, undefined] as const), ...INVALID_SCHEDULES];
+    const manifests = cases.map(([expression], i) =>
+      `apiVersion: lokdarpan.io/v1alpha1\nkind: RetentionPolicy\nmetadata: {name: cron-${i}, namespace: lokdarpan}\nspec:\n  databaseRef: {name: db}\n  schedule: ${JSON.stringify(expression)}\n`,
+    );
+    const result = await kube.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifests.join('---\n') });
+    for (const [i, [expression, problem]] of cases.entries()) {
+      const accepted = new RegExp(`retentionpolicy.lokdarpan.io/cron-${i} created \\(server dry run\\)`).test(result.stdout);
+      assert.equal(accepted, problem === undefined, `API server ${accepted ? 'accepted' : 'refused'} "${expression}"\n${result.stderr}`);
+      assert.equal(accepted, checkCronExpression(expression) === undefined, `the operator judges "${expression}" differently from the API server`);
+      if (problem === undefined) continue;
+      const line = result.stderr.split('\n').find((l) => l.includes(`"cron-${i}"`)) ?? '';
+      assert.match(line, problem, `message for "${expression}"`);
+    }
   });
 
   test('an unknown time zone is refused', async () => {

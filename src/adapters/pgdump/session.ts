@@ -26,6 +26,8 @@ export interface SnapshotSession extends ServerFacts {
   readonly databaseBytes: number;
   /** Latest applied migration from the schema history table, if there is one. */
   readonly schemaVersion: string | undefined;
+  /** Bytes of the user tables (heap and TOAST, no indexes) in the snapshot: about what pg_dump writes. */
+  readonly tablesBytes: number;
   /** Exact count(*) of every user table, inside the exported snapshot. */
   countRows(): Promise<TableRowCount[]>;
   /** Ends the transaction and the session (after pg_dump has finished). */
@@ -50,6 +52,11 @@ SELECT n.nspname AS schema, c.relname AS table
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c')}
 ORDER BY 1, 2`;
+
+const TABLES_BYTES_SQL = `
+SELECT coalesce(sum(pg_table_size(c.oid)), 0)::text AS bytes
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c')}`;
 
 function unavailable(operation: string, target: PgTarget, error: unknown): OperatorError {
   if (error instanceof OperatorError) return error;
@@ -107,12 +114,14 @@ export async function openSnapshotSession(target: PgTarget, options: SnapshotOpt
     const facts = await serverFacts(client);
     const schemaVersion = await readSchemaVersion(client, options.schemaHistoryTable ?? 'public.lokdarpan_schema_history');
     const size = await client.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n');
+    const tables = await client.query<{ bytes: string }>(TABLES_BYTES_SQL);
     let closed = false;
     return {
       ...facts,
       snapshotId: rows[0]?.id as string,
       databaseBytes: Number(size.rows[0]?.n ?? 0),
       schemaVersion,
+      tablesBytes: Number(tables.rows[0]?.bytes ?? 0),
       countRows: async () => {
         try {
           return await countTables(client);

@@ -33,6 +33,7 @@ export function pgBackupSource(target: PgTarget, options: PgBackupSourceOptions 
         serverMajor: session.serverMajor,
         schemaVersion: session.schemaVersion,
         databaseBytes: session.databaseBytes,
+        estimatedDumpBytes: session.tablesBytes,
         countRows: options.countRows === false ? async () => [] : () => session.countRows(),
         close: () => session.close(),
       };

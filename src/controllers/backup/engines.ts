@@ -6,7 +6,7 @@ import { dropDatabase } from '../../adapters/pgdump/session.ts';
 import type { S3Destination } from '../../api/common.ts';
 import type { BackupRetentionSpec } from './policy-reconciler.ts';
 import { parseDuration } from '../../api/duration.ts';
-import { pruneBackups, runBackup, type PruneResult } from '../../engines/backup/index.ts';
+import { pruneBackups, runBackup, type ProgressListener, type PruneResult } from '../../engines/backup/index.ts';
 import { runRestore, type RestoreResult } from '../../engines/restore/index.ts';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -24,6 +24,7 @@ export interface RestoreRequest {
   namespace: string;
   dropCreatedOnFailure?: boolean;
   signal?: AbortSignal;
+  onProgress?: ProgressListener;
 }
 
 export interface RestoreEngines {
@@ -35,8 +36,16 @@ export interface PruneEngines {
   prune(destination: S3Destination, database: string, retention: BackupRetentionSpec, namespace: string, secrets: SecretReader): Promise<PruneResult>;
 }
 
-export function backupEngines(options: { binDirs: PgBinDirs; logger: Logger; clock: Clock }): BackupEngines & RestoreEngines & PruneEngines {
+export function backupEngines(options: {
+  binDirs: PgBinDirs;
+  logger: Logger;
+  clock: Clock;
+  /** How often a running backup or restore reports progress (default 10 s). */
+  progressIntervalMs?: number;
+}): BackupEngines & RestoreEngines & PruneEngines {
   const { binDirs, logger, clock } = options;
+  const progress = (listener: ProgressListener | undefined) =>
+    listener ? { onProgress: listener, ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }) } : {};
   return {
     async run(request, secrets) {
       const primary = await objectStoreFor(request.destination, secrets, request.namespace);
@@ -52,6 +61,7 @@ export function backupEngines(options: { binDirs: PgBinDirs; logger: Logger; clo
         clock,
         logger,
         signal: request.signal,
+        ...progress(request.onProgress),
       });
     },
     async restore(request, secrets) {
@@ -68,6 +78,7 @@ export function backupEngines(options: { binDirs: PgBinDirs; logger: Logger; clo
         clock,
         logger,
         ...(request.signal ? { signal: request.signal } : {}),
+        ...progress(request.onProgress),
       });
     },
     dropDatabase: (target) => dropDatabase(target),

@@ -8,7 +8,9 @@ import { backupPolicySpecSchema, type BackupPolicySpec, type backupStatusSchema 
 import type { Resource } from '../../api/common.ts';
 import type { Clock } from '../../clock.ts';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
-import type { BackupResult } from '../../engines/backup/index.ts';
+import type { BackupResult, ProgressListener } from '../../engines/backup/index.ts';
+import { describeProgress } from '../../api/progress.ts';
+import { statusProgressReporter } from './progress-status.ts';
 import type { PgTarget } from '../../adapters/pgdump/index.ts';
 import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
@@ -41,6 +43,8 @@ export interface BackupRunRequest {
   compressionLevel: number;
   namespace: string;
   signal: AbortSignal;
+  /** Told how far the dump got, at most every progress interval. */
+  onProgress?: ProgressListener;
 }
 
 export interface BackupEngines {
@@ -161,6 +165,11 @@ export async function reconcileBackup(
     set([{ type: 'Ready', status: 'False', reason: R.Running, message: `dumping ${target.database} to ${policy.destination.name}` }]);
     await progress(status);
 
+    // Progress: status.progress and the message follow the dump while it runs.
+    const reporter = statusProgressReporter(async (p) => {
+      status = { ...status, progress: p, message: `dumping ${target.database} to ${policy.destination.name}: ${describeProgress(p)}` };
+      await progress(status);
+    }, deps.clock);
     const result = await deps.mutex.run(database.mutexKey, `backup ${resource.metadata.name}`, () =>
       deps.engines.run(
         {
@@ -172,10 +181,11 @@ export async function reconcileBackup(
           compressionLevel: policy.compressionLevel,
           namespace,
           signal,
+          onProgress: reporter.onProgress,
         },
         deps.secrets,
       ),
-    );
+    ).finally(() => reporter.settle());
     const m = result.manifest;
     status = {
       ...status,

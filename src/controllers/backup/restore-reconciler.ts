@@ -14,6 +14,8 @@ import { pgTargetOf } from '../shared/pg-target.ts';
 import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
 import { readSecret, requireKey, type SecretReader } from '../shared/secrets.ts';
 import type { RestoreEngines } from './engines.ts';
+import { describeProgress } from '../../api/progress.ts';
+import { statusProgressReporter } from './progress-status.ts';
 import type { BackupResource, PolicyReader } from './reconciler.ts';
 
 export type RestoreStatus = z.infer<typeof restoreStatusSchema>;
@@ -122,12 +124,17 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     set([{ type: 'Ready', status: 'False', reason: R.Running, message: `restoring into ${target.database}` }]);
     await progress(status);
     const mutexKey = database?.mutexKey ?? `restore-target/${target.host}/${target.database}`;
+    // Progress: status.progress and the message follow the download while it runs.
+    const reporter = statusProgressReporter(async (p) => {
+      status = { ...status, progress: p, message: `restoring into ${target.database}: ${describeProgress(p)}` };
+      await progress(status);
+    }, deps.clock);
     const result = await deps.mutex.run(mutexKey, `restore ${resource.metadata.name}`, () =>
       deps.engines.restore(
-        { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal },
+        { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal, onProgress: reporter.onProgress },
         deps.secrets,
       ),
-    );
+    ).finally(() => reporter.settle());
     const check = result.rowCountCheck;
     if (check && !check.passed) {
       const mismatches = check.mismatches.map((m) => `${m.table}: ${m.actual} rows, manifest ${m.expected}`);

@@ -15,6 +15,7 @@ import { writeManifest } from './manifest-write.ts';
 import { abortReason, runSignal } from './signal.ts';
 import { ByteCounter, HashTap, HoldEnd } from './streams.ts';
 import { verifyStoredObject } from './verify.ts';
+import { startProgressSampler, type ProgressListener } from './progress.ts';
 import type { BackupSource, CopyOptions, ObjectStore, StoredObject, TableRowCount } from './ports.ts';
 
 const STAGE_BUFFER = 1024 * 1024;
@@ -67,6 +68,9 @@ export interface BackupOptions {
   signal?: AbortSignal;
   /** Fails the backup with TimedOut after this long (the policy's backup timeout). Unset: no limit. */
   timeoutMs?: number;
+  /** Told the pg_dump bytes so far every progressIntervalMs (default 10 s) while the dump streams. */
+  onProgress?: ProgressListener;
+  progressIntervalMs?: number;
 }
 
 export interface DestinationResult {
@@ -265,7 +269,11 @@ async function backup(options: BackupOptions, clock: Clock, level: number, recip
       stop(error);
       throw error;
     });
+    const stopProgress = options.onProgress
+      ? startProgressSampler({ read: () => plain.bytes, totalBytes: snapshot.estimatedDumpBytes, onProgress: options.onProgress, intervalMs: options.progressIntervalMs, clock })
+      : undefined;
     const [piped, stored] = await Promise.allSettled([piping, uploading]);
+    stopProgress?.();
     signal?.removeEventListener('abort', onAbort);
     if (piped.status === 'rejected' || stored.status === 'rejected') {
       const error = firstError ?? (piped.status === 'rejected' ? piped.reason : (stored as PromiseRejectedResult).reason);

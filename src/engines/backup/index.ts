@@ -15,4 +15,5 @@ export {
 export { verifyStoredObject } from './verify.ts';
 export { findOverlappingDestinations, type DestinationOverlap, type DestinationRef } from './overlap.ts';
 export { writeManifest, type ManifestWriteOutcome } from './manifest-write.ts';
+export { DEFAULT_PROGRESS_INTERVAL_MS, measureTransfer, startProgressSampler, type ProgressListener, type TransferSample } from './progress.ts';
 export type { BackupSource, DumpSnapshot, ObjectStore, RunningDump } from './ports.ts';

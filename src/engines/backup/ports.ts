@@ -32,6 +32,8 @@ export interface DumpSnapshot {
   readonly schemaVersion: string | undefined;
   /** pg_database_size() when known: the estimate the upload's part size starts from. */
   readonly databaseBytes?: number;
+  /** About how many bytes the dump will be (the tables' size), when known: progress estimates use it. */
+  readonly estimatedDumpBytes?: number;
   countRows(): Promise<TableRowCount[]>;
   close(): Promise<void>;
 }

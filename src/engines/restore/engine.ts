@@ -18,6 +18,7 @@ import { classifyStreamError, HashTap, HoldLast } from '../backup/streams.ts';
 import type { BackupManifest } from '../backup/manifest.ts';
 import type { ObjectStore } from '../backup/ports.ts';
 import { abortReason, runSignal } from '../backup/signal.ts';
+import { startProgressSampler, type ProgressListener } from '../backup/progress.ts';
 
 export interface RestoreOptions {
   store: ObjectStore;
@@ -42,6 +43,9 @@ export interface RestoreOptions {
   signal?: AbortSignal;
   /** Fails the restore (Cancelled, rolled back) after this long: the Restore's timeout. Unset: no limit. */
   timeoutMs?: number;
+  /** Told the bytes downloaded so far (of the stored size) every progressIntervalMs (default 10 s) while the restore streams. */
+  onProgress?: ProgressListener;
+  progressIntervalMs?: number;
 }
 
 export interface RowCountCheck {
@@ -153,7 +157,11 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
       fail(error);
       throw error;
     });
+    const stopProgress = options.onProgress
+      ? startProgressSampler({ read: () => hash.bytes, totalBytes: manifest.encryptedBytes, onProgress: options.onProgress, intervalMs: options.progressIntervalMs, clock })
+      : undefined;
     const [piped, exited] = await Promise.allSettled([piping, restore.exited]);
+    stopProgress?.();
     options.signal?.removeEventListener('abort', onAbort);
     if (piped.status === 'rejected' || exited.status === 'rejected') {
       let error = firstError ?? (piped.status === 'rejected' ? piped.reason : (exited as PromiseRejectedResult).reason);

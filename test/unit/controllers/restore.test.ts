@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/clock.ts';
+import { OperatorError } from '../../../src/errors.ts';
 import { KeyedMutex } from '../../../src/controllers/shared/database-mutex.ts';
 import type { RestoreEngines, RestoreRequest } from '../../../src/controllers/backup/engines.ts';
 import type { BackupResource } from '../../../src/controllers/backup/reconciler.ts';
@@ -79,6 +80,25 @@ test('a restore check whose row counts differ still drops the scratch database a
   const outcome = await run(restore('check-bad', { target: scratchOnOtherServer, dropAfterCheck: true }));
   assert.equal(outcome.status.reason, 'RowCountMismatch');
   assert.equal(dropped.length, 1);
+});
+
+test('a restore check the engine fails with RowCountMismatch drops the scratch database it kept', async () => {
+  const { run, dropped } = setup(async () => {
+    throw new OperatorError('RowCountMismatch', 'row counts differ from the manifest in 1 of 12 tables (first: public.post)', { terminal: true });
+  });
+  const outcome = await run(restore('check-thrown', { target: scratchOnOtherServer, dropAfterCheck: true }));
+  assert.equal(outcome.status.phase, 'Failed');
+  assert.equal(outcome.status.reason, 'RowCountMismatch');
+  assert.deepEqual(dropped.map((t) => t.database), ['lokdarpan_drill_1']);
+});
+
+test('an engine failure other than the row counts drops nothing itself (the engine drops what it created)', async () => {
+  const { run, dropped } = setup(async () => {
+    throw new OperatorError('TargetNotEmpty', 'the target holds user objects', { terminal: true });
+  });
+  const outcome = await run(restore('check-busy', { target: scratchOnOtherServer, dropAfterCheck: true }));
+  assert.equal(outcome.status.reason, 'TargetNotEmpty');
+  assert.deepEqual(dropped, []);
 });
 
 test('an ordinary restore keeps its database', async () => {

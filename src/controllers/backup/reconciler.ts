@@ -196,9 +196,9 @@ export async function reconcileBackup(
       ),
     );
     const m = result.manifest;
-    const failedReplicas = result.destinations.filter((d) => d.error);
+    const failedReplicas = result.destinations.filter((d) => d.error || !d.verified);
     const stored = `${humanBytes(m.encryptedBytes)} stored in ${result.destinations.filter((d) => d.verified).map((d) => d.name).join(', ')}`;
-    const replicaErrors = failedReplicas.map((d) => `replica ${d.name} failed: ${d.error?.reason}: ${d.error?.message}`).join('; ');
+    const replicaErrors = failedReplicas.map((d) => `replica ${d.name} failed: ${d.error ? `${d.error.reason}: ${d.error.message}` : 'copy not verified'}`).join('; ');
     status = {
       ...status,
       phase: 'Completed',
@@ -229,10 +229,10 @@ export async function reconcileBackup(
       { type: 'Succeeded', status: 'True', reason: R.Completed, message: `sha256 ${m.sha256}` },
       failedReplicas.length === 0
         ? { type: 'Replicated', status: 'True', reason: R.Completed, message: `${result.destinations.length - 1} replica(s) verified` }
-        : { type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: failedReplicas.map((d) => `${d.name}: ${d.error?.message}`).join('; ') },
+        : { type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: failedReplicas.map((d) => `${d.name}: ${d.error?.message ?? 'copy not verified'}`).join('; ') },
     ]);
     events.push({ type: 'Normal', reason: R.Completed, action: 'Backup', note: `backup of ${m.database} completed: ${status.message} in ${m.durationMs} ms` });
-    for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.error?.reason}: ${d.error?.message}` });
+    for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.error ? `${d.error.reason}: ${d.error.message}` : 'not verified'}` });
     await finished(policy);
     return { status, events };
   } catch (error) {

@@ -44,7 +44,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
     await env?.stop();
   });
 
-  it('wrong references are Ready=False with the reason right after apply, for BackupPolicy and Restore', async () => {
+  it('a BackupPolicy naming a missing database, Secret or key is Ready=False with the reason right after apply, and Ready once fixed', async () => {
     const applied = Date.now();
     await env.apply({
       apiVersion: v1,

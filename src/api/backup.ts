@@ -25,10 +25,16 @@ export const restoreDrillSchema = z
     timeZone: timeZoneSchema(),
     identitySecret: secretKeySelectorSchema('Secret holding an age identity (AGE-SECRET-KEY-1...) for one of the recipients.', 'identity'),
     connectionSecret: objectNameSchema(
-      'Connection Secret (same keys as a LokdarpanDatabase\'s) of a role that may CREATE DATABASE and CREATE EXTENSION vector on the same server; default: the database\'s own connection.',
+      'Connection Secret (key `uri`) of a role that may CREATE DATABASE and CREATE EXTENSION vector, on the server the drill restores to (another server keeps the drill\'s load off production); default: the database\'s own connection and server.',
     ).optional(),
+    timeout: durationSchema('A drill still running after this long is cancelled and reported with reason Timeout; default: the policy\'s timeout.').optional(),
   })
-  .describe('Scheduled restore check: the latest backup is restored into a scratch database, its row counts compared with the manifest, and the scratch database dropped.');
+  .describe(
+    'Scheduled restore check: the policy creates a Restore (owned by it, named <policy>-drill-<time>; delete it to cancel) that restores the latest backup into a scratch database, compares its row counts with the manifest and drops it.',
+  );
+
+/** Backups and restores that run longer than this are cancelled (reason Timeout), unless their spec says otherwise. */
+export const DEFAULT_RUN_TIMEOUT = '6h';
 
 export const backupPolicySpecSchema = z
   .object({
@@ -45,6 +51,7 @@ export const backupPolicySpecSchema = z
       .max(16)
       .describe('age public keys (age1...) the backup is encrypted to; any one matching identity decrypts. Private keys never need to be in the cluster.'),
     compressionLevel: z.number().int().min(1).max(19).default(1).describe('zstd level (1 is fastest; higher is smaller and slower).'),
+    timeout: durationSchema('A backup still running after this long is cancelled (its upload aborted, nothing stored) and fails with reason Timeout. Raise it for very large databases.').default(DEFAULT_RUN_TIMEOUT),
     retention: backupRetentionSchema,
     restoreDrill: restoreDrillSchema.optional(),
     webhook: z
@@ -85,12 +92,15 @@ export const backupPolicyStatusSchema = z
       .object({
         time: z.string().optional().describe('When the drill ran (RFC 3339).'),
         backup: z.string().optional().describe('Name of the Backup that was restored.'),
+        restore: z.string().optional().describe('The Restore object that ran the drill (kubectl describe restore NAME for details).'),
         succeeded: z.boolean().optional().describe('The backup restored and its row counts matched the manifest.'),
         durationMs: z.number().optional().describe('How long the drill took, in milliseconds.'),
         message: z.string().optional().describe('What happened; on failure, why (fix it before you need the backup).'),
       })
       .optional()
-      .describe('The last scheduled restore check.'),
+      .describe('The last finished restore drill.'),
+    restoreDrillRunning: z.string().optional().describe('Name of the drill Restore running now, if any; the next drill is skipped while it runs.'),
+    pruneWaiting: z.string().optional().describe('Why the retention pass after the last backup has not run yet (database lock busy, or a backup in use by an unfinished Restore); it is retried every 30 s.'),
     lastPrune: z
       .object({
         time: z.string().optional().describe('When the prune ran (RFC 3339).'),
@@ -108,6 +118,7 @@ export const backupPolicyStatusSchema = z
 export const backupSpecSchema = z
   .object({
     policyRef: localObjectReferenceSchema('The BackupPolicy whose database, destinations and recipients this backup uses.'),
+    timeout: durationSchema('Cancel this run after this long (reason Timeout); default: the policy\'s spec.timeout.').optional(),
   })
   .describe('One backup run. Scheduled runs are created by the policy; create one yourself for an on-demand backup.');
 
@@ -157,10 +168,18 @@ export const restoreSpecSchema = z
       }),
     identitySecret: secretKeySelectorSchema('Secret holding the age identity (AGE-SECRET-KEY-1...) that decrypts the backup.', 'identity'),
     overwrite: z.boolean().default(false).describe('Allow restoring into a database that is not empty (objects in the dump are dropped and recreated).'),
+    dropAfterCheck: z
+      .boolean()
+      .default(false)
+      .describe('A restore check: drop the target database once the row counts are compared (needs target.databaseName). Restore drills set it.'),
+    timeout: durationSchema('A restore still running after this long is cancelled and fails with reason Timeout.').default(DEFAULT_RUN_TIMEOUT),
   })
   .meta({
     description: 'Restore a backup into a database.',
-    'x-kubernetes-validations': [{ rule: 'has(self.backupRef) != has(self.source)', message: 'set exactly one of backupRef and source' }],
+    'x-kubernetes-validations': [
+      { rule: 'has(self.backupRef) != has(self.source)', message: 'set exactly one of backupRef and source' },
+      { rule: '!has(self.dropAfterCheck) || !self.dropAfterCheck || has(self.target.databaseName)', message: 'dropAfterCheck needs target.databaseName (a scratch database)', fieldPath: '.dropAfterCheck' },
+    ],
   });
 
 export type RestoreSpec = z.infer<typeof restoreSpecSchema>;

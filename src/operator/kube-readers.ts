@@ -2,7 +2,7 @@
 // more on them) and LokdarpanDatabases (for policies that reference one).
 import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind } from '../api/resources.ts';
 import type { BackupResource, PolicyReader, PolicyResource } from '../controllers/backup/reconciler.ts';
-import type { BackupObjects } from '../controllers/backup/policy-reconciler.ts';
+import type { BackupObjects, RestoreObjects } from '../controllers/backup/policy-reconciler.ts';
 import type { BackupReader, RestoreResource } from '../controllers/backup/restore-reconciler.ts';
 import type { DatabaseReader, DatabaseResource } from '../controllers/shared/database-ref.ts';
 import { resourceTypeOf } from '../controllers/shared/resource-controller.ts';
@@ -53,6 +53,25 @@ export function kubeBackupReader(client: KubeClient): BackupReader {
   return { get: (namespace, name) => getOrUndefined(() => client.get<BackupResource>(resourcePath(type, namespace, name))) };
 }
 
+/** Creates an object; false when one of that name exists already. */
+async function createUnlessExists(client: KubeClient, path: string, object: object): Promise<boolean> {
+  try {
+    await client.create(path, object);
+    return true;
+  } catch (error) {
+    if (apiStatusCode(error) === 409) return false;
+    throw error;
+  }
+}
+
+async function deleteIfExists(client: KubeClient, path: string): Promise<void> {
+  try {
+    await client.delete(path);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
 export function kubeBackupObjects(client: KubeClient): BackupObjects {
   const type = resourceTypeOf(backupKind);
   return {
@@ -61,22 +80,17 @@ export function kubeBackupObjects(client: KubeClient): BackupObjects {
       const list = await client.listAll<BackupResource>(resourcePath(type, namespace));
       return list.items.filter((b) => b.spec?.policyRef?.name === policy);
     },
-    async create(backup) {
-      try {
-        await client.create(resourcePath(type, backup.metadata.namespace), backup);
-        return true;
-      } catch (error) {
-        if (apiStatusCode(error) === 409) return false;
-        throw error;
-      }
-    },
-    async delete(namespace, name) {
-      try {
-        await client.delete(resourcePath(type, namespace, name));
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    },
+    create: (backup) => createUnlessExists(client, resourcePath(type, backup.metadata.namespace), backup),
+    delete: (namespace, name) => deleteIfExists(client, resourcePath(type, namespace, name)),
+  };
+}
+
+export function kubeRestoreObjects(client: KubeClient): RestoreObjects {
+  const type = resourceTypeOf(restoreKind);
+  return {
+    list: async (namespace) => (await client.listAll<RestoreResource>(resourcePath(type, namespace))).items,
+    create: (restore) => createUnlessExists(client, resourcePath(type, restore.metadata.namespace), restore),
+    delete: (namespace, name) => deleteIfExists(client, resourcePath(type, namespace, name)),
   };
 }
 

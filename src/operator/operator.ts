@@ -23,11 +23,12 @@ import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
 import { shareConnections } from './kube-connections.ts';
 import type { OperatorConfig } from './config.ts';
-import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeRestoreReader, kubeSecretReader } from './kube-readers.ts';
+import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeRestoreObjects, kubeRestoreReader, kubeSecretReader } from './kube-readers.ts';
 import { backupEngines } from '../controllers/backup/engines.ts';
 import { postWebhook } from '../controllers/backup/webhook.ts';
 import { reconcileBackup, type BackupResource } from '../controllers/backup/reconciler.ts';
-import { reconcileBackupPolicy, type BackupPolicyResource } from '../controllers/backup/policy-reconciler.ts';
+import { DRILL_LABEL, reconcileBackupPolicy, type BackupPolicyResource } from '../controllers/backup/policy-reconciler.ts';
+import { RunningRuns } from '../controllers/backup/runs.ts';
 import { reconcileRestore, type RestoreResource } from '../controllers/backup/restore-reconciler.ts';
 
 export interface OperatorDeps {
@@ -123,7 +124,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         context.signal,
       ),
     parts,
-    { concurrency: 2 },
+    // Each run enforces its own spec.timeout (an AbortSignal into the engine), not a fixed controller cut.
+    { concurrency: 2, timeoutMs: 0 },
   );
   const policies = createResourceController(
     backupPolicyKind,
@@ -131,6 +133,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       reconcileBackupPolicy(object as unknown as BackupPolicyResource, {
         ...backupDeps,
         backups: kubeBackupObjects(client),
+        restores: kubeRestoreObjects(client),
         onStatus: (policy, spec, status) => domain.recordBackupPolicyStatus({ namespace: policy.namespace, policy: policy.name }, status, spec),
       }),
     parts,
@@ -140,14 +143,20 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     const policy = (object?.['spec'] as BackupResource['spec'] | undefined)?.policyRef?.name;
     if (policy && object?.metadata?.namespace) policies.controller.enqueue(`${object.metadata.namespace}/${policy}`);
   });
-  const runningRestores = new Set<string>();
+  const runningRestores = new RunningRuns();
   const restores = createResourceController(
     restoreKind,
     (object, context, progress) =>
       reconcileRestore(object as unknown as RestoreResource, { ...backupDeps, backups: backupReader, running: runningRestores, fresh: restoreReader.get }, progress, context.signal),
     parts,
-    { concurrency: 2 },
+    { concurrency: 2, timeoutMs: 0 },
   );
+  restores.informer.onKey((key, event, object) => {
+    // Deleting a Restore (a drill, say) cancels its run; a drill's progress is its policy's news.
+    if (event === 'delete') runningRestores.cancel(key, 'the Restore was deleted');
+    const drillOf = object?.metadata?.labels?.[DRILL_LABEL];
+    if (drillOf && object?.metadata?.namespace) policies.controller.enqueue(`${object.metadata.namespace}/${drillOf}`);
+  });
 
   const manager = new Manager({
     logger,

@@ -4,7 +4,8 @@
 // regions, and the age / zstd / pg_restore CLIs. A BackupPolicy on `* * * * *` (with a restore drill
 // and a webhook) backs up on its schedule and an on-demand Backup runs beside it; both land verified in
 // both regions; a Restore brings one back with identical row counts, and so do the CLI tools without the
-// operator; the drill reports RestoreVerified; the webhook gets the JSON; no secret leaks anywhere.
+// operator; the drill runs as its own Restore and reports RestoreVerified; the webhook gets the JSON;
+// no secret leaks anywhere.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -192,6 +193,13 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
     assert.equal(drill?.succeeded, true);
     assert.ok(drill?.durationMs > 0);
     assert.match(drill?.message ?? '', /row counts match/);
+    // The drill ran as its own visible Restore, owned by the policy, into a scratch database it dropped.
+    const drillRestore = await env.get('restores', String(drill?.restore));
+    assert.ok(drillRestore, `drill Restore ${drill?.restore}`);
+    assert.equal(drillRestore.metadata.labels?.['lokdarpan.io/restore-drill-of'], POLICY);
+    assert.deepEqual((drillRestore.metadata as { ownerReferences?: Array<{ kind: string; name: string }> }).ownerReferences?.map((o) => [o.kind, o.name]), [['BackupPolicy', POLICY]]);
+    assert.equal(drillRestore.spec?.['dropAfterCheck'], true);
+    assert.equal(drillRestore.status?.['phase'], 'Completed', describeObj(drillRestore));
     const scratch = await env.h.pg.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'lokdarpan_drill%'`);
     assert.deepEqual(scratch.rows, [], 'the scratch database is dropped');
     const events = await env.events(POLICY);

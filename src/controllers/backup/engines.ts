@@ -32,8 +32,12 @@ export interface RestoreEngines {
   dropDatabase(target: PgTarget): Promise<void>;
 }
 
+/** A prune that did not delete because a backup it would delete is in use (an unfinished Restore reads it). */
+export type PolicyPruneResult = PruneResult & { deferredFor?: string[] };
+
 export interface PruneEngines {
-  prune(destination: S3Destination, database: string, retention: BackupRetentionSpec, namespace: string, secrets: SecretReader): Promise<PruneResult>;
+  /** Prunes one destination; when the plan would delete a backup in `inUse` (ids), deletes nothing and says so. */
+  prune(destination: S3Destination, database: string, retention: BackupRetentionSpec, namespace: string, secrets: SecretReader, inUse: ReadonlySet<string>): Promise<PolicyPruneResult>;
 }
 
 export function backupEngines(options: {
@@ -82,8 +86,8 @@ export function backupEngines(options: {
       });
     },
     dropDatabase: (target) => dropDatabase(target),
-    async prune(destination, database, retention, namespace, secrets) {
-      return pruneBackups({
+    async prune(destination, database, retention, namespace, secrets, inUse) {
+      const options = {
         store: await objectStoreFor(destination, secrets, namespace),
         database,
         rules: {
@@ -95,7 +99,14 @@ export function backupEngines(options: {
         },
         clock,
         logger,
-      });
+      };
+      if (inUse.size > 0) {
+        // The engine deletes whole plans; a plan that would take a backup being restored waits for a later pass.
+        const planned = await pruneBackups({ ...options, dryRun: true });
+        const deferredFor = planned.plan.delete.map((d) => d.id).filter((id) => inUse.has(id));
+        if (deferredFor.length > 0) return { ...planned, deferredFor };
+      }
+      return pruneBackups(options);
     },
   };
 }

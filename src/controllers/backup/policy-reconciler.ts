@@ -1,7 +1,10 @@
-// Reconciles a BackupPolicy: creates one Backup per scheduled slot (deterministic names, so two
-// replicas or a restart never run a slot twice; a slot missed by more than startingDeadline is skipped,
-// never replayed in a burst), summarises its Backups into status and conditions, prunes every
-// destination by the GFS rules after each new successful backup, and runs the restore drill.
+// Reconciles a BackupPolicy in named steps: check that what it names exists (the database, every Secret
+// and key, so a wrong name is Ready=False at once), schedule (one Backup per slot, with deterministic
+// names so two replicas or a restart never run a slot twice; a slot missed by more than
+// startingDeadline is skipped, never replayed in a burst), summarise its Backups into status, prune
+// every destination by the GFS rules after each new successful backup, and run the restore drill as
+// its own Restore object. Nothing here waits for a backup, a restore or a database lock: pruning that
+// would wait, or would delete a backup an unfinished Restore reads, is put off and retried.
 import type { z } from 'zod';
 import { backupPolicySpecSchema, type BackupPolicySpec, type backupPolicyStatusSchema } from '../../api/backup.ts';
 import { API_VERSION, type Resource } from '../../api/common.ts';
@@ -10,24 +13,31 @@ import { nextRun, previousRun } from '../../api/schedule.ts';
 import type { Clock } from '../../clock.ts';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
-import { resolveConnection } from '../shared/database-connection.ts';
+import { databaseMutexKey } from '../lokdarpan-database/reconciler.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
-import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
-import { pgTargetOf } from '../shared/pg-target.ts';
+import type { DatabaseReader } from '../shared/database-ref.ts';
 import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
 import { msUntilEarliest } from '../shared/schedule.ts';
-import { readSecret, requireKey, type SecretReader } from '../shared/secrets.ts';
-import type { PruneEngines, RestoreEngines } from './engines.ts';
+import type { SecretReader } from '../shared/secrets.ts';
+import type { PolicyPruneResult, PruneEngines } from './engines.ts';
+import { policyReferenceProblems } from './references.ts';
 import type { BackupResource } from './reconciler.ts';
+import type { RestoreResource } from './restore-reconciler.ts';
 
 export type BackupPolicyStatus = z.infer<typeof backupPolicyStatusSchema>;
 export type BackupPolicyResource = Resource<unknown, BackupPolicyStatus>;
 export type BackupRetentionSpec = BackupPolicySpec['retention'];
 
 export const POLICY_LABEL = 'lokdarpan.io/backup-policy';
+/** On the Restores a policy creates for its drills: the policy's name. */
+export const DRILL_LABEL = 'lokdarpan.io/restore-drill-of';
 export const SCHEDULED_AT_ANNOTATION = 'lokdarpan.io/scheduled-at';
 /** Failed Backup objects kept per policy for inspection; older ones are deleted. */
 export const FAILED_BACKUPS_KEPT = 5;
+/** Finished drill Restores kept per policy for inspection; older ones are deleted. */
+export const DRILL_RESTORES_KEPT = 3;
+/** How soon a policy looks again when something it waits on (a reference, the database lock) may have changed. */
+export const RECHECK_MS = 30_000;
 
 export const BackupPolicyReasons = {
   InvalidSpec: 'InvalidSpec',
@@ -41,10 +51,13 @@ export const BackupPolicyReasons = {
   ReplicasVerified: 'ReplicasVerified',
   ReplicaFailed: 'ReplicaFailed',
   NoRestoreDrill: 'NoRestoreDrill',
+  RestoreDrillStarted: 'RestoreDrillStarted',
+  RestoreDrillSkipped: 'RestoreDrillSkipped',
   RestoreDrillPassed: 'RestoreDrillPassed',
   RestoreDrillFailed: 'RestoreDrillFailed',
   BackupsPruned: 'BackupsPruned',
   BackupsLocked: 'BackupsLocked',
+  PruneDeferred: 'PruneDeferred',
 } as const;
 const R = BackupPolicyReasons;
 
@@ -56,11 +69,20 @@ export interface BackupObjects {
   delete(namespace: string, name: string): Promise<void>;
 }
 
+/** The Restore objects of a namespace: pruning spares what they read, drills are Restores. */
+export interface RestoreObjects {
+  list(namespace: string): Promise<RestoreResource[]>;
+  /** Creates it; false when one of that name exists already. */
+  create(restore: RestoreResource): Promise<boolean>;
+  delete(namespace: string, name: string): Promise<void>;
+}
+
 export interface BackupPolicyReconcilerDeps {
   backups: BackupObjects;
+  restores: RestoreObjects;
   databases: DatabaseReader;
   secrets: SecretReader;
-  engines: RestoreEngines & PruneEngines;
+  engines: PruneEngines;
   mutex: KeyedMutex;
   clock: Clock;
   /** Told the summarised status after every reconcile (metrics). */
@@ -73,14 +95,40 @@ export function scheduledBackupName(policy: string, slot: Date): string {
   return `${policy.slice(0, 63 - stamp.length - 1)}-${stamp}`;
 }
 
+/** `<policy>-drill-<yyyymmdd>-<hhmm>` of the drill's slot. */
+export function drillRestoreName(policy: string, slot: Date): string {
+  return scheduledBackupName(`${policy.slice(0, 63 - 20)}-drill`, slot);
+}
+
 const time = (b: BackupResource): number => new Date(b.status?.completionTime ?? b.metadata.creationTimestamp ?? 0).getTime();
-const created = (b: BackupResource): number => new Date(b.metadata.creationTimestamp ?? 0).getTime();
+const created = (o: { metadata: { creationTimestamp?: string | undefined } }): number => new Date(o.metadata.creationTimestamp ?? 0).getTime();
+const isFinished = (r: RestoreResource): boolean => r.status?.phase === 'Completed' || r.status?.phase === 'Failed';
+
+/** One reconcile's state, shared by its steps. */
+interface PolicyReconcile {
+  resource: BackupPolicyResource;
+  spec: BackupPolicySpec;
+  deps: BackupPolicyReconcilerDeps;
+  namespace: string;
+  name: string;
+  now: Date;
+  status: BackupPolicyStatus;
+  events: EventToRecord[];
+  set(inputs: ConditionInput[]): void;
+  /** Look again this soon, whatever the schedules say (something we wait on may change). */
+  recheck: boolean;
+}
+
+interface BackupSummary {
+  completed: BackupResource[];
+  failed: BackupResource[];
+  lastGood: BackupResource | undefined;
+  lastBad: BackupResource | undefined;
+}
 
 export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps: BackupPolicyReconcilerDeps): Promise<ReconcileOutcome<BackupPolicyStatus>> {
   const now = deps.clock.now();
   const generation = resource.metadata.generation;
-  const namespace = resource.metadata.namespace ?? 'default';
-  const name = resource.metadata.name;
   const events: EventToRecord[] = [];
   let status: BackupPolicyStatus = { ...(resource.status ?? {}), observedGeneration: generation };
   const set = (inputs: ConditionInput[]): void => {
@@ -97,151 +145,306 @@ export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps
     events.push({ type: 'Warning', reason: R.InvalidSpec, action: 'Validate', note: message });
     return { status, events };
   }
-  const spec = parsed.data;
+  const ctx: PolicyReconcile = {
+    resource,
+    spec: parsed.data,
+    deps,
+    namespace: resource.metadata.namespace ?? 'default',
+    name: resource.metadata.name,
+    now,
+    get status() {
+      return status;
+    },
+    set status(next) {
+      status = next;
+    },
+    events,
+    set,
+    recheck: false,
+  };
 
   try {
-    // --- schedule -------------------------------------------------------------------------------
-    if (spec.suspend) {
-      const { nextScheduleTime: _none, ...rest } = status;
-      status = rest;
-    } else {
-      const since = new Date(status.lastScheduleTime ?? resource.metadata.creationTimestamp ?? now.toISOString());
-      const slot = previousRun(spec.schedule, spec.timeZone, now);
-      if (slot && slot.getTime() > since.getTime()) {
-        const late = now.getTime() - slot.getTime();
-        if (late > parseDuration(spec.startingDeadline)) {
-          events.push({ type: 'Warning', reason: R.MissedSchedule, action: 'Schedule', note: `skipped the backup due at ${slot.toISOString()}: ${Math.round(late / 1000)} s late, beyond startingDeadline ${spec.startingDeadline}` });
-        } else {
-          const backupName = scheduledBackupName(name, slot);
-          const createdNow = await deps.backups.create({
-            apiVersion: API_VERSION,
-            kind: 'Backup',
-            metadata: {
-              name: backupName,
-              namespace,
-              labels: { [POLICY_LABEL]: name },
-              annotations: { [SCHEDULED_AT_ANNOTATION]: slot.toISOString() },
-              ownerReferences: resource.metadata.uid
-                ? [{ apiVersion: API_VERSION, kind: 'BackupPolicy', name, uid: resource.metadata.uid, controller: true, blockOwnerDeletion: true }]
-                : [],
-            },
-            spec: { policyRef: { name } },
-          });
-          if (createdNow) events.push({ type: 'Normal', reason: R.BackupScheduled, action: 'Schedule', note: `created Backup ${backupName} for ${slot.toISOString()}` });
-        }
-        status = { ...status, lastScheduleTime: slot.toISOString() };
-      }
-      status = { ...status, nextScheduleTime: nextRun(spec.schedule, spec.timeZone, now).toISOString() };
-    }
-
-    // --- summary of the Backups -------------------------------------------------------------------
-    const backups = (await deps.backups.list(namespace, name)).sort((a, b) => created(a) - created(b));
-    const completed = backups.filter((b) => b.status?.phase === 'Completed').sort((a, b) => time(a) - time(b));
-    const failed = backups.filter((b) => b.status?.phase === 'Failed');
-    const lastGood = completed.at(-1);
-    const lastBad = failed.sort((a, b) => time(a) - time(b)).at(-1);
-    const lastGoodCreated = lastGood ? created(lastGood) : -1;
-    status = {
-      ...status,
-      consecutiveFailures: failed.filter((b) => created(b) > lastGoodCreated).length,
-      ...(lastGood ? { lastSuccessfulBackup: lastGood.metadata.name, lastSuccessfulTime: lastGood.status?.completionTime } : {}),
-      ...(lastBad ? { lastFailedBackup: lastBad.metadata.name } : {}),
-    };
-    const finished = [...completed, ...failed].sort((a, b) => time(a) - time(b)).at(-1);
-    if (!finished) set([{ type: 'LastBackupSucceeded', status: 'Unknown', reason: R.NoBackupYet, message: `no backup has finished yet; next at ${status.nextScheduleTime ?? '(suspended)'}` }]);
-    else if (finished.status?.phase === 'Completed') set([{ type: 'LastBackupSucceeded', status: 'True', reason: R.BackupSucceeded, message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
-    else set([{ type: 'LastBackupSucceeded', status: 'False', reason: finished.status?.reason ?? R.BackupFailed, message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
-    if (spec.replicas.length === 0) set([{ type: 'Replicated', status: 'True', reason: R.NoReplicas, message: 'no replica destinations configured' }]);
-    else if (lastGood?.status?.replicated === true) set([{ type: 'Replicated', status: 'True', reason: R.ReplicasVerified, message: `${lastGood.metadata.name} verified in ${spec.replicas.map((r) => r.name).join(', ')}` }]);
-    else if (lastGood) set([{ type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: (lastGood.status?.destinations ?? []).filter((d) => d.error).map((d) => `${d.name}: ${d.error}`).join('; ') || 'a replica has no verified copy' }]);
-
-    // --- prune after each new successful backup -----------------------------------------------------
-    if (lastGood && status.lastPrune?.afterBackup !== lastGood.metadata.name && lastGood.status?.database) {
-      const database = lastGood.status.database;
-      await deps.mutex.run(`backup-policy/${namespace}/${name}`, 'prune', async () => {
-        const results = [];
-        const errors: string[] = [];
-        for (const destination of [spec.destination, ...spec.replicas]) {
-          try {
-            results.push(await deps.engines.prune(destination, database, spec.retention, namespace, deps.secrets));
-          } catch (error) {
-            errors.push(`${destination.name}: ${describeError(error)}`);
-          }
-        }
-        const primary = results.find((r) => r.destination === spec.destination.name);
-        const deletedIds = new Set(primary?.deleted ?? []);
-        for (const b of completed) if (b.status?.backupId && deletedIds.has(b.status.backupId)) await deps.backups.delete(namespace, b.metadata.name);
-        for (const b of failed.slice(0, Math.max(0, failed.length - FAILED_BACKUPS_KEPT))) await deps.backups.delete(namespace, b.metadata.name);
-        const locked = results.reduce((n, r) => n + r.locked.length, 0);
-        const deleted = results.reduce((n, r) => n + r.deleted.length, 0);
-        status = {
-          ...status,
-          lastPrune: { time: now.toISOString(), afterBackup: lastGood.metadata.name, deleted, kept: primary?.plan.keep.length ?? 0, locked, ...(errors.length ? { errors } : {}) },
-        };
-        if (deleted > 0) events.push({ type: 'Normal', reason: R.BackupsPruned, action: 'Prune', note: `deleted ${deleted} backup object set(s) beyond the retention rules` });
-        if (locked > 0) events.push({ type: 'Normal', reason: R.BackupsLocked, action: 'Prune', note: `${locked} backup(s) due for deletion are under S3 Object Lock; skipped` });
-        for (const e of errors) events.push({ type: 'Warning', reason: 'PruneFailed', action: 'Prune', note: e });
-      });
-    }
-
-    // --- restore drill ------------------------------------------------------------------------------
-    if (!spec.restoreDrill) {
-      set([{ type: 'RestoreVerified', status: 'Unknown', reason: R.NoRestoreDrill, message: 'no restoreDrill configured: backups are verified by checksum only' }]);
-      const { nextRestoreDrillTime: _none, ...rest } = status;
-      status = rest;
-    } else {
-      const drill = spec.restoreDrill;
-      const due = status.nextRestoreDrillTime !== undefined && new Date(status.nextRestoreDrillTime).getTime() <= now.getTime();
-      if (due && lastGood?.status?.manifestKey && !spec.suspend) {
-        await runDrill(drill, lastGood);
-      } else if (status.lastRestoreDrill === undefined) {
-        set([{ type: 'RestoreVerified', status: 'Unknown', reason: R.NoRestoreDrill, message: 'the first restore drill has not run yet' }]);
-      }
-      if (due || status.nextRestoreDrillTime === undefined) status = { ...status, nextRestoreDrillTime: nextRun(drill.schedule, drill.timeZone, now).toISOString() };
-    }
-
-    set([
-      status.consecutiveFailures && status.consecutiveFailures > 0
-        ? { type: 'Ready', status: 'False', reason: R.BackupFailed, message: `${status.consecutiveFailures} backup(s) failed since the last success; latest: ${lastBad?.metadata.name}` }
-        : { type: 'Ready', status: 'True', reason: spec.suspend ? R.Suspended : lastGood ? R.BackupSucceeded : R.NoBackupYet, message: spec.suspend ? 'suspended: no scheduled backups' : lastGood ? `last success ${lastGood.status?.completionTime}` : 'waiting for the first backup' },
-      { type: 'Stalled', status: 'False', reason: 'Idle', message: 'not stalled' },
-    ]);
-    deps.onStatus?.({ namespace, name }, spec, status);
-    const requeueAfterMs = msUntilEarliest([status.nextScheduleTime, status.nextRestoreDrillTime], now);
-    return requeueAfterMs === undefined ? { status, events } : { status, events, requeueAfterMs };
+    const problems = await checkReferences(ctx);
+    await scheduleBackups(ctx);
+    const summary = await summariseBackups(ctx);
+    await pruneAfterNewBackup(ctx, summary);
+    await restoreDrill(ctx, summary.lastGood);
+    setReady(ctx, summary, problems);
+    deps.onStatus?.({ namespace: ctx.namespace, name: ctx.name }, ctx.spec, ctx.status);
+    const scheduled = msUntilEarliest([ctx.status.nextScheduleTime, ctx.status.nextRestoreDrillTime], now);
+    const requeueAfterMs = ctx.recheck ? Math.min(scheduled ?? RECHECK_MS, RECHECK_MS) : scheduled;
+    return requeueAfterMs === undefined ? { status: ctx.status, events } : { status: ctx.status, events, requeueAfterMs };
   } catch (error) {
     const typed = isOperatorError(error) ? error : new OperatorError('ReconcileFailed', describeError(error), { cause: error });
-    set([{ type: 'Ready', status: 'False', reason: typed.reason, message: typed.message }]);
+    ctx.set([{ type: 'Ready', status: 'False', reason: typed.reason, message: typed.message }]);
     events.push({ type: 'Warning', reason: typed.reason, action: 'Reconcile', note: typed.message });
-    return { status, events, error: typed };
+    return { status: ctx.status, events, error: typed };
   }
+}
 
-  async function runDrill(drill: NonNullable<BackupPolicySpec['restoreDrill']>, backup: BackupResource): Promise<void> {
-    const started = performance.now();
-    try {
-      const database = await resolveDatabaseRef(deps.databases, deps.secrets, namespace, spec.databaseRef.name, { requireSchema: false });
-      const settings = drill.connectionSecret ? await resolveConnection(deps.secrets, namespace, { secretName: drill.connectionSecret, uriKey: 'uri', sslMode: 'disable' }) : database.settings;
-      const identity = requireKey(await readSecret(deps.secrets, namespace, drill.identitySecret.name), drill.identitySecret.name, drill.identitySecret.key, 'restore drill identity');
-      const scratch = `lokdarpan_drill_${now.toISOString().replace(/\D/g, '').slice(0, 14)}`;
-      const target = { ...pgTargetOf(settings), database: scratch };
-      const result = await deps.engines.restore(
-        { destination: spec.destination, manifestKey: backup.status?.manifestKey ?? '', identities: [identity], target, createDatabase: true, overwrite: false, namespace, dropCreatedOnFailure: true },
-        deps.secrets,
-      );
-      await deps.engines.dropDatabase(target);
-      const check = result.rowCountCheck;
-      const durationMs = Math.round(performance.now() - started);
-      if (check && !check.passed) throw new OperatorError('RowCountMismatch', `row counts differ from the manifest: ${check.mismatches.map((m) => `${m.table} ${m.actual}/${m.expected}`).join(', ')}`);
-      const message = `restored ${backup.metadata.name} into a scratch database in ${durationMs} ms; ${check?.tablesChecked ?? 0} tables' row counts match the manifest`;
-      status = { ...status, lastRestoreDrill: { time: now.toISOString(), backup: backup.metadata.name, succeeded: true, durationMs, message } };
-      set([{ type: 'RestoreVerified', status: 'True', reason: R.RestoreDrillPassed, message }]);
-      events.push({ type: 'Normal', reason: R.RestoreDrillPassed, action: 'RestoreDrill', note: message });
-    } catch (error) {
-      const typed = isOperatorError(error) ? error : new OperatorError(R.RestoreDrillFailed, describeError(error));
-      const message = `restore drill of ${backup.metadata.name} failed: ${typed.message}`;
-      status = { ...status, lastRestoreDrill: { time: now.toISOString(), backup: backup.metadata.name, succeeded: false, durationMs: Math.round(performance.now() - started), message } };
-      set([{ type: 'RestoreVerified', status: 'False', reason: typed.reason, message }]);
-      events.push({ type: 'Warning', reason: R.RestoreDrillFailed, action: 'RestoreDrill', note: message });
+/** The database, Secrets and keys the policy names; a missing one is reported now, not at the first run. */
+async function checkReferences(ctx: PolicyReconcile): Promise<OperatorError[]> {
+  const problems = await policyReferenceProblems(ctx.spec, ctx.namespace, ctx.deps);
+  const previous = (ctx.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
+  if (problems.length > 0) {
+    ctx.recheck = true;
+    const first = problems[0]!;
+    // One event per distinct problem, not one per recheck.
+    if (previous?.reason !== first.reason || previous.message !== referenceMessage(problems)) {
+      for (const p of problems) ctx.events.push({ type: 'Warning', reason: p.reason, action: 'Validate', note: p.message });
     }
   }
+  return problems;
+}
+
+function referenceMessage(problems: readonly OperatorError[]): string {
+  return problems.map((p) => p.message).join('; ');
+}
+
+/** Creates the Backup of the latest slot when it is due and not too late; sets lastScheduleTime and nextScheduleTime. */
+async function scheduleBackups(ctx: PolicyReconcile): Promise<void> {
+  const { spec, now, name, namespace } = ctx;
+  if (spec.suspend) {
+    const { nextScheduleTime: _none, ...rest } = ctx.status;
+    ctx.status = rest;
+    return;
+  }
+  const since = new Date(ctx.status.lastScheduleTime ?? ctx.resource.metadata.creationTimestamp ?? now.toISOString());
+  const slot = previousRun(spec.schedule, spec.timeZone, now);
+  if (slot && slot.getTime() > since.getTime()) {
+    const late = now.getTime() - slot.getTime();
+    if (late > parseDuration(spec.startingDeadline)) {
+      ctx.events.push({ type: 'Warning', reason: R.MissedSchedule, action: 'Schedule', note: `skipped the backup due at ${slot.toISOString()}: ${Math.round(late / 1000)} s late, beyond startingDeadline ${spec.startingDeadline}` });
+    } else {
+      const backupName = scheduledBackupName(name, slot);
+      const createdNow = await ctx.deps.backups.create({
+        apiVersion: API_VERSION,
+        kind: 'Backup',
+        metadata: {
+          name: backupName,
+          namespace,
+          labels: { [POLICY_LABEL]: name },
+          annotations: { [SCHEDULED_AT_ANNOTATION]: slot.toISOString() },
+          ownerReferences: ownedBy(ctx),
+        },
+        spec: { policyRef: { name } },
+      });
+      if (createdNow) ctx.events.push({ type: 'Normal', reason: R.BackupScheduled, action: 'Schedule', note: `created Backup ${backupName} for ${slot.toISOString()}` });
+    }
+    ctx.status = { ...ctx.status, lastScheduleTime: slot.toISOString() };
+  }
+  ctx.status = { ...ctx.status, nextScheduleTime: nextRun(spec.schedule, spec.timeZone, now).toISOString() };
+}
+
+function ownedBy(ctx: PolicyReconcile): NonNullable<BackupResource['metadata']['ownerReferences']> {
+  const uid = ctx.resource.metadata.uid;
+  return uid ? [{ apiVersion: API_VERSION, kind: 'BackupPolicy', name: ctx.name, uid, controller: true, blockOwnerDeletion: true }] : [];
+}
+
+/** The policy's Backups into status (last success, last failure, failures since) and the LastBackupSucceeded / Replicated conditions. */
+async function summariseBackups(ctx: PolicyReconcile): Promise<BackupSummary> {
+  const { spec } = ctx;
+  const backups = (await ctx.deps.backups.list(ctx.namespace, ctx.name)).sort((a, b) => created(a) - created(b));
+  const completed = backups.filter((b) => b.status?.phase === 'Completed').sort((a, b) => time(a) - time(b));
+  const failed = backups.filter((b) => b.status?.phase === 'Failed').sort((a, b) => time(a) - time(b));
+  const lastGood = completed.at(-1);
+  const lastBad = failed.at(-1);
+  const lastGoodCreated = lastGood ? created(lastGood) : -1;
+  ctx.status = {
+    ...ctx.status,
+    consecutiveFailures: failed.filter((b) => created(b) > lastGoodCreated).length,
+    ...(lastGood ? { lastSuccessfulBackup: lastGood.metadata.name, lastSuccessfulTime: lastGood.status?.completionTime } : {}),
+    ...(lastBad ? { lastFailedBackup: lastBad.metadata.name } : {}),
+  };
+  const finished = [...completed, ...failed].sort((a, b) => time(a) - time(b)).at(-1);
+  if (!finished) ctx.set([{ type: 'LastBackupSucceeded', status: 'Unknown', reason: R.NoBackupYet, message: `no backup has finished yet; next at ${ctx.status.nextScheduleTime ?? '(suspended)'}` }]);
+  else if (finished.status?.phase === 'Completed') ctx.set([{ type: 'LastBackupSucceeded', status: 'True', reason: R.BackupSucceeded, message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
+  else ctx.set([{ type: 'LastBackupSucceeded', status: 'False', reason: finished.status?.reason ?? R.BackupFailed, message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
+  if (spec.replicas.length === 0) ctx.set([{ type: 'Replicated', status: 'True', reason: R.NoReplicas, message: 'no replica destinations configured' }]);
+  else if (lastGood?.status?.replicated === true) ctx.set([{ type: 'Replicated', status: 'True', reason: R.ReplicasVerified, message: `${lastGood.metadata.name} verified in ${spec.replicas.map((r) => r.name).join(', ')}` }]);
+  else if (lastGood) ctx.set([{ type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: replicaFailureMessage(lastGood) }]);
+  return { completed, failed, lastGood, lastBad };
+}
+
+function replicaFailureMessage(backup: BackupResource): string {
+  const failures = (backup.status?.destinations ?? []).filter((d) => d.error).map((d) => `replica ${d.name}: ${d.error}`);
+  return `${backup.metadata.name}: ${failures.join('; ') || 'a replica has no verified copy'}`;
+}
+
+/** Backup ids (= Backup names) that unfinished Restores read, each with the first such Restore. */
+function backupsInUse(restores: readonly RestoreResource[]): Map<string, string> {
+  const inUse = new Map<string, string>();
+  for (const r of restores) {
+    if (isFinished(r)) continue;
+    const spec = r.spec as { backupRef?: { name?: string }; source?: { manifestKey?: string } } | undefined;
+    const id = spec?.backupRef?.name ?? spec?.source?.manifestKey?.split('/').pop()?.replace(/\.manifest\.json$/, '');
+    if (id && !inUse.has(id)) inUse.set(id, r.metadata.name);
+  }
+  return inUse;
+}
+
+/**
+ * After each new successful backup: prunes every destination by the retention rules and deletes the Backup
+ * objects of what was pruned (and failed ones beyond FAILED_BACKUPS_KEPT), under the database's lock, which
+ * backups and restores hold too. Backups an unfinished Restore reads are never deleted: a pass that would
+ * delete one, or would have to wait for the lock, is put off (status.pruneWaiting) and retried.
+ */
+async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary): Promise<void> {
+  const { lastGood, completed, failed } = summary;
+  const database = lastGood?.status?.database;
+  if (!lastGood || !database || ctx.status.lastPrune?.afterBackup === lastGood.metadata.name) {
+    const { pruneWaiting: _none, ...rest } = ctx.status;
+    ctx.status = rest;
+    return;
+  }
+  const { deps, spec, namespace, now } = ctx;
+  const lock = databaseMutexKey(namespace, spec.databaseRef.name);
+  if (deps.mutex.busy(lock)) {
+    wait(ctx, `the database is busy (${deps.mutex.holder(lock) ?? 'queued work'}); the retention pass after ${lastGood.metadata.name} runs when it is free`);
+    return;
+  }
+  await deps.mutex.run(lock, `prune ${ctx.name}`, async () => {
+    // Listed under the lock: a Restore that starts later waits for it, so it cannot read what is deleted here.
+    const inUse = backupsInUse(await deps.restores.list(namespace));
+    const results: PolicyPruneResult[] = [];
+    const errors: string[] = [];
+    for (const destination of [spec.destination, ...spec.replicas]) {
+      try {
+        results.push(await deps.engines.prune(destination, database, spec.retention, namespace, deps.secrets, new Set(inUse.keys())));
+      } catch (error) {
+        errors.push(`${destination.name}: ${describeError(error)}`);
+      }
+    }
+    const deletedIds = new Set(results.find((r) => r.destination === spec.destination.name)?.deleted ?? []);
+    const spare = (b: BackupResource): boolean => inUse.has(b.metadata.name);
+    for (const b of completed) if (b.status?.backupId && deletedIds.has(b.status.backupId) && !spare(b)) await deps.backups.delete(namespace, b.metadata.name);
+    for (const b of failed.slice(0, Math.max(0, failed.length - FAILED_BACKUPS_KEPT))) if (!spare(b)) await deps.backups.delete(namespace, b.metadata.name);
+
+    const deferred = results.filter((r) => r.deferredFor && r.deferredFor.length > 0);
+    const locked = results.reduce((n, r) => n + r.locked.length, 0);
+    const deleted = results.reduce((n, r) => n + r.deleted.length, 0);
+    if (deleted > 0) ctx.events.push({ type: 'Normal', reason: R.BackupsPruned, action: 'Prune', note: `deleted ${deleted} backup object set(s) beyond the retention rules` });
+    if (locked > 0) ctx.events.push({ type: 'Normal', reason: R.BackupsLocked, action: 'Prune', note: `${locked} backup(s) due for deletion are under S3 Object Lock; skipped` });
+    for (const e of errors) ctx.events.push({ type: 'Warning', reason: 'PruneFailed', action: 'Prune', note: e });
+    if (deferred.length > 0) {
+      const ids = [...new Set(deferred.flatMap((r) => r.deferredFor ?? []))];
+      const message = `${ids.map((id) => `${id} (read by Restore ${inUse.get(id)})`).join(', ')} due for deletion in ${deferred.map((r) => r.destination).join(', ')}; the retention pass there waits until the Restore finishes`;
+      if (ctx.status.pruneWaiting !== message) ctx.events.push({ type: 'Normal', reason: R.PruneDeferred, action: 'Prune', note: message });
+      wait(ctx, message);
+      return;
+    }
+    const primary = results.find((r) => r.destination === spec.destination.name);
+    const { pruneWaiting: _none, ...rest } = ctx.status;
+    ctx.status = {
+      ...rest,
+      lastPrune: { time: now.toISOString(), afterBackup: lastGood.metadata.name, deleted, kept: primary?.plan.keep.length ?? 0, locked, ...(errors.length ? { errors } : {}) },
+    };
+  });
+}
+
+function wait(ctx: PolicyReconcile, why: string): void {
+  ctx.status = { ...ctx.status, pruneWaiting: why };
+  ctx.recheck = true;
+}
+
+/**
+ * The restore drill: when due, creates a Restore (owned by the policy, labelled DRILL_LABEL) of the latest
+ * successful backup into a scratch database that the Restore drops after the check; the Restore controller
+ * runs it, so this reconcile never waits for it. A finished drill Restore is recorded into
+ * status.lastRestoreDrill and RestoreVerified. Deleting a drill Restore cancels it.
+ */
+async function restoreDrill(ctx: PolicyReconcile, lastGood: BackupResource | undefined): Promise<void> {
+  const { spec, now, namespace, deps } = ctx;
+  const drill = spec.restoreDrill;
+  if (!drill) {
+    ctx.set([{ type: 'RestoreVerified', status: 'Unknown', reason: R.NoRestoreDrill, message: 'no restoreDrill configured: backups are verified by checksum only' }]);
+    const { nextRestoreDrillTime: _none, restoreDrillRunning: _running, ...rest } = ctx.status;
+    ctx.status = rest;
+    return;
+  }
+  const drills = (await deps.restores.list(namespace)).filter((r) => r.metadata.labels?.[DRILL_LABEL] === ctx.name).sort((a, b) => created(a) - created(b));
+  const latestFinished = drills.filter(isFinished).at(-1);
+  if (latestFinished && ctx.status.lastRestoreDrill?.restore !== latestFinished.metadata.name) recordDrill(ctx, latestFinished);
+  else if (ctx.status.lastRestoreDrill === undefined) ctx.set([{ type: 'RestoreVerified', status: 'Unknown', reason: R.NoRestoreDrill, message: 'the first restore drill has not finished yet' }]);
+
+  let running = drills.find((r) => !isFinished(r));
+  const due = ctx.status.nextRestoreDrillTime !== undefined && new Date(ctx.status.nextRestoreDrillTime).getTime() <= now.getTime();
+  if (due && lastGood?.status?.manifestKey && !spec.suspend) {
+    if (running) {
+      ctx.events.push({ type: 'Warning', reason: R.RestoreDrillSkipped, action: 'RestoreDrill', note: `skipped the drill due at ${ctx.status.nextRestoreDrillTime}: Restore ${running.metadata.name} is still running` });
+    } else {
+      running = drillRestore(ctx, drill, lastGood, new Date(ctx.status.nextRestoreDrillTime ?? now.toISOString()));
+      if (await deps.restores.create(running)) {
+        ctx.events.push({ type: 'Normal', reason: R.RestoreDrillStarted, action: 'RestoreDrill', note: `created Restore ${running.metadata.name} of ${lastGood.metadata.name} into a scratch database` });
+      }
+    }
+  }
+  if (due || ctx.status.nextRestoreDrillTime === undefined) ctx.status = { ...ctx.status, nextRestoreDrillTime: nextRun(drill.schedule, drill.timeZone, now).toISOString() };
+  const { restoreDrillRunning: _none, ...rest } = ctx.status;
+  ctx.status = running ? { ...rest, restoreDrillRunning: running.metadata.name } : rest;
+
+  const recorded = drills.filter(isFinished);
+  for (const old of recorded.slice(0, Math.max(0, recorded.length - DRILL_RESTORES_KEPT))) await deps.restores.delete(namespace, old.metadata.name);
+}
+
+function drillRestore(ctx: PolicyReconcile, drill: NonNullable<BackupPolicySpec['restoreDrill']>, backup: BackupResource, slot: Date): RestoreResource {
+  const scratch = `lokdarpan_drill_${ctx.now.toISOString().replace(/\D/g, '').slice(0, 14)}`;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Restore',
+    metadata: {
+      name: drillRestoreName(ctx.name, slot),
+      namespace: ctx.namespace,
+      labels: { [DRILL_LABEL]: ctx.name },
+      ownerReferences: ownedBy(ctx),
+    },
+    spec: {
+      backupRef: { name: backup.metadata.name },
+      target: drill.connectionSecret ? { connectionSecret: drill.connectionSecret, databaseName: scratch } : { databaseRef: { name: ctx.spec.databaseRef.name }, databaseName: scratch },
+      identitySecret: drill.identitySecret,
+      dropAfterCheck: true,
+      timeout: drill.timeout ?? ctx.spec.timeout,
+    },
+  };
+}
+
+function recordDrill(ctx: PolicyReconcile, restore: RestoreResource): void {
+  const s = restore.status ?? {};
+  const backup = (restore.spec as { backupRef?: { name?: string } } | undefined)?.backupRef?.name ?? '';
+  const succeeded = s.phase === 'Completed';
+  const message = succeeded
+    ? `Restore ${restore.metadata.name} restored ${backup} into a scratch database in ${s.durationMs ?? 0} ms; row counts match the manifest (${s.rowCountCheck?.tablesChecked ?? 0} tables)`
+    : `restore drill of ${backup} failed (Restore ${restore.metadata.name}): ${s.message ?? s.reason ?? 'unknown error'}`;
+  ctx.status = {
+    ...ctx.status,
+    lastRestoreDrill: { time: s.completionTime ?? ctx.now.toISOString(), backup, restore: restore.metadata.name, succeeded, ...(s.durationMs === undefined ? {} : { durationMs: s.durationMs }), message },
+  };
+  if (succeeded) {
+    ctx.set([{ type: 'RestoreVerified', status: 'True', reason: R.RestoreDrillPassed, message }]);
+    ctx.events.push({ type: 'Normal', reason: R.RestoreDrillPassed, action: 'RestoreDrill', note: message });
+  } else {
+    ctx.set([{ type: 'RestoreVerified', status: 'False', reason: s.reason ?? R.RestoreDrillFailed, message }]);
+    ctx.events.push({ type: 'Warning', reason: R.RestoreDrillFailed, action: 'RestoreDrill', note: message });
+  }
+}
+
+/** Ready: a broken reference first, then failed backups, then a latest backup missing from a replica. */
+function setReady(ctx: PolicyReconcile, summary: BackupSummary, problems: readonly OperatorError[]): void {
+  const { spec, status } = ctx;
+  const { lastGood, lastBad } = summary;
+  const replicaMissing = spec.replicas.length > 0 && lastGood !== undefined && lastGood.status?.replicated !== true;
+  let ready: ConditionInput;
+  if (problems.length > 0) ready = { type: 'Ready', status: 'False', reason: problems[0]!.reason, message: referenceMessage(problems) };
+  else if (status.consecutiveFailures && status.consecutiveFailures > 0) {
+    ready = { type: 'Ready', status: 'False', reason: R.BackupFailed, message: `${status.consecutiveFailures} backup(s) failed since the last success; latest: ${lastBad?.metadata.name}: ${lastBad?.status?.reason ?? ''} ${lastBad?.status?.message ?? ''}`.trim() };
+  } else if (replicaMissing) ready = { type: 'Ready', status: 'False', reason: R.ReplicaFailed, message: `the latest backup has no verified copy in every replica: ${replicaFailureMessage(lastGood)}` };
+  else {
+    ready = {
+      type: 'Ready',
+      status: 'True',
+      reason: spec.suspend ? R.Suspended : lastGood ? R.BackupSucceeded : R.NoBackupYet,
+      message: spec.suspend ? 'suspended: no scheduled backups' : lastGood ? `last success ${lastGood.status?.completionTime}` : 'waiting for the first backup',
+    };
+  }
+  ctx.set([ready, { type: 'Stalled', status: 'False', reason: 'Idle', message: 'not stalled' }]);
 }

@@ -2,7 +2,9 @@
 // dump to the primary destination and its replicas through the backup engine under the database's
 // mutex, then record the result. A run is attempted once: a Backup ends Completed or Failed, and a
 // Running one whose replica is gone (operator killed mid-run) is marked Failed, since the engine never
-// writes a manifest for an incomplete backup.
+// writes a manifest for an incomplete backup. A run longer than its timeout (spec.timeout, else the
+// policy's) is cancelled: Failed, reason Timeout. A backup stored in the primary but missing from a
+// replica stays Completed (it restores) but is not Ready: reason ReplicaFailed names the replica.
 import type { z } from 'zod';
 import { backupPolicySpecSchema, type BackupPolicySpec, type backupStatusSchema } from '../../api/backup.ts';
 import type { Resource } from '../../api/common.ts';
@@ -12,6 +14,10 @@ import type { BackupResult, ProgressListener } from '../../engines/backup/index.
 import { describeProgress } from '../../api/progress.ts';
 import { statusProgressReporter } from './progress-status.ts';
 import type { PgTarget } from '../../adapters/pgdump/index.ts';
+import { parseDuration } from '../../api/duration.ts';
+import type { Timers } from '../../runtime/timers.ts';
+import { deadline } from '../shared/deadline.ts';
+import { checkDestinationCredentials } from './references.ts';
 import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
@@ -23,7 +29,7 @@ import { readSecret, requireKey } from '../shared/secrets.ts';
 import type { WebhookSender } from './webhook.ts';
 
 export type BackupStatus = z.infer<typeof backupStatusSchema>;
-export type BackupResource = Resource<{ policyRef?: { name?: string } }, BackupStatus>;
+export type BackupResource = Resource<{ policyRef?: { name?: string }; timeout?: string }, BackupStatus>;
 
 export interface PolicyResource {
   metadata: { name: string; namespace?: string; uid?: string };
@@ -68,6 +74,8 @@ export interface BackupReconcilerDeps {
   sendWebhook?: WebhookSender;
   /** Reads the Backup from the API server, bypassing the informer cache. */
   fresh?: (namespace: string, name: string) => Promise<BackupResource | undefined>;
+  /** Arms the run's timeout (default: the process's timers). */
+  timers?: Timers;
 }
 
 export const BackupConditionReasons = {
@@ -77,6 +85,8 @@ export const BackupConditionReasons = {
   PolicyNotFound: 'PolicyNotFound',
   InvalidPolicy: 'InvalidPolicy',
   ReplicaFailed: 'ReplicaFailed',
+  InvalidSpec: 'InvalidSpec',
+  Timeout: 'Timeout',
 } as const;
 const R = BackupConditionReasons;
 
@@ -156,10 +166,19 @@ export async function reconcileBackup(
   const parsed = backupPolicySpecSchema.safeParse(policyResource.spec);
   if (!parsed.success) return fail(R.InvalidPolicy, `BackupPolicy ${policyName} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const policy = parsed.data;
+  const timeout = resource.spec.timeout ?? policy.timeout;
+  let timeoutMs: number;
+  try {
+    timeoutMs = parseDuration(timeout);
+  } catch (error) {
+    return fail(R.InvalidSpec, `spec.timeout: ${describeError(error)}`, policy);
+  }
 
   deps.running.add(key);
+  const limit = deadline(signal, timeoutMs, deps.timers);
   try {
     const database = await resolveDatabaseRef(deps.databases, deps.secrets, namespace, policy.databaseRef.name, { requireSchema: false });
+    await checkDestinationCredentials([policy.destination, ...policy.replicas], namespace, deps.secrets);
     const target = pgTargetOf(database.settings);
     status = { ...status, phase: 'Running', startTime: now.toISOString(), runningOn: deps.instance, backupId: resource.metadata.name, database: target.database };
     set([{ type: 'Ready', status: 'False', reason: R.Running, message: `dumping ${target.database} to ${policy.destination.name}` }]);
@@ -180,18 +199,21 @@ export async function reconcileBackup(
           recipients: policy.recipients,
           compressionLevel: policy.compressionLevel,
           namespace,
-          signal,
+          signal: limit.signal,
           onProgress: reporter.onProgress,
         },
         deps.secrets,
       ),
     ).finally(() => reporter.settle());
     const m = result.manifest;
+    const failedReplicas = result.destinations.filter((d) => d.error || !d.verified);
+    const stored = `${humanBytes(m.encryptedBytes)} stored in ${result.destinations.filter((d) => d.verified).map((d) => d.name).join(', ')}`;
+    const replicaErrors = failedReplicas.map((d) => `replica ${d.name} failed: ${d.error ? `${d.error.reason}: ${d.error.message}` : 'copy not verified'}`).join('; ');
     status = {
       ...status,
       phase: 'Completed',
-      reason: R.Completed,
-      message: `${humanBytes(m.encryptedBytes)} stored in ${result.destinations.filter((d) => d.verified).map((d) => d.name).join(', ')}`,
+      reason: failedReplicas.length === 0 ? R.Completed : R.ReplicaFailed,
+      message: failedReplicas.length === 0 ? stored : `${stored}; ${replicaErrors}`,
       completionTime: m.finishedAt,
       plainBytes: m.plainBytes,
       encryptedBytes: m.encryptedBytes,
@@ -210,22 +232,25 @@ export async function reconcileBackup(
       })),
       ...(m.schemaVersion ? { schemaVersion: m.schemaVersion } : {}),
     };
-    const failedReplicas = result.destinations.filter((d) => d.error);
     set([
-      { type: 'Ready', status: 'True', reason: R.Completed, message: status.message ?? '' },
+      failedReplicas.length === 0
+        ? { type: 'Ready', status: 'True', reason: R.Completed, message: status.message ?? '' }
+        : { type: 'Ready', status: 'False', reason: R.ReplicaFailed, message: status.message ?? '' },
       { type: 'Succeeded', status: 'True', reason: R.Completed, message: `sha256 ${m.sha256}` },
       failedReplicas.length === 0
         ? { type: 'Replicated', status: 'True', reason: R.Completed, message: `${result.destinations.length - 1} replica(s) verified` }
-        : { type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: failedReplicas.map((d) => `${d.name}: ${d.error?.message}`).join('; ') },
+        : { type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: failedReplicas.map((d) => `${d.name}: ${d.error?.message ?? 'copy not verified'}`).join('; ') },
     ]);
     events.push({ type: 'Normal', reason: R.Completed, action: 'Backup', note: `backup of ${m.database} completed: ${status.message} in ${m.durationMs} ms` });
-    for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.error?.message}` });
+    for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.error ? `${d.error.reason}: ${d.error.message}` : 'not verified'}` });
     await finished(policy);
     return { status, events };
   } catch (error) {
+    if (limit.exceeded) return fail(R.Timeout, `the backup ran longer than its timeout ${timeout} and was cancelled; no manifest was written, so no partial backup exists (raise spec.timeout of the BackupPolicy or Backup for larger databases)`, policy);
     const typed = isOperatorError(error) ? error : new OperatorError('BackupFailed', describeError(error), { cause: error });
     return fail(typed.reason, typed.message, policy);
   } finally {
+    limit.clear();
     deps.running.delete(key);
   }
 }

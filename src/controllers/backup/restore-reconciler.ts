@@ -1,6 +1,10 @@
 // Reconciles a Restore: find the backup (a Backup object, or a destination + manifest key), the
 // identity and the target, then run the restore engine once: download, verify SHA-256, decrypt,
-// pg_restore into a new or empty database (a non-empty one only with overwrite), compare row counts.
+// pg_restore into a new or empty database (a non-empty one only with overwrite), compare row counts,
+// and for a restore check (dropAfterCheck, as the policy's drills create) drop the database again.
+// The run holds the target database's lock and, for a Backup of a policy, that policy's database lock,
+// which pruning takes too: a backup is never deleted while a Restore reads it. It ends on its own
+// timeout (reason Timeout), on lost leadership, and when the Restore is deleted.
 import type { z } from 'zod';
 import { backupPolicySpecSchema, restoreSpecSchema, type restoreStatusSchema } from '../../api/backup.ts';
 import type { Resource, S3Destination } from '../../api/common.ts';
@@ -13,10 +17,17 @@ import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.
 import { pgTargetOf } from '../shared/pg-target.ts';
 import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
 import { readSecret, requireKey, type SecretReader } from '../shared/secrets.ts';
+import { parseDuration } from '../../api/duration.ts';
+import { BackupReasons } from '../../engines/backup/reasons.ts';
+import type { Timers } from '../../runtime/timers.ts';
+import { databaseMutexKey } from '../lokdarpan-database/reconciler.ts';
+import { deadline } from '../shared/deadline.ts';
 import type { RestoreEngines } from './engines.ts';
 import { describeProgress } from '../../api/progress.ts';
 import { statusProgressReporter } from './progress-status.ts';
+import { checkDestinationCredentials } from './references.ts';
 import type { BackupResource, PolicyReader } from './reconciler.ts';
+import type { RunningRuns } from './runs.ts';
 
 export type RestoreStatus = z.infer<typeof restoreStatusSchema>;
 export type RestoreResource = Resource<unknown, RestoreStatus>;
@@ -33,9 +44,12 @@ export interface RestoreReconcilerDeps {
   engines: RestoreEngines;
   mutex: KeyedMutex;
   clock: Clock;
-  running: Set<string>;
+  /** Restores this process runs; cancel(key) (the Restore was deleted) stops one. */
+  running: RunningRuns;
   /** Reads the Restore from the API server, bypassing the informer cache. */
   fresh?: (namespace: string, name: string) => Promise<RestoreResource | undefined>;
+  /** Arms the run's timeout (default: the process's timers). */
+  timers?: Timers;
 }
 
 export const RestoreReasons = {
@@ -45,6 +59,8 @@ export const RestoreReasons = {
   Running: 'Running',
   Completed: 'Completed',
   Interrupted: 'Interrupted',
+  Timeout: 'Timeout',
+  Cancelled: 'Cancelled',
 } as const;
 const R = RestoreReasons;
 
@@ -87,12 +103,15 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
   const parsed = restoreSpecSchema.safeParse(resource.spec);
   if (!parsed.success) return fail(R.InvalidSpec, `spec is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ')}`);
   const spec = parsed.data;
+  const timeoutMs = parseDuration(spec.timeout);
 
-  deps.running.add(key);
+  const cancelled = deps.running.add(key);
+  const limit = deadline(AbortSignal.any([signal, cancelled]), timeoutMs, deps.timers);
   try {
-    // Where the backup is.
+    // Where the backup is, and the lock of the database it is a backup of (pruning takes that lock).
     let destination: S3Destination;
     let manifestKey: string;
+    let sourceLock: string | undefined;
     if (spec.backupRef) {
       const backup = await deps.backups.get(namespace, spec.backupRef.name);
       if (!backup) return wait(R.BackupNotFound, `Backup ${spec.backupRef.name} not found`);
@@ -104,6 +123,7 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
       if (!policySpec?.success) return fail(R.BackupNotFound, `BackupPolicy ${policyName} of Backup ${spec.backupRef.name} is missing or invalid: its destination is unknown`);
       destination = policySpec.data.destination;
       manifestKey = backup.status.manifestKey;
+      sourceLock = databaseMutexKey(namespace, policySpec.data.databaseRef.name);
     } else if (spec.source) {
       destination = spec.source.destination;
       manifestKey = spec.source.manifestKey;
@@ -119,29 +139,39 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     const base = pgTargetOf(settings);
     const target = spec.target.databaseName ? { ...base, database: spec.target.databaseName } : base;
     const identity = requireKey(await readSecret(deps.secrets, namespace, spec.identitySecret.name), spec.identitySecret.name, spec.identitySecret.key, 'age identity');
+    await checkDestinationCredentials([destination], namespace, deps.secrets);
 
     status = { ...status, phase: 'Running', startTime: now.toISOString(), targetDatabase: target.database };
     set([{ type: 'Ready', status: 'False', reason: R.Running, message: `restoring into ${target.database}` }]);
     await progress(status);
-    const mutexKey = database?.mutexKey ?? `restore-target/${target.host}/${target.database}`;
     // Progress: status.progress and the message follow the download while it runs.
     const reporter = statusProgressReporter(async (p) => {
       status = { ...status, progress: p, message: `restoring into ${target.database}: ${describeProgress(p)}` };
       await progress(status);
     }, deps.clock);
-    const result = await deps.mutex.run(mutexKey, `restore ${resource.metadata.name}`, () =>
-      deps.engines.restore(
-        { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal, onProgress: reporter.onProgress },
-        deps.secrets,
-      ),
-    ).finally(() => reporter.settle());
+    const targetLock = database?.mutexKey ?? `restore-target/${target.host}/${target.database}`;
+    const result = await underLocks(deps.mutex, [targetLock, sourceLock], `restore ${resource.metadata.name}`, async () => {
+      let restored;
+      try {
+        restored = await deps.engines.restore(
+          { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal: limit.signal, onProgress: reporter.onProgress },
+          deps.secrets,
+        );
+      } catch (error) {
+        // The engine keeps a database whose row counts differ, for inspection; a restore check does not.
+        if (spec.dropAfterCheck && isOperatorError(error) && error.reason === BackupReasons.RowCountMismatch) await deps.engines.dropDatabase(target);
+        throw error;
+      }
+      if (spec.dropAfterCheck) await deps.engines.dropDatabase(target);
+      return restored;
+    }).finally(() => reporter.settle());
     const check = result.rowCountCheck;
     if (check && !check.passed) {
       const mismatches = check.mismatches.map((m) => `${m.table}: ${m.actual} rows, manifest ${m.expected}`);
       status = { ...status, rowCountCheck: { passed: false, tablesChecked: check.tablesChecked, mismatches }, durationMs: result.durationMs };
       return fail('RowCountMismatch', `restored, but row counts differ from the manifest: ${mismatches.join('; ')}`);
     }
-    const message = `restored backup ${result.backupId} (${result.bytes} bytes) into ${result.database} in ${result.durationMs} ms; row counts of ${check?.tablesChecked ?? 0} tables match`;
+    const message = `restored backup ${result.backupId} (${result.bytes} bytes) into ${result.database} in ${result.durationMs} ms; row counts of ${check?.tablesChecked ?? 0} tables match${spec.dropAfterCheck ? '; the database was dropped after the check' : ''}`;
     status = {
       ...status,
       phase: 'Completed',
@@ -159,6 +189,8 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     events.push({ type: 'Normal', reason: R.Completed, action: 'Restore', note: message });
     return { status, events };
   } catch (error) {
+    if (limit.exceeded) return fail(R.Timeout, `the restore ran longer than spec.timeout ${spec.timeout} and was cancelled; pg_restore runs in one transaction, so nothing was committed (raise spec.timeout for larger backups)`);
+    if (cancelled.aborted) return fail(R.Cancelled, 'the Restore was deleted while it ran; the restore was cancelled and nothing was committed');
     const typed = isOperatorError(error) ? error : new OperatorError('RestoreFailed', describeError(error), { cause: error });
     if (!typed.terminal && status.phase !== 'Running') {
       // Could not even start (Secret missing, database unreachable): report and retry with backoff.
@@ -168,6 +200,14 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     }
     return fail(typed.reason, typed.message);
   } finally {
+    limit.clear();
     deps.running.delete(key);
   }
+}
+
+/** Runs fn holding every given lock, taken in sorted order so that two multi-lock holders never deadlock. */
+function underLocks<T>(mutex: KeyedMutex, keys: ReadonlyArray<string | undefined>, what: string, fn: () => Promise<T>): Promise<T> {
+  const sorted = [...new Set(keys.filter((k): k is string => k !== undefined))].sort();
+  const take = (i: number): Promise<T> => (i === sorted.length ? fn() : mutex.run(sorted[i]!, what, () => take(i + 1)));
+  return take(0);
 }

@@ -23,6 +23,11 @@ export class KeyedMutex {
     }
   }
 
+  /** True while `key` is held or queued for: a caller that must not wait can come back later. */
+  busy(key: string): boolean {
+    return this.#tails.has(key);
+  }
+
   /** What holds `key` right now, if anything. */
   holder(key: string): string | undefined {
     return this.#holders.get(key);

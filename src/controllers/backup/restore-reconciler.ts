@@ -116,6 +116,9 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     const settings = database?.settings ?? (await resolveConnection(deps.secrets, namespace, { secretName: spec.target.connectionSecret ?? '', uriKey: 'uri', sslMode: 'disable' }));
     const base = pgTargetOf(settings);
     const target = spec.target.databaseName ? { ...base, database: spec.target.databaseName } : base;
+    const admin = spec.target.adminConnectionSecret && spec.target.databaseName
+      ? { ...pgTargetOf(await resolveConnection(deps.secrets, namespace, { secretName: spec.target.adminConnectionSecret, uriKey: 'uri', sslMode: 'disable' })), database: 'postgres' }
+      : undefined;
     const identity = requireKey(await readSecret(deps.secrets, namespace, spec.identitySecret.name), spec.identitySecret.name, spec.identitySecret.key, 'age identity');
 
     status = { ...status, phase: 'Running', startTime: now.toISOString(), targetDatabase: target.database };
@@ -124,7 +127,7 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     const mutexKey = database?.mutexKey ?? `restore-target/${target.host}/${target.database}`;
     const result = await deps.mutex.run(mutexKey, `restore ${resource.metadata.name}`, () =>
       deps.engines.restore(
-        { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal },
+        { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal, ...(admin ? { admin } : {}) },
         deps.secrets,
       ),
     );

@@ -228,7 +228,6 @@ interface CreationPreflight {
  * server says whether the role (or the admin) can provide them.
  */
 async function preflightCreation(options: RestoreOptions, tool: PgTool, dataKey: string, identities: AgeIdentity[], maintenance: string): Promise<CreationPreflight> {
-  if (options.createDatabase !== true) throw new OperatorError(BackupReasons.TargetMissing, `database ${options.target.database} does not exist (ask for it to be created)`, { terminal: true });
   const facts = await inspectCreation(options.target, maintenance);
   if (options.admin === undefined && facts.role.superuser) {
     return { plan: { template: 'template0', viaAdmin: false, adminExtensions: [], preinstalled: [] }, owner: facts.role.user };

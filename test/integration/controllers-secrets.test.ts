@@ -5,7 +5,8 @@
 // its userinfo, path and query, a malformed age identity). Then every log line, event, status of every
 // kind and the /metrics output are searched for each canary, its URL-encoded forms and its random
 // pieces. A Restore then decrypts with an identity file written by the real age-keygen, put in a Secret
-// with `kubectl create secret generic --from-file`.
+// with `kubectl create secret generic --from-file`. And a Restore into a new database as a CREATEDB
+// role is refused by the preflight (nothing created), then made with `target.adminConnectionSecret`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -176,6 +177,33 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
     });
     const failed = await env.waitFor('restores', 'bad-target', 'a password failure', (o) => /password authentication failed/.test(condition(o, 'Ready')?.message ?? ''), 90_000);
     assert.match(condition(failed, 'Ready')?.message ?? '', new RegExp(`${superuser.user}@`));
+  });
+
+  it('a Restore into a new database as a CREATEDB role: preflight refusal first, then an admin connection Secret makes it work', async () => {
+    const password = fresh();
+    await env.h.pg.createRole('restorer', password, { login: true, createdb: true });
+    await secret('restorer-db', { uri: env.h.pg.url('restorer', password, 'postgres') });
+    const spec = (databaseName: string, admin?: string): Record<string, unknown> => ({
+      backupRef: { name: 'keyfile-1' },
+      target: { connectionSecret: 'restorer-db', databaseName, ...(admin ? { adminConnectionSecret: admin } : {}) },
+      identitySecret: { name: 'id', key: 'identity' },
+    });
+    const exists = async (name: string): Promise<boolean> => (await env.h.pg.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+
+    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Restore', metadata: { name: 'as-restorer', namespace: ns() }, spec: spec('r_restorer') });
+    const refused = await finished('restores', 'as-restorer');
+    assert.equal(refused.status?.['phase'], 'Failed', describeObj(refused));
+    assert.equal(refused.status?.['reason'], 'RestorePreflightFailed', describeObj(refused));
+    assert.match(String(refused.status?.['message']), /extension vector is not in template1 and only a superuser may create it/);
+    assert.equal(await exists('r_restorer'), false, 'nothing was created');
+    assert.ok((await env.events('as-restorer')).some((e) => e.type === 'Warning' && e.reason === 'RestorePreflightFailed'));
+
+    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Restore', metadata: { name: 'with-admin', namespace: ns() }, spec: spec('r_with_admin', env.superuserSecret) });
+    const done = await finished('restores', 'with-admin');
+    assert.equal(done.status?.['phase'], 'Completed', describeObj(done));
+    assert.equal(done.status?.['rowCountCheck']?.['passed'], true);
+    const owner = await env.h.pg.query<{ owner: string }>("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = 'r_with_admin'");
+    assert.equal(owner.rows[0]?.owner, 'restorer');
   });
 
   it('no canary in any log, event, status or /metrics output', async () => {

@@ -161,6 +161,9 @@ export const restoreSpecSchema = z
         databaseRef: localObjectReferenceSchema('Restore into this LokdarpanDatabase\'s database.').optional(),
         connectionSecret: objectNameSchema('Restore into the database of this connection Secret (same keys as a LokdarpanDatabase\'s).').optional(),
         databaseName: z.string().max(63).optional().describe('Create and restore into this new database on the same server instead.'),
+        adminConnectionSecret: objectNameSchema(
+          'Only with databaseName: a connection Secret (same keys as a LokdarpanDatabase\'s) of a role on the same server that creates the new database, owned by the restoring role, and the extensions the backup needs. Without it the restoring role creates the database itself (CREATEDB; extensions from template1 or trusted ones).',
+        ).optional(),
       })
       .meta({
         description: 'Where to restore.',

@@ -14,6 +14,7 @@ import { CONNECTION_REASONS } from '../controllers/shared/database-connection.ts
 import { DATABASE_REF_REASONS } from '../controllers/shared/database-ref.ts';
 import { MigrationReasons } from '../engines/migrations/reasons.ts';
 import { BackupReasons } from '../engines/backup/reasons.ts';
+import { RestoreEngineReasons } from '../engines/restore/reasons.ts';
 import { RetentionReasons } from '../engines/retention/reasons.ts';
 import { VIEW_REASONS } from '../engines/views/refresh.ts';
 import { VALIDATION_REASONS } from '../engines/validation/validate.ts';
@@ -62,6 +63,7 @@ export const Reasons = {
   ...DATABASE_REF_REASONS,
   ...MigrationReasons,
   ...BackupReasons,
+  ...RestoreEngineReasons,
   ...RetentionReasons,
   ...VIEW_REASONS,
   ...VALIDATION_REASONS,
@@ -164,6 +166,7 @@ export const REASON_MEANINGS = {
   ManifestInvalid: 'The manifest is not a valid lokdarpan backup manifest.',
   TargetNotEmpty: 'The restore target holds user objects and overwrite was not requested.',
   TargetMissing: 'The restore target database does not exist and creating it was not requested.',
+  RestorePreflightFailed: 'A new restore target database cannot be made as asked (privilege, extension or template missing); nothing was created.',
   RestoreFailed: 'pg_restore failed; its single transaction was rolled back.',
   RowCountMismatch: 'Row counts after a restore differ from the manifest.',
   AlreadyExists: 'A backup with this id already has a manifest.',
@@ -216,7 +219,7 @@ export const REASON_GROUPS: readonly ReasonGroup[] = [
   { id: 'backuppolicy-reasons', title: 'BackupPolicy reasons', reasons: BackupPolicyReasons },
   { id: 'backup-reasons', title: 'Backup reasons', reasons: BackupConditionReasons },
   { id: 'restore-reasons', title: 'Restore reasons', reasons: RestoreReasons },
-  { id: 'backup-engine-reasons', title: 'Backup engine reasons', reasons: { ...BackupReasons, ...AgeReasons, ...PgDumpReasons, ...S3Reasons } },
+  { id: 'backup-engine-reasons', title: 'Backup engine reasons', reasons: { ...BackupReasons, ...RestoreEngineReasons, ...AgeReasons, ...PgDumpReasons, ...S3Reasons } },
   { id: 'retentionpolicy-reasons', title: 'RetentionPolicy reasons', reasons: RetentionPolicyReasons },
   { id: 'retention-engine-reasons', title: 'Retention engine reasons', reasons: RetentionReasons },
   { id: 'secret-and-connection-reasons', title: 'Secret and connection reasons', reasons: CONNECTION_REASONS },

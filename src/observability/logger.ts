@@ -11,8 +11,10 @@ export const REDACTED_PATHS = [
   'connectionString', '*.connectionString', '*.*.connectionString',
   'databaseUrl', '*.databaseUrl',
   'uri', '*.uri',
+  'sessionToken', '*.sessionToken', '*.*.sessionToken', 'credentials', '*.credentials',
   'identity', '*.identity', 'identities', '*.identities',
   'token', '*.token', 'authorization', '*.authorization', '*.headers.authorization',
+  'webhookUrl', '*.webhookUrl', 'url', '*.url', 'dsn', '*.dsn',
 ];
 
 export interface LoggerOptions {
@@ -31,11 +33,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     options.destination ?? process.stdout,
   );
-}
-
-/** Replaces a password embedded in a postgres:// or s3:// URL, for messages that must show the URL. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1[redacted]@');
 }
 
 /** A logger that writes nothing, for engines used without one. */

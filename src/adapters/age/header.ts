@@ -70,13 +70,15 @@ export function unwrapX25519(stanza: Stanza, identity: AgeIdentity): Buffer | un
   if (stanza.args.length !== 1 || stanza.body.length !== 32) throw headerError('invalid X25519 stanza');
   const share = b64decode(stanza.args[0] as string);
   if (share.length !== 32) throw headerError('invalid X25519 share');
+  // A low-order share gives an all-zero shared secret (node:crypto refuses to compute it); the age
+  // spec says the decryptor MUST abort then, not skip the stanza.
   let shared: Buffer;
   try {
     shared = x25519(identity.keyObject, publicKeyObject(share));
   } catch {
-    return undefined; // low-order point: node:crypto refuses an all-zero shared secret
+    throw headerError('an X25519 stanza has a low-order share (malformed or malicious file); refusing to decrypt');
   }
-  if (shared.every((b) => b === 0)) return undefined;
+  if (shared.every((b) => b === 0)) throw headerError('an X25519 stanza has a low-order share (malformed or malicious file); refusing to decrypt');
   const wrapKey = hkdf(shared, Buffer.concat([share, identity.publicKey]), X25519_LABEL);
   return aeadOpen(wrapKey, ZERO_NONCE, stanza.body);
 }

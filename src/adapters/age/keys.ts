@@ -29,8 +29,9 @@ function decodeBech32(text: string, hrp: string, what: string): Buffer {
   let decoded: { prefix: string; words: number[] };
   try {
     decoded = bech32.decode(text as `${string}1${string}`, 200);
-  } catch (error) {
-    throw new OperatorError(AgeReasons.InvalidKey, `not a valid ${what}: bad bech32 encoding`, { cause: error, terminal: true });
+  } catch {
+    // The decoder's own message quotes the text, which for an identity is the secret key: not kept as a cause.
+    throw new OperatorError(AgeReasons.InvalidKey, `not a valid ${what}: bad bech32 encoding (a typo, or a truncated key)`, { terminal: true });
   }
   if (decoded.prefix !== hrp) throw new OperatorError(AgeReasons.InvalidKey, `not a valid ${what}: prefix "${decoded.prefix}"`, { terminal: true });
   const bytes = Buffer.from(bech32.fromWords(decoded.words));
@@ -75,15 +76,28 @@ export function parseIdentity(text: string): AgeIdentity {
   return { publicKey, keyObject, recipient: encodeRecipient(publicKey) };
 }
 
-/** Identities from an age key file: one AGE-SECRET-KEY-1... per line; `#` comments and blank lines ignored. */
+/**
+ * Identities from an age identity file, read as the age CLI reads one: one AGE-SECRET-KEY-1... per
+ * line, `#` comment lines and blank lines skipped, CRLF or LF line ends (and a UTF-8 BOM) accepted.
+ * Any of them may match when decrypting. Errors name the line number, never its text.
+ */
 export function parseIdentityFile(text: string): AgeIdentity[] {
   const identities: AgeIdentity[] = [];
-  for (const line of text.split(/\r?\n/)) {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  for (const [index, line] of lines.entries()) {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    identities.push(parseIdentity(trimmed));
+    if (trimmed.startsWith('AGE-PLUGIN-')) {
+      throw new OperatorError(AgeReasons.InvalidKey, `age identity file line ${index + 1}: plugin identities (AGE-PLUGIN-...) are not supported; use an X25519 identity from age-keygen`, { terminal: true });
+    }
+    try {
+      identities.push(parseIdentity(trimmed));
+    } catch (error) {
+      const why = error instanceof OperatorError ? error.message : 'not an age identity';
+      throw new OperatorError(AgeReasons.InvalidKey, `age identity file line ${index + 1}: ${why}`, { terminal: true });
+    }
   }
-  if (identities.length === 0) throw new OperatorError(AgeReasons.InvalidKey, 'no age identity found in the key file', { terminal: true });
+  if (identities.length === 0) throw new OperatorError(AgeReasons.InvalidKey, 'no age identity (AGE-SECRET-KEY-1...) found in the identity file', { terminal: true });
   return identities;
 }
 

@@ -6,7 +6,7 @@ import { OperatorError } from '../../errors.ts';
 import { AgeReasons } from './reasons.ts';
 import { ByteQueue } from './bytes.ts';
 import { encodeHeader, headerLength, hkdf, MAX_HEADER_BYTES, openHeader, parseHeader, wrapX25519 } from './header.ts';
-import { parseIdentity, parseRecipient, type AgeIdentity, type AgeRecipient } from './keys.ts';
+import { parseIdentityFile, parseRecipient, type AgeIdentity, type AgeRecipient } from './keys.ts';
 
 export const CHUNK_SIZE = 64 * 1024;
 const TAG_SIZE = 16;
@@ -33,7 +33,8 @@ function toRecipients(recipients: ReadonlyArray<string | AgeRecipient>): AgeReci
 
 function toIdentities(identities: ReadonlyArray<string | AgeIdentity>): AgeIdentity[] {
   if (identities.length === 0) throw new OperatorError(AgeReasons.InvalidKey, 'at least one age identity is required', { terminal: true });
-  return identities.map((i) => (typeof i === 'string' ? parseIdentity(i) : i));
+  // A string is an identity file's text: one or several identities, comments, blank lines.
+  return identities.flatMap((i) => (typeof i === 'string' ? parseIdentityFile(i) : [i]));
 }
 
 /** Encrypts its input to one or more X25519 recipients; the output is a complete age file. */

@@ -1,7 +1,7 @@
 // Where a PostgreSQL connection comes from: a postgres:// URL or the usual PG* settings, turned into a
 // connector that opens node-postgres clients tagged with an application_name. Generic: no LokDarpan logic.
 import pg from 'pg';
-import { redactUrl } from '../../observability/logger.ts';
+import { parse as parseConnectionString } from 'pg-connection-string';
 
 /** What identifies the server and the role. Either a URL, or discrete fields (PG* style), or both (fields win). */
 export interface PgConnectionSettings {
@@ -38,11 +38,25 @@ export function connectionSettingsFrom(env: Readonly<Record<string, string | und
   return settings;
 }
 
-/** A one-line description of the target, never containing the password. */
+/**
+ * A one-line description of the target, user@host:port/database, built from the parsed parts: never
+ * the password, wherever it sits (userinfo, `?password=`), nor any other query parameter.
+ */
 export function describeConnection(settings: PgConnectionSettings): string {
-  if (settings.connectionString !== undefined && settings.host === undefined) return redactUrl(settings.connectionString);
-  const host = settings.host ?? 'localhost';
-  return `${settings.user ?? '(default user)'}@${host}:${settings.port ?? 5432}/${settings.database ?? '(default db)'}`;
+  let fromUrl: { user?: string | undefined; host?: string | null | undefined; port?: string | null | undefined; database?: string | null | undefined } = {};
+  if (settings.connectionString !== undefined) {
+    try {
+      fromUrl = parseConnectionString(settings.connectionString);
+    } catch {
+      // pg refuses the same text when it connects; the text itself may hold the password.
+      if (settings.host === undefined) return '(an unparseable postgres:// URI)';
+    }
+  }
+  const user = settings.user ?? (fromUrl.user || undefined) ?? '(default user)';
+  const host = settings.host ?? (fromUrl.host || undefined) ?? 'localhost';
+  const port = settings.port ?? (fromUrl.port || undefined) ?? 5432;
+  const database = settings.database ?? (fromUrl.database || undefined) ?? '(default db)';
+  return `${user}@${host}:${port}/${database}`;
 }
 
 export interface ConnectOptions {

@@ -21,6 +21,8 @@ export interface RestoreRequest {
   target: PgTarget;
   createDatabase: boolean;
   overwrite: boolean;
+  /** Creates the new database and its extensions for a target role that is not a superuser. */
+  admin?: PgTarget;
   namespace: string;
   dropCreatedOnFailure?: boolean;
   signal?: AbortSignal;
@@ -76,6 +78,7 @@ export function backupEngines(options: {
         target: request.target,
         createDatabase: request.createDatabase,
         overwrite: request.overwrite,
+        ...(request.admin === undefined ? {} : { admin: request.admin }),
         binDirs,
         checkRowCounts: true,
         ...(request.dropCreatedOnFailure === undefined ? {} : { dropCreatedOnFailure: request.dropCreatedOnFailure }),

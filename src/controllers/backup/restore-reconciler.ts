@@ -138,6 +138,9 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     const settings = database?.settings ?? (await resolveConnection(deps.secrets, namespace, { secretName: spec.target.connectionSecret ?? '', uriKey: 'uri', sslMode: 'disable' }));
     const base = pgTargetOf(settings);
     const target = spec.target.databaseName ? { ...base, database: spec.target.databaseName } : base;
+    const admin = spec.target.adminConnectionSecret && spec.target.databaseName
+      ? { ...pgTargetOf(await resolveConnection(deps.secrets, namespace, { secretName: spec.target.adminConnectionSecret, uriKey: 'uri', sslMode: 'disable' })), database: 'postgres' }
+      : undefined;
     const identity = requireKey(await readSecret(deps.secrets, namespace, spec.identitySecret.name), spec.identitySecret.name, spec.identitySecret.key, 'age identity');
     await checkDestinationCredentials([destination], namespace, deps.secrets);
 
@@ -154,7 +157,7 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
       let restored;
       try {
         restored = await deps.engines.restore(
-          { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal: limit.signal, onProgress: reporter.onProgress },
+          { destination, manifestKey, identities: [identity], target, createDatabase: spec.target.databaseName !== undefined, overwrite: spec.overwrite, namespace, signal: limit.signal, onProgress: reporter.onProgress, ...(admin ? { admin } : {}) },
           deps.secrets,
         );
       } catch (error) {

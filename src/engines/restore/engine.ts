@@ -2,16 +2,24 @@
 // -> pg_restore --single-transaction into a fresh or empty database, then the row counts are compared
 // with the manifest. pg_restore never receives the last piece of its input unless every check before
 // it passed, so a corrupt, truncated or tampered backup rolls back and leaves the target untouched.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { systemClock, type Clock } from '../../clock.ts';
 import { silentLogger, type Logger } from '../../observability/logger.ts';
-import { AgeDecryptStream, parseIdentity, recipientFingerprint, type AgeIdentity } from '../../adapters/age/index.ts';
+import { AgeDecryptStream, parseIdentityFile, recipientFingerprint, type AgeIdentity } from '../../adapters/age/index.ts';
 import {
-  chooseTool, countRows, createDatabase, DEFAULT_PG_BIN_DIRS, describeTarget, dropDatabase, inspectTarget, spawnPgRestore,
-  type PgBinDirs, type PgTarget, type TableRowCount,
+  chooseTool, countRows, DEFAULT_PG_BIN_DIRS, describeTarget, dropDatabase, inspectTarget, spawnPgRestore, withDatabase,
+  type PgBinDirs, type PgTarget, type PgTool, type TableRowCount,
 } from '../../adapters/pgdump/index.ts';
+import {
+  archiveExtensions, canCreateOwnedBy, createDatabaseFrom, createExtensions, inspectCreation, listArchive, listingWithout,
+} from '../../adapters/pgdump/provision.ts';
+import { planCreation, type CreationPlan } from './preflight.ts';
+import { RestoreEngineReasons } from './reasons.ts';
 import { BackupReasons } from '../backup/reasons.ts';
 import { readManifestAt } from '../backup/catalog.ts';
 import { classifyStreamError, HashTap, HoldLast } from '../backup/streams.ts';
@@ -27,8 +35,15 @@ export interface RestoreOptions {
   /** age identities (AGE-SECRET-KEY-1...); one must match a recipient of the backup. */
   identities: ReadonlyArray<string | AgeIdentity>;
   target: PgTarget;
-  /** Create the target database (from template0) when it does not exist. Default false. */
+  /**
+   * Create the target database when it does not exist. Default false. A superuser creates it from
+   * template0; a CREATEDB role from template1 (whose extensions it then keeps); with `admin`, the admin
+   * creates it owned by the target's role, with the extensions the backup needs. A preflight checks
+   * this can work before anything is created.
+   */
   createDatabase?: boolean;
+  /** Connection (same server) that creates the new database and its extensions for a less privileged target role. */
+  admin?: PgTarget;
   /** Restore into a database that is not empty (pg_restore --clean --if-exists). Default false. */
   overwrite?: boolean;
   binDirs?: PgBinDirs;
@@ -98,7 +113,8 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
   const maintenance = options.maintenanceDatabase ?? 'postgres';
-  const identities = options.identities.map((i) => (typeof i === 'string' ? parseIdentity(i) : i));
+  // A string is an identity file's text (comments, blank lines, several identities), as age reads it.
+  const identities = options.identities.flatMap((i) => (typeof i === 'string' ? parseIdentityFile(i) : [i]));
   if (identities.length === 0) throw new OperatorError(BackupReasons.InvalidRequest, 'at least one age identity is required', { terminal: true });
   const { manifest, dataKey } = await readManifestAt(options.store, options.manifestKey);
   const logger = (options.logger ?? silentLogger).child({ backup: manifest.id, target: describeTarget(options.target) });
@@ -133,16 +149,31 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
     );
   }
   const tool = await chooseTool(options.binDirs ?? DEFAULT_PG_BIN_DIRS, 'pg_restore', inspection.serverMajor, manifest.pgDump.major);
-  if (!inspection.exists) {
-    await createDatabase(options.target, maintenance);
-    created = true;
-  }
-  logger.info({ created, pgRestore: tool.version }, 'restore started');
+  const creation = inspection.exists ? undefined : await preflightCreation(options, tool, dataKey, identities, maintenance);
+  let listDir: string | undefined;
 
   try {
+    if (creation !== undefined) {
+      const { plan, listing } = creation;
+      const creator = plan.viaAdmin ? (options.admin as PgTarget) : options.target;
+      await createDatabaseFrom(creator, options.target.database, { template: plan.template, ...(plan.viaAdmin ? { owner: creation.owner } : {}) }, maintenance);
+      created = true;
+      await createExtensions(withDatabase(creator, options.target.database), plan.adminExtensions);
+      if (plan.preinstalled.length > 0 && listing !== undefined) {
+        listDir = await mkdtemp(join(tmpdir(), 'lokdarpan-restore-'));
+        await writeFile(join(listDir, 'restore.list'), listingWithout(listing, plan.preinstalled), { mode: 0o600 });
+      }
+    }
+    logger.info({ created, template: creation?.plan.template, pgRestore: tool.version }, 'restore started');
     const { body } = await options.store.get(dataKey, options.signal === undefined ? {} : { signal: options.signal });
     const hash = new HashTap({ sha256: manifest.sha256, size: manifest.encryptedBytes, where: `${options.store.name}:${dataKey}` });
-    const restore = spawnPgRestore({ tool, target: options.target, clean: options.overwrite === true && inspection.exists, singleTransaction: true });
+    const restore = spawnPgRestore({
+      tool,
+      target: options.target,
+      clean: options.overwrite === true && inspection.exists,
+      singleTransaction: true,
+      ...(listDir === undefined ? {} : { extraArgs: [`--use-list=${join(listDir, 'restore.list')}`] }),
+    });
     let firstError: unknown;
     const fail = (error: unknown): void => {
       if (firstError === undefined) firstError = error;
@@ -202,8 +233,53 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
     const failure = isOperatorError(error) ? error : new OperatorError(BackupReasons.RestoreFailed, describeError(error), { cause: error });
     logger.error({ reason: failure.reason, err: failure.message }, 'restore failed');
     if (created && (options.dropCreatedOnFailure ?? true) && failure.reason !== BackupReasons.RowCountMismatch) {
-      await dropDatabase(options.target, maintenance).catch(() => undefined);
+      await dropDatabase(creation?.plan.viaAdmin === true ? withDatabase(options.admin as PgTarget, options.target.database) : options.target, maintenance).catch(() => undefined);
     }
     throw failure;
+  } finally {
+    if (listDir !== undefined) await rm(listDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+interface CreationPreflight {
+  plan: CreationPlan;
+  /** The archive's `pg_restore --list`, when it was read. */
+  listing?: string;
+  /** Owner of a database the admin creates: the target's role. */
+  owner: string;
+}
+
+/**
+ * Before anything is created: can the new database be made, and how? A superuser target needs no
+ * more than before; otherwise the archive's table of contents says which extensions it needs and the
+ * server says whether the role (or the admin) can provide them.
+ */
+async function preflightCreation(options: RestoreOptions, tool: PgTool, dataKey: string, identities: AgeIdentity[], maintenance: string): Promise<CreationPreflight> {
+  const facts = await inspectCreation(options.target, maintenance);
+  if (options.admin === undefined && facts.role.superuser) {
+    return { plan: { template: 'template0', viaAdmin: false, adminExtensions: [], preinstalled: [] }, owner: facts.role.user };
+  }
+  const listing = await readListing(options, tool, dataKey, identities);
+  const admin = options.admin === undefined
+    ? undefined
+    : { facts: await inspectCreation(options.admin, maintenance), canOwn: await canCreateOwnedBy(options.admin, facts.role.user, maintenance) };
+  const decision = planCreation({ database: options.target.database, needed: archiveExtensions(listing).filter((e) => e !== 'plpgsql'), target: facts, ...(admin ? { admin } : {}) });
+  if (!decision.ok) {
+    throw new OperatorError(
+      RestoreEngineReasons.RestorePreflightFailed,
+      `cannot create database ${options.target.database} for the restore (nothing was created): ${decision.missing.join('; ')}`,
+      { terminal: true, details: { missing: decision.missing } },
+    );
+  }
+  return { plan: decision.plan, listing, owner: facts.role.user };
+}
+
+/** The archive's table of contents: download, decrypt and decompress only its start. */
+async function readListing(options: RestoreOptions, tool: PgTool, dataKey: string, identities: AgeIdentity[]): Promise<string> {
+  const { body } = await options.store.get(dataKey, options.signal === undefined ? {} : { signal: options.signal });
+  try {
+    return await listArchive(tool, [body, new AgeDecryptStream(identities), createZstdDecompress({ chunkSize: 64 * 1024 })]);
+  } catch (error) {
+    throw classifyStreamError(error, BackupReasons.DownloadFailed, 'reading the table of contents of the backup');
   }
 }

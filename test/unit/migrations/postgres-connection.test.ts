@@ -17,8 +17,20 @@ test('PG* variables map to discrete settings', () => {
   assert.throws(() => connectionSettingsFrom({ PGPORT: 'x' }), /PGPORT "x" is not a TCP port/);
 });
 
-test('descriptions never carry the password', () => {
-  assert.equal(describeConnection({ connectionString: 'postgres://app:s3cret@db:5432/x' }), 'postgres://app:[redacted]@db:5432/x');
+test('descriptions come from the parsed parts and never carry the password or a query parameter', () => {
+  assert.equal(describeConnection({ connectionString: 'postgres://app:s3cret@db:5432/x' }), 'app@db:5432/x');
+  const canary = 'p@:/?#%& w0rd';
+  const encoded = encodeURIComponent(canary);
+  const cases = [
+    [`postgres://lok:${encoded}@127.0.0.1:1/lok?password=${encoded}&sslmode=disable`, 'lok@127.0.0.1:1/lok'],
+    [`postgres://lok@127.0.0.1/lok?password=${encoded}`, 'lok@127.0.0.1:5432/lok'],
+    [`postgres://lok:pa@ss@db.invalid:6543/lok?options=-c%20x%3D${encoded}`, 'lok@db.invalid:6543/lok'],
+    ['postgres://u:p@h:1/db?password=x', 'u@h:1/db'],
+  ] as const;
+  for (const [url, expected] of cases) assert.equal(describeConnection({ connectionString: url }), expected);
+  // Text pg cannot parse is not described at all: any piece of it could be the password.
+  assert.equal(describeConnection({ connectionString: `postgres://u:${canary}@h/db` }), '(an unparseable postgres:// URI)');
+  assert.equal(describeConnection({ connectionString: 'postgres://u:pw@h/db', host: 'other', port: 7 }), 'u@other:7/db');
 });
 
 test('withTransaction commits on success and rolls back (rethrowing) on failure', async () => {

@@ -1,0 +1,62 @@
+// Decides how a restore creates its new database, before anything is created: which template, which
+// connection creates it, which extensions an admin creates first and which archive entries pg_restore
+// then skips. Or, when none of that can work, exactly what is missing.
+import type { CreationFacts } from '../../adapters/pgdump/provision.ts';
+
+export interface CreationPlan {
+  template: 'template0' | 'template1';
+  /** The admin connection creates the database (owned by the restoring role) and `adminExtensions` in it. */
+  viaAdmin: boolean;
+  adminExtensions: string[];
+  /** Extensions that exist in the new database before pg_restore runs: their entries are skipped. */
+  preinstalled: string[];
+}
+
+export interface CreationInput {
+  database: string;
+  /** Extensions the archive creates. */
+  needed: readonly string[];
+  /** The restoring role's facts. */
+  target: CreationFacts;
+  /** The admin connection's facts, when one is given; `canOwn`: it may make the restoring role the owner. */
+  admin?: { facts: CreationFacts; canOwn: boolean };
+}
+
+export type CreationDecision = { ok: true; plan: CreationPlan } | { ok: false; missing: string[] };
+
+const ADMIN_HINT = 'or set spec.target.adminConnectionSecret to a role that may';
+
+export function planCreation(input: CreationInput): CreationDecision {
+  const missing: string[] = [];
+  const available = new Map(input.target.available.map((e) => [e.name, e]));
+  if (input.admin !== undefined) {
+    const admin = input.admin.facts.role;
+    if (!admin.superuser && !admin.createdb) missing.push(`the admin role ${admin.user} has neither CREATEDB nor SUPERUSER`);
+    if (!input.admin.canOwn) missing.push(`the admin role ${admin.user} may not create a database owned by ${input.target.role.user} (it must be a superuser or a member of that role)`);
+    for (const name of input.needed) {
+      const ext = available.get(name);
+      if (ext === undefined) missing.push(`extension ${name} is not installed on the server (its files are missing)`);
+      else if (!admin.superuser && !ext.trusted) missing.push(`extension ${name} is not trusted and the admin role ${admin.user} is not a superuser`);
+    }
+    return missing.length > 0 ? { ok: false, missing } : { ok: true, plan: { template: 'template0', viaAdmin: true, adminExtensions: [...input.needed], preinstalled: [...input.needed] } };
+  }
+
+  const role = input.target.role;
+  if (role.superuser) return { ok: true, plan: { template: 'template0', viaAdmin: false, adminExtensions: [], preinstalled: [] } };
+  if (!role.createdb) missing.push(`role ${role.user} may not create databases (ALTER ROLE ${role.user} CREATEDB, ${ADMIN_HINT})`);
+  if (input.target.template1UserObjects > 0) {
+    missing.push(`template1 holds ${input.target.template1UserObjects} user objects that database ${input.database} would inherit (clean template1, ${ADMIN_HINT})`);
+  }
+  const inTemplate = new Set(input.target.template1Extensions);
+  const preinstalled: string[] = [];
+  for (const name of input.needed) {
+    if (inTemplate.has(name)) {
+      preinstalled.push(name);
+      continue;
+    }
+    const ext = available.get(name);
+    if (ext === undefined) missing.push(`extension ${name} is not installed on the server (its files are missing)`);
+    else if (!ext.trusted) missing.push(`extension ${name} is not in template1 and only a superuser may create it (a superuser runs CREATE EXTENSION ${name} in template1, ${ADMIN_HINT})`);
+  }
+  return missing.length > 0 ? { ok: false, missing } : { ok: true, plan: { template: 'template1', viaAdmin: false, adminExtensions: [], preinstalled } };
+}

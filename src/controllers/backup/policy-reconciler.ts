@@ -18,6 +18,8 @@ import type { EventToRecord, ReconcileOutcome } from '../shared/resource-control
 import { msUntilEarliest } from '../shared/schedule.ts';
 import { readSecret, requireKey, type SecretReader } from '../shared/secrets.ts';
 import type { PruneEngines, RestoreEngines } from './engines.ts';
+import { preflightBackupPolicy } from './policy-preflight.ts';
+import type { Preflight } from '../shared/preflight.ts';
 import type { BackupResource } from './reconciler.ts';
 
 export type BackupPolicyStatus = z.infer<typeof backupPolicyStatusSchema>;
@@ -63,6 +65,8 @@ export interface BackupPolicyReconcilerDeps {
   engines: RestoreEngines & PruneEngines;
   mutex: KeyedMutex;
   clock: Clock;
+  /** Checks destinations, database and keys without writing a backup (absent: no checks). */
+  preflight?: Preflight;
   /** Told the summarised status after every reconcile (metrics). */
   onStatus?: (policy: { namespace: string; name: string }, spec: BackupPolicySpec, status: BackupPolicyStatus) => void;
 }
@@ -206,8 +210,13 @@ export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps
         : { type: 'Ready', status: 'True', reason: spec.suspend ? R.Suspended : lastGood ? R.BackupSucceeded : R.NoBackupYet, message: spec.suspend ? 'suspended: no scheduled backups' : lastGood ? `last success ${lastGood.status?.completionTime}` : 'waiting for the first backup' },
       { type: 'Stalled', status: 'False', reason: 'Idle', message: 'not stalled' },
     ]);
+    const checks = deps.preflight && (await preflightBackupPolicy({ namespace, name, generation, conditions: resource.status?.conditions as Condition[] | undefined }, spec, status.nextScheduleTime, now, { preflight: deps.preflight, databases: deps.databases }));
+    if (checks) {
+      status = { ...status, conditions: checks.apply(status.conditions as Condition[] | undefined, generation, now) };
+      events.push(...checks.events);
+    }
     deps.onStatus?.({ namespace, name }, spec, status);
-    const requeueAfterMs = msUntilEarliest([status.nextScheduleTime, status.nextRestoreDrillTime], now);
+    const requeueAfterMs = msUntilEarliest([status.nextScheduleTime, status.nextRestoreDrillTime, checks?.nextCheckTime], now);
     return requeueAfterMs === undefined ? { status, events } : { status, events, requeueAfterMs };
   } catch (error) {
     const typed = isOperatorError(error) ? error : new OperatorError('ReconcileFailed', describeError(error), { cause: error });

@@ -452,12 +452,12 @@ function conditionIs(conditions: readonly ConditionSnapshot[] | undefined, type:
 type MetricGroup = 'database' | 'backup' | 'retention';
 
 /** Which resource a metric belongs to (a BackupPolicy and a RetentionPolicy may share a name). */
-/** One series per check condition the status has: 1 True, 0 False; a check it lacks has no series. */
+/** One series per check condition the status has: 1 True, 0 False; a check it lacks (or Unknown: suspended) has none. */
 function setChecks(gauge: Gauge<string>, labels: Record<string, string>, conditions: readonly ConditionSnapshot[] | undefined, checks: readonly string[]): void {
   for (const check of checks) {
-    const passing = conditionIs(conditions, check);
-    if (passing === undefined) gauge.remove({ ...labels, check });
-    else gauge.set({ ...labels, check }, bool(passing));
+    const status = conditions?.find((c) => c.type === check)?.status;
+    if (status === 'True' || status === 'False') gauge.set({ ...labels, check }, bool(status === 'True'));
+    else gauge.remove({ ...labels, check });
   }
 }
 

@@ -9,7 +9,7 @@ import { checkKeys } from '../../engines/preflight/keys.ts';
 import { PreflightReasons } from '../../engines/preflight/reasons.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
-import { checkDestinations, checkDumpDatabase, failed, type CheckContext, type CheckResult, type Preflight, type PreflightOutcome } from '../shared/preflight.ts';
+import { checkDestinations, checkDumpDatabase, failed, notChecked, type CheckContext, type CheckResult, type Preflight, type PreflightOutcome } from '../shared/preflight.ts';
 import { readSecret, requireKey } from '../shared/secrets.ts';
 
 export interface BackupPolicyPreflightDeps {
@@ -28,9 +28,10 @@ export async function preflightBackupPolicy(
   now: Date,
   deps: BackupPolicyPreflightDeps,
 ): Promise<PreflightOutcome> {
+  if (spec.suspend) return notChecked(['DestinationsReady', 'DatabaseReady', 'KeysReady'], 'Suspended', 'spec.suspend is true: not checked');
   return deps.preflight.run(
     backupPolicyOwner(policy.namespace, policy.name),
-    { namespace: policy.namespace, generation: policy.generation, intervalMs: parseDuration(spec.checkInterval), nextRunTime: spec.suspend ? undefined : nextScheduleTime, now, previous: policy.conditions },
+    { namespace: policy.namespace, generation: policy.generation, intervalMs: parseDuration(spec.checkInterval), nextRunTime: nextScheduleTime, now, previous: policy.conditions },
     (context) => Promise.all([checkDestinations(context, [spec.destination, ...spec.replicas]), checkDatabase(context), checkPolicyKeys(context)]),
   );
 

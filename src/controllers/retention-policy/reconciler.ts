@@ -12,7 +12,7 @@ import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { ageEncryptor, defaultRetentionRules, type RetentionArchiveOptions, type RetentionRule, type RetentionRunResult } from '../../engines/retention/index.ts';
 import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
-import { isReadyFromChecks, type Preflight } from '../shared/preflight.ts';
+import { isReadyFromChecks, notChecked, type Preflight } from '../shared/preflight.ts';
 import { preflightRetentionPolicy } from './preflight.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
 import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
@@ -73,9 +73,13 @@ export function effectiveRules(spec: RetentionPolicySpec): RetentionRule[] {
 export async function reconcileRetentionPolicy(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
   const outcome = await reconcileRetentionRun(resource, deps);
   const spec = retentionPolicySpecSchema.safeParse(resource.spec);
-  if (!deps.preflight || !spec.success || spec.data.suspend) return outcome;
+  if (!deps.preflight || !spec.success) return outcome;
   const now = deps.clock.now();
   const generation = resource.metadata.generation;
+  if (spec.data.suspend) {
+    const skipped = notChecked(['DestinationsReady', 'DatabaseReady'], R.Suspended, 'spec.suspend is true: not checked');
+    return { ...outcome, status: { ...outcome.status, conditions: skipped.apply(outcome.status.conditions as Condition[] | undefined, generation, now) } };
+  }
   const checks = await preflightRetentionPolicy(
     {
       namespace: resource.metadata.namespace ?? 'default',
@@ -89,7 +93,8 @@ export async function reconcileRetentionPolicy(resource: RetentionPolicyResource
     now,
     { preflight: deps.preflight, databases: deps.databases },
   );
-  const requeue = Math.max(1_000, new Date(checks.nextCheckTime).getTime() - now.getTime());
+  const untilCheck = checks.nextCheckTime === undefined ? Infinity : Math.max(1_000, new Date(checks.nextCheckTime).getTime() - now.getTime());
+  const requeueAfterMs = Math.min(outcome.requeueAfterMs ?? Infinity, untilCheck);
   let conditions = outcome.status.conditions as Condition[] | undefined;
   // The checks pass again: a Ready they had turned False goes back to what the last run says.
   if (!checks.failing && isReadyFromChecks(conditions?.find((c) => c.type === 'Ready'))) {
@@ -99,7 +104,7 @@ export async function reconcileRetentionPolicy(resource: RetentionPolicyResource
     ...outcome,
     status: { ...outcome.status, conditions: checks.apply(conditions, generation, now) },
     events: [...outcome.events, ...checks.events],
-    requeueAfterMs: Math.min(outcome.requeueAfterMs ?? Infinity, requeue),
+    ...(Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {}),
   };
 }
 

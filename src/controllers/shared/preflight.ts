@@ -55,8 +55,8 @@ export interface PreflightOutcome {
   apply(conditions: readonly Condition[] | undefined, generation: number | undefined, now: Date): Condition[];
   failing: CheckResult | undefined;
   events: EventToRecord[];
-  /** When the checks are due again (a requeue time). */
-  nextCheckTime: string;
+  /** When the checks are due again (a requeue time); undefined when they are not run. */
+  nextCheckTime: string | undefined;
 }
 
 export class Preflight {
@@ -145,6 +145,16 @@ const CHECK_TYPES: ReadonlyArray<CheckResult['type']> = ['DestinationsReady', 'D
 /** Whether a Ready condition is the one a failing check wrote (its message starts with the check's type). */
 export function isReadyFromChecks(ready: Condition | undefined): boolean {
   return ready?.status === 'False' && CHECK_TYPES.some((t) => ready.message.startsWith(`${t}: `));
+}
+
+/** The outcome for a policy that is not checked (suspended): its check conditions Unknown, nothing due. */
+export function notChecked(types: ReadonlyArray<CheckResult['type']>, reason: string, message: string): PreflightOutcome {
+  return {
+    failing: undefined,
+    events: [],
+    nextCheckTime: undefined,
+    apply: (conditions, generation, at) => setConditions(conditions, types.map((type) => ({ type, status: 'Unknown' as const, reason, message })), generation, at),
+  };
 }
 
 /** An error as a failed check (never a stack trace; OperatorError messages carry no secrets). */

@@ -21,6 +21,8 @@ test('backup and retention policy checks become 1/0 gauges by check and are forg
   assert.deepEqual(await series(metrics.registry, 'lokdarpan_backup_policy_check_passing'), [['nightly/DatabaseReady', 1], ['nightly/DestinationsReady', 0], ['nightly/KeysReady', 1]]);
   domain.recordRetentionPolicyStatus({ namespace: 'prod', policy: 'rows' }, { conditions: [condition('DatabaseReady', 'False')] }, { schedule: '0 3 * * *' });
   assert.deepEqual(await series(metrics.registry, 'lokdarpan_retention_policy_check_passing'), [['rows/DatabaseReady', 0]]);
+  domain.recordBackupPolicyStatus(policy, { conditions: [condition('DestinationsReady', 'True'), { ...condition('DatabaseReady', 'True'), status: 'Unknown' }] }, { schedule: '0 2 * * *', suspend: true });
+  assert.deepEqual(await series(metrics.registry, 'lokdarpan_backup_policy_check_passing'), [['nightly/DestinationsReady', 1]], 'Unknown (suspended) or absent checks have no series');
   await domain.forgetBackupPolicy(policy);
   assert.deepEqual(await series(metrics.registry, 'lokdarpan_backup_policy_check_passing'), []);
 });

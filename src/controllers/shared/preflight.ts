@@ -24,6 +24,11 @@ export interface PreflightProbes {
 
 /** A failing check is tried again this soon, so a fix shows within seconds. */
 export const FAILED_RECHECK_MS = 10_000;
+/**
+ * A due check reuses another policy's result for the same destination or database only when it is
+ * this fresh: policies applied or due together share one probe, yet every check sees the present.
+ */
+export const SHARED_RESULT_MAX_AGE_MS = 15_000;
 /** The checks also run this long before each scheduled run. */
 export const BEFORE_RUN_MS = 5 * 60_000;
 
@@ -100,10 +105,7 @@ export class Preflight {
     if (due) {
       this.#dirty.delete(owner);
       const secrets = recordingSecretReader(this.#secretReader);
-      // A change or a first look may reuse a recent result; a periodic check wants a fresh one (shared
-      // by the policies due at the same time).
-      const maxAgeMs = state === undefined || state.generation !== input.generation ? 60_000 : 30_000;
-      const results = await checks({ namespace: input.namespace, secrets, cache: this.cache, probes: this.probes, maxAgeMs });
+      const results = await checks({ namespace: input.namespace, secrets, cache: this.cache, probes: this.probes, maxAgeMs: SHARED_RESULT_MAX_AGE_MS });
       current = { generation: input.generation, at: now, results };
       this.#states.set(owner, current);
       this.#poller?.track(owner, input.namespace, secrets.seen);

@@ -10,17 +10,23 @@ import { PreflightReasons } from './reasons.ts';
 /**
  * Ordinary and partitioned tables and sequences outside the system schemas that are not members of an
  * extension: pg_dump locks and reads each of them (and the snapshot session counts the tables' rows).
- * A schema without USAGE makes every relation in it unreadable.
+ * A schema without USAGE makes every relation in it unreadable; pg_dump runs with row_security off, so
+ * a table whose row-level security applies to the role makes it fail too.
  */
 const UNREADABLE_SQL = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, NOT has_schema_privilege(n.oid, 'USAGE') AS no_usage,
+WITH me AS (SELECT rolsuper OR rolbypassrls AS bypass FROM pg_catalog.pg_roles WHERE rolname = current_user)
+SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind,
+       CASE WHEN NOT has_schema_privilege(n.oid, 'USAGE') THEN 'usage'
+            WHEN NOT has_table_privilege(c.oid, 'SELECT') THEN 'select'
+            ELSE 'rls' END AS why,
        count(*) OVER () AS total
-  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, me
  WHERE c.relkind IN ('r', 'p', 'S')
    AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-   AND (NOT has_schema_privilege(n.oid, 'USAGE') OR NOT has_table_privilege(c.oid, 'SELECT'))
+   AND (NOT has_schema_privilege(n.oid, 'USAGE') OR NOT has_table_privilege(c.oid, 'SELECT')
+        OR (c.relrowsecurity AND NOT me.bypass AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))))
  ORDER BY n.nspname, c.relname
  LIMIT 1`;
 
@@ -34,15 +40,19 @@ export async function checkDumpAccess(db: Queryable): Promise<DumpAccess> {
   const version = await db.query<{ num: string; version: string }>(`SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version`);
   const row = version.rows[0];
   const num = Number(row?.num ?? 0);
-  const denied = await db.query<{ schema: string; name: string; kind: string; no_usage: boolean; total: string }>(UNREADABLE_SQL);
+  const denied = await db.query<{ schema: string; name: string; kind: string; why: 'usage' | 'select' | 'rls'; total: string }>(UNREADABLE_SQL);
   const first = denied.rows[0];
   if (first !== undefined) {
-    const what = first.kind === 'S' ? 'sequence' : 'table';
+    const what = `${first.kind === 'S' ? 'sequence' : 'table'} ${first.schema}.${first.name}`;
     const others = Number(first.total) - 1;
-    const why = first.no_usage ? `has no USAGE on schema ${first.schema}` : `may not SELECT ${what} ${first.schema}.${first.name}`;
+    const why = {
+      usage: `has no USAGE on schema ${first.schema} (table ${first.schema}.${first.name})`,
+      select: `may not SELECT ${what}`,
+      rls: `is subject to row-level security on ${what}`,
+    }[first.why];
     throw new OperatorError(
       PreflightReasons.TableNotReadable,
-      `the database role ${why}${others > 0 ? ` (and ${others} more)` : ''}: pg_dump would fail; GRANT SELECT (or USAGE on the schema) to the backup role`,
+      `the database role ${why}${others > 0 ? ` (and ${others} more)` : ''}: pg_dump would fail; GRANT SELECT (or USAGE on the schema, or BYPASSRLS) to the backup role`,
       { details: { schema: first.schema, table: first.name } },
     );
   }

@@ -136,6 +136,7 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
       assert.equal(failing?.reason, c.reason);
       assert.match(failing?.message ?? '', c.message, c.name);
       assert.match(condition(broken, 'Ready')?.message ?? '', new RegExp(`^${c.check}: `));
+      assert.equal(condition(broken, 'Stalled')?.status, 'True', `${c.name}: kstatus must not see it Current`);
     }));
 
     await Promise.all(cases.map(async (c) => {
@@ -143,6 +144,7 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
       await c.fix();
       const ok = await readyWithin(c.plural, c.name, fixed, 'True');
       assert.equal(condition(ok, c.check)?.status, 'True', `${c.name}: ${describeObj(ok)}`);
+      assert.equal(condition(ok, 'Stalled')?.status, 'False', `${c.name}: ${describeObj(ok)}`);
     }));
     const rp = await env.get('retentionpolicies', 'missing-table');
     assert.equal(condition(rp, 'Ready')?.reason, 'NotRunYet', describeObj(rp));

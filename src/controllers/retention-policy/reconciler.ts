@@ -12,7 +12,7 @@ import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { ageEncryptor, defaultRetentionRules, type RetentionArchiveOptions, type RetentionRule, type RetentionRunResult } from '../../engines/retention/index.ts';
 import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
-import { isReadyFromChecks, notChecked, type Preflight } from '../shared/preflight.ts';
+import { isSetByChecks, notChecked, type Preflight } from '../shared/preflight.ts';
 import { preflightRetentionPolicy } from './preflight.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
 import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
@@ -96,9 +96,13 @@ export async function reconcileRetentionPolicy(resource: RetentionPolicyResource
   const untilCheck = checks.nextCheckTime === undefined ? Infinity : Math.max(1_000, new Date(checks.nextCheckTime).getTime() - now.getTime());
   const requeueAfterMs = Math.min(outcome.requeueAfterMs ?? Infinity, untilCheck);
   let conditions = outcome.status.conditions as Condition[] | undefined;
-  // The checks pass again: a Ready they had turned False goes back to what the last run says.
-  if (!checks.failing && isReadyFromChecks(conditions?.find((c) => c.type === 'Ready'))) {
+  // The checks pass again: a Ready they had turned False goes back to what the last run says, and a
+  // Stalled they had set is cleared.
+  if (!checks.failing && isSetByChecks(conditions?.find((c) => c.type === 'Ready' && c.status === 'False'))) {
     conditions = setConditions(conditions, [readyFromLastRun(outcome.status)], generation, now);
+  }
+  if (!checks.failing && isSetByChecks(conditions?.find((c) => c.type === 'Stalled' && c.status === 'True'))) {
+    conditions = setConditions(conditions, [{ type: 'Stalled', status: 'False', reason: 'Idle', message: 'not stalled' }], generation, now);
   }
   return {
     ...outcome,

@@ -128,7 +128,11 @@ export class Preflight {
       nextCheckTime: new Date(Math.max(nextAt, now + 1_000)).toISOString(),
       apply(conditions, generation, at) {
         const inputs: ConditionInput[] = results.map((r) => ({ type: r.type, status: r.ok ? 'True' : 'False', reason: r.reason, message: r.message }));
-        if (failed) inputs.push({ type: 'Ready', status: 'False', reason: failed.reason, message: `${failed.type}: ${failed.message}` });
+        // Stalled True as well: kstatus reads Reconciling/Stalled, not Ready, and a person must act.
+        if (failed) {
+          const message = `${failed.type}: ${failed.message}`;
+          inputs.push({ type: 'Ready', status: 'False', reason: failed.reason, message }, { type: 'Stalled', status: 'True', reason: failed.reason, message });
+        }
         return setConditions(conditions, inputs, generation, at);
       },
     };
@@ -144,9 +148,9 @@ export class Preflight {
 
 const CHECK_TYPES: ReadonlyArray<CheckResult['type']> = ['DestinationsReady', 'DatabaseReady', 'KeysReady'];
 
-/** Whether a Ready condition is the one a failing check wrote (its message starts with the check's type). */
-export function isReadyFromChecks(ready: Condition | undefined): boolean {
-  return ready?.status === 'False' && CHECK_TYPES.some((t) => ready.message.startsWith(`${t}: `));
+/** Whether a condition (Ready False, Stalled True) is the one a failing check wrote (its message starts with the check's type). */
+export function isSetByChecks(condition: Condition | undefined): boolean {
+  return condition !== undefined && CHECK_TYPES.some((t) => condition.message.startsWith(`${t}: `));
 }
 
 /** The outcome for a policy that is not checked (suspended): its check conditions Unknown, nothing due. */

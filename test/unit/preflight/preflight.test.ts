@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/clock.ts';
-import { Preflight, isReadyFromChecks, type CheckResult } from '../../../src/controllers/shared/preflight.ts';
+import { Preflight, isSetByChecks, type CheckResult } from '../../../src/controllers/shared/preflight.ts';
 import { ProbeCache } from '../../../src/controllers/shared/probe-cache.ts';
 import { SecretChangePoller } from '../../../src/controllers/shared/secret-poller.ts';
 import { readSecret, type SecretReader } from '../../../src/controllers/shared/secrets.ts';
@@ -70,7 +70,10 @@ test('a failing check sets Ready False with its reason, is retried within 10 s, 
   assert.equal(ready?.status, 'False');
   assert.equal(ready?.reason, 'BucketNotFound');
   assert.match(ready?.message ?? '', /^DestinationsReady: destination primary: bucket b does not exist/);
-  assert.ok(isReadyFromChecks(ready));
+  assert.ok(isSetByChecks(ready));
+  const stalled = conditions.find((c) => c.type === 'Stalled');
+  assert.equal(stalled?.status, 'True', 'kstatus reads Stalled: the policy shows as Failed');
+  assert.equal(stalled?.reason, 'BucketNotFound');
   assert.equal(conditions.find((c) => c.type === 'DestinationsReady')?.status, 'False');
   assert.deepEqual(failing.events.map((e) => [e.type, e.reason]), [['Warning', 'BucketNotFound']]);
   assert.equal(failing.nextCheckTime, new Date(now.getTime() + 10_000).toISOString());

@@ -60,6 +60,7 @@ test('Ready: RunSucceeded, then False while a rule no longer fits the catalog, t
   assert.equal(ready(broken.status)?.status, 'False');
   assert.equal(ready(broken.status)?.reason, 'RetentionUnknownTable');
   assert.match(ready(broken.status)?.message ?? '', /^DatabaseReady: retention rule "old": table public\.events does not exist/);
+  assert.equal(broken.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'True');
   assert.ok((broken.requeueAfterMs ?? Infinity) <= 10_000, `rechecked soon, not after ${broken.requeueAfterMs} ms`);
   assert.ok(broken.events.some((e) => e.type === 'Warning' && e.reason === 'RetentionUnknownTable'));
 
@@ -69,4 +70,5 @@ test('Ready: RunSucceeded, then False while a rule no longer fits the catalog, t
   assert.equal(ready(fixed.status)?.status, 'True');
   assert.equal(ready(fixed.status)?.reason, 'RunSucceeded');
   assert.match(ready(fixed.status)?.message ?? '', /deleted 3 rows/);
+  assert.equal(fixed.status.conditions?.find((c) => c.type === 'Stalled')?.status, 'False');
 });

@@ -50,6 +50,9 @@ export const backupPolicySpecSchema = z
       .min(1)
       .max(16)
       .describe('age public keys (age1...) the backup is encrypted to; any one matching identity decrypts. Private keys never need to be in the cluster.'),
+    checkInterval: durationSchema(
+      'How often the destinations, keys and database are checked without writing a backup (a probe object written, read and deleted; the role\'s read access; pg_dump). They are also checked on every change of the spec or a referenced Secret and shortly before each scheduled run.',
+    ).default('1h'),
     compressionLevel: z.number().int().min(1).max(19).default(1).describe('zstd level (1 is fastest; higher is smaller and slower).'),
     timeout: durationSchema('A backup still running after this long is cancelled (its upload aborted, nothing stored) and fails with reason Timeout. Raise it for very large databases.').default(DEFAULT_RUN_TIMEOUT),
     retention: backupRetentionSchema,

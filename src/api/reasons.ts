@@ -21,6 +21,7 @@ import { VALIDATION_REASONS } from '../engines/validation/validate.ts';
 import { AgeReasons } from '../adapters/age/reasons.ts';
 import { PgDumpReasons } from '../adapters/pgdump/reasons.ts';
 import { S3Reasons } from '../adapters/s3/reasons.ts';
+import { PreflightReasons } from '../engines/preflight/reasons.ts';
 
 /** Reasons of the controller runtime and the generic fallbacks of the reconcilers. */
 export const RuntimeReasons = {
@@ -43,10 +44,10 @@ export const EventReasons = {
 /** Condition types of each kind (the LokdarpanDatabase's come from its controller's catalog). */
 export const KindConditions = {
   LokdarpanDatabase: Object.values(DatabaseConditions),
-  BackupPolicy: ['Ready', 'Stalled', 'LastBackupSucceeded', 'Replicated', 'RestoreVerified'],
+  BackupPolicy: ['Ready', 'Stalled', 'LastBackupSucceeded', 'Replicated', 'RestoreVerified', 'DestinationsReady', 'DatabaseReady', 'KeysReady'],
   Backup: ['Ready', 'Succeeded', 'Replicated'],
   Restore: ['Ready', 'Succeeded'],
-  RetentionPolicy: ['Ready', 'Reconciling', 'Stalled'],
+  RetentionPolicy: ['Ready', 'Reconciling', 'Stalled', 'DestinationsReady', 'DatabaseReady'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type KindName = keyof typeof KindConditions;
@@ -70,6 +71,7 @@ export const Reasons = {
   ...AgeReasons,
   ...PgDumpReasons,
   ...S3Reasons,
+  ...PreflightReasons,
   ...RuntimeReasons,
   ...EventReasons,
 } as const;
@@ -185,6 +187,17 @@ export const REASON_MEANINGS = {
   RetentionArchiveVerifyFailed: 'An archive object did not read back intact; nothing was deleted.',
   RetentionRuleBusy: 'Another run holds the rule\'s advisory lock; the rule was skipped.',
   RetentionBatchFailed: 'A retention batch kept failing; the run stopped.',
+  // Preflight checks
+  DestinationsVerified: 'Every destination accepted its credentials and a probe object was written, read back and deleted under its prefix.',
+  NoArchiveDestination: 'The RetentionPolicy has no archive destination: there is nothing to check.',
+  DatabaseVerified: 'The database answered, its role may read (or change) what the policy needs, and a matching pg_dump is available.',
+  KeysVerified: 'The recipients parse and the restore drill identity, when configured, matches one of them.',
+  DestinationCredentialsRejected: 'The S3 endpoint rejected the destination\'s access key or signature.',
+  BucketNotFound: 'The destination\'s bucket does not exist.',
+  DestinationAccessDenied: 'The destination\'s credentials are valid but may not write, read or delete under its prefix.',
+  DestinationProbeFailed: 'The probe object could not be written, read back or deleted for another reason.',
+  TableNotReadable: 'The database role may not read a table, sequence or schema pg_dump dumps, or change a table a retention rule touches.',
+  DrillIdentityMismatch: 'The restore drill identity belongs to none of the policy\'s recipients.',
   // Views and validation
   ViewMissing: 'A materialized view to refresh does not exist.',
   ViewRefreshFailed: 'REFRESH MATERIALIZED VIEW failed.',
@@ -220,6 +233,7 @@ export const REASON_GROUPS: readonly ReasonGroup[] = [
   { id: 'backup-reasons', title: 'Backup reasons', reasons: BackupConditionReasons },
   { id: 'restore-reasons', title: 'Restore reasons', reasons: RestoreReasons },
   { id: 'backup-engine-reasons', title: 'Backup engine reasons', reasons: { ...BackupReasons, ...RestoreEngineReasons, ...AgeReasons, ...PgDumpReasons, ...S3Reasons } },
+  { id: 'preflight-reasons', title: 'Preflight reasons', reasons: PreflightReasons },
   { id: 'retentionpolicy-reasons', title: 'RetentionPolicy reasons', reasons: RetentionPolicyReasons },
   { id: 'retention-engine-reasons', title: 'Retention engine reasons', reasons: RetentionReasons },
   { id: 'secret-and-connection-reasons', title: 'Secret and connection reasons', reasons: CONNECTION_REASONS },
@@ -231,10 +245,10 @@ export const REASON_GROUPS: readonly ReasonGroup[] = [
 /** Which reason groups each kind's conditions can carry (ids of REASON_GROUPS). */
 export const KIND_REASON_GROUPS: Readonly<Record<KindName, readonly string[]>> = {
   LokdarpanDatabase: ['lokdarpandatabase-reasons', 'migration-reasons', 'view-and-validation-reasons', 'secret-and-connection-reasons', 'runtime-reasons'],
-  BackupPolicy: ['backuppolicy-reasons', 'backup-reasons', 'backup-engine-reasons', 'secret-and-connection-reasons', 'database-reference-reasons', 'runtime-reasons'],
+  BackupPolicy: ['backuppolicy-reasons', 'preflight-reasons', 'backup-reasons', 'backup-engine-reasons', 'secret-and-connection-reasons', 'database-reference-reasons', 'runtime-reasons'],
   Backup: ['backup-reasons', 'backup-engine-reasons', 'secret-and-connection-reasons', 'database-reference-reasons', 'runtime-reasons'],
   Restore: ['restore-reasons', 'backup-engine-reasons', 'secret-and-connection-reasons', 'database-reference-reasons', 'runtime-reasons'],
-  RetentionPolicy: ['retentionpolicy-reasons', 'retention-engine-reasons', 'backup-engine-reasons', 'secret-and-connection-reasons', 'database-reference-reasons', 'runtime-reasons'],
+  RetentionPolicy: ['retentionpolicy-reasons', 'preflight-reasons', 'retention-engine-reasons', 'backup-engine-reasons', 'secret-and-connection-reasons', 'database-reference-reasons', 'runtime-reasons'],
 };
 
 /** The one-line meaning of a reason, or undefined for an unknown one. */

@@ -18,6 +18,9 @@ export const retentionPolicySpecSchema = z
     pauseBetweenBatches: durationSchema('Pause between batches, to leave room for other work.').default('50ms'),
     budget: durationSchema('Stop cleanly after this long and finish on the next run.').default('15m'),
     lockTimeout: durationSchema('lock_timeout for each batch; a batch that would wait longer is retried later.').default('2s'),
+    checkInterval: durationSchema(
+      'How often the database, the rules against its catalog and the archive destination are checked without running (also on every change of the spec or a referenced Secret and shortly before each run).',
+    ).default('1h'),
     dryRun: z.boolean().default(false).describe('Count what would be affected and change nothing.'),
     archive: z
       .object({

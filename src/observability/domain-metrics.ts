@@ -72,6 +72,7 @@ export interface DomainMetrics {
   readonly restoreFailuresTotal: Counter<PolicyL | 'trigger' | 'reason'>;
   readonly backupsPrunedTotal: Counter<PolicyL>;
   readonly backupsLockedSkippedTotal: Counter<PolicyL>;
+  readonly backupPolicyCheckPassing: Gauge<PolicyL | 'check'>;
   // RetentionPolicy
   readonly retentionRowsDeletedTotal: Counter<PolicyL | 'table' | 'rule'>;
   readonly retentionRowsArchivedTotal: Counter<PolicyL | 'table' | 'rule'>;
@@ -82,6 +83,7 @@ export interface DomainMetrics {
   readonly retentionLastRunPartial: Gauge<PolicyL>;
   readonly retentionExpectedIntervalSeconds: Gauge<PolicyL>;
   readonly retentionFailuresTotal: Counter<PolicyL | 'reason'>;
+  readonly retentionPolicyCheckPassing: Gauge<PolicyL | 'check'>;
 }
 
 interface Definition {
@@ -190,6 +192,12 @@ const DEFINITIONS = {
     help: 'Backups the retention rules would delete but S3 Object Lock protects (skipped, not a failure), all destinations together.',
     labelNames: POLICY,
   },
+  backupPolicyCheckPassing: {
+    name: 'lokdarpan_backup_policy_check_passing',
+    type: 'gauge',
+    help: '1 while the BackupPolicy\'s check (DestinationsReady, DatabaseReady, KeysReady) passes, 0 while it fails.',
+    labelNames: [...POLICY, 'check'],
+  },
   retentionRowsDeletedTotal: { name: 'lokdarpan_retention_rows_deleted_total', type: 'counter', help: 'Rows deleted by a retention rule.', labelNames: [...POLICY, 'table', 'rule'] },
   retentionRowsArchivedTotal: { name: 'lokdarpan_retention_rows_archived_total', type: 'counter', help: 'Rows exported to a verified archive (and then deleted) by a retention rule.', labelNames: [...POLICY, 'table', 'rule'] },
   retentionRowsMarkedTotal: { name: 'lokdarpan_retention_rows_marked_total', type: 'counter', help: 'Rows marked archived (is_archived) by a retention rule.', labelNames: [...POLICY, 'table', 'rule'] },
@@ -209,6 +217,12 @@ const DEFINITIONS = {
     labelNames: POLICY,
   },
   retentionFailuresTotal: { name: 'lokdarpan_retention_failures_total', type: 'counter', help: 'Retention runs that failed (or had a failed rule), by reason.', labelNames: [...POLICY, 'reason'] },
+  retentionPolicyCheckPassing: {
+    name: 'lokdarpan_retention_policy_check_passing',
+    type: 'gauge',
+    help: '1 while the RetentionPolicy\'s check (DestinationsReady, DatabaseReady) passes, 0 while it fails.',
+    labelNames: [...POLICY, 'check'],
+  },
 } as const satisfies Record<keyof DomainMetrics, Definition>;
 
 /** Every domain metric's name, as exported (histograms without their _bucket/_sum/_count suffixes). */
@@ -331,6 +345,7 @@ export interface RetentionRunOutcome {
 }
 
 export interface RetentionPolicyStatusSnapshot {
+  conditions?: readonly ConditionSnapshot[] | undefined;
   lastRun?:
     | {
         startTime?: string | undefined;
@@ -437,6 +452,15 @@ function conditionIs(conditions: readonly ConditionSnapshot[] | undefined, type:
 type MetricGroup = 'database' | 'backup' | 'retention';
 
 /** Which resource a metric belongs to (a BackupPolicy and a RetentionPolicy may share a name). */
+/** One series per check condition the status has: 1 True, 0 False; a check it lacks (or Unknown: suspended) has none. */
+function setChecks(gauge: Gauge<string>, labels: Record<string, string>, conditions: readonly ConditionSnapshot[] | undefined, checks: readonly string[]): void {
+  for (const check of checks) {
+    const status = conditions?.find((c) => c.type === check)?.status;
+    if (status === 'True' || status === 'False') gauge.set({ ...labels, check }, bool(status === 'True'));
+    else gauge.remove({ ...labels, check });
+  }
+}
+
 function groupOf(name: string): MetricGroup {
   if (name.startsWith('lokdarpan_backup') || name.startsWith('lokdarpan_restore')) return 'backup';
   if (name.startsWith('lokdarpan_retention')) return 'retention';
@@ -563,6 +587,7 @@ export function createDomainMetrics(metrics: OperatorMetrics): DomainMetricsReco
       setTimestamp(m.backupLastSuccessTimestampSeconds, labels, status.lastSuccessfulTime);
       setTimestamp(m.backupLastFailureTimestampSeconds, labels, status.lastFailedTime);
       m.backupConsecutiveFailures.set(labels, status.consecutiveFailures ?? 0);
+      setChecks(m.backupPolicyCheckPassing, labels, status.conditions, ['DestinationsReady', 'DatabaseReady', 'KeysReady']);
       const suspended = spec.suspend === true;
       setInterval(m.backupExpectedIntervalSeconds, labels, spec, suspended, now);
       setInterval(m.restoreDrillExpectedIntervalSeconds, labels, spec.restoreDrill, suspended, now);
@@ -650,6 +675,7 @@ export function createDomainMetrics(metrics: OperatorMetrics): DomainMetricsReco
     recordRetentionPolicyStatus(policy, status, spec, now = new Date()) {
       const labels = pl(policy);
       setInterval(m.retentionExpectedIntervalSeconds, labels, spec, spec.suspend === true, now);
+      setChecks(m.retentionPolicyCheckPassing, labels, status.conditions, ['DestinationsReady', 'DatabaseReady']);
       const run = status.lastRun;
       const start = timestampSeconds(run?.startTime);
       if (!run || start === undefined) return;

@@ -30,6 +30,12 @@ import { reconcileBackup, type BackupResource } from '../controllers/backup/reco
 import { DRILL_LABEL, reconcileBackupPolicy, type BackupPolicyResource } from '../controllers/backup/policy-reconciler.ts';
 import { RunningRuns } from '../controllers/backup/runs.ts';
 import { reconcileRestore, type RestoreResource } from '../controllers/backup/restore-reconciler.ts';
+import { backupPolicyOwner } from '../controllers/backup/policy-preflight.ts';
+import { retentionPolicyOwner } from '../controllers/retention-policy/preflight.ts';
+import { Preflight } from '../controllers/shared/preflight.ts';
+import { realPreflightProbes } from '../controllers/shared/preflight-probes.ts';
+import { ProbeCache } from '../controllers/shared/probe-cache.ts';
+import { SecretChangePoller } from '../controllers/shared/secret-poller.ts';
 
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
@@ -64,6 +70,10 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const mutex = new KeyedMutex();
   const instance = `operator/${config.podName}`;
 
+  // One cache and one concurrency limit for every policy's checks; Secrets re-read every 10 s.
+  const secretPoller = new SecretChangePoller({ secrets, logger });
+  const preflight = new Preflight({ cache: new ProbeCache({ clock }), probes: realPreflightProbes({ binDirs: config.pgBinDirs }), secrets, poller: secretPoller });
+
   const domain = createDomainMetrics(metrics);
   const databaseEngines = lokdarpanDatabaseEngines({ migrationsDir: config.migrationsDir, logger });
   const databases = createResourceController(
@@ -93,6 +103,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         engines: retentionEngines({ logger }),
         mutex,
         clock,
+        preflight,
         onRun: (_policy, result) => domain.recordRetentionRun(labels, result),
       });
       const spec = retentionPolicySpecSchema.safeParse(resource.spec);
@@ -134,6 +145,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         ...backupDeps,
         backups: kubeBackupObjects(client),
         restores: kubeRestoreObjects(client),
+        preflight,
         onStatus: (policy, spec, status) => domain.recordBackupPolicyStatus({ namespace: policy.namespace, policy: policy.name }, status, spec),
       }),
     parts,
@@ -142,6 +154,16 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   backups.informer.onKey((_key, _event, object) => {
     const policy = (object?.['spec'] as BackupResource['spec'] | undefined)?.policyRef?.name;
     if (policy && object?.metadata?.namespace) policies.controller.enqueue(`${object.metadata.namespace}/${policy}`);
+  });
+  secretPoller.onChange((owner) => {
+    const [kind, key] = owner.split(':') as [string, string];
+    (kind === 'backuppolicy' ? policies : retention).controller.enqueue(key);
+  });
+  policies.informer.onKey((key, event) => {
+    if (event === 'delete') preflight.forget(backupPolicyOwner(...(key.split('/') as [string, string])));
+  });
+  retention.informer.onKey((key, event) => {
+    if (event === 'delete') preflight.forget(retentionPolicyOwner(...(key.split('/') as [string, string])));
   });
   const runningRestores = new RunningRuns();
   const restores = createResourceController(
@@ -162,7 +184,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     logger,
     health,
     metrics,
-    informers: [databases.informer, retention.informer, backups.informer, policies.informer, restores.informer],
+    informers: [databases.informer, retention.informer, backups.informer, policies.informer, restores.informer, secretPoller],
     controllers: [databases.controller, retention.controller, backups.controller, policies.controller, restores.controller],
     shutdownGraceMs: config.shutdownGraceSeconds * 1000,
     ...(config.leaderElection

@@ -48,6 +48,8 @@ export interface S3Server {
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** A second identity that may only read and list (SeaweedFS actions Read and List): writes are refused. */
+  readonly readOnly: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly dataDir: string;
   readonly logFile: string;
   /** A client for this server; `overrides` e.g. to sign with wrong credentials. */
@@ -110,12 +112,14 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
   const logFile = join(dir, 'weed.log');
   const accessKeyId = `LOK${randomBytes(9).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(30).toString('base64url');
+  const readOnly = { accessKeyId: `LOR${randomBytes(9).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') };
   const configFile = join(dir, 's3.json');
   writeFileSync(
     configFile,
     JSON.stringify({
       identities: [
         { name: 'admin', credentials: [{ accessKey: accessKeyId, secretKey: secretAccessKey }], actions: ['Admin', 'Read', 'List', 'Tagging', 'Write'] },
+        { name: 'reader', credentials: [{ accessKey: readOnly.accessKeyId, secretKey: readOnly.secretAccessKey }], actions: ['Read', 'List'] },
       ],
     }),
     { mode: 0o600 },
@@ -229,6 +233,7 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
       region,
       accessKeyId,
       secretAccessKey,
+      readOnly,
       dataDir,
       logFile,
       client,

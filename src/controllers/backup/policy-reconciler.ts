@@ -21,6 +21,8 @@ import { msUntilEarliest } from '../shared/schedule.ts';
 import type { SecretReader } from '../shared/secrets.ts';
 import type { PolicyPruneResult, PruneEngines } from './engines.ts';
 import { policyReferenceProblems } from './references.ts';
+import { preflightBackupPolicy } from './policy-preflight.ts';
+import type { Preflight } from '../shared/preflight.ts';
 import type { BackupResource } from './reconciler.ts';
 import type { RestoreResource } from './restore-reconciler.ts';
 
@@ -85,6 +87,8 @@ export interface BackupPolicyReconcilerDeps {
   engines: PruneEngines;
   mutex: KeyedMutex;
   clock: Clock;
+  /** Checks destinations, database and keys without writing a backup (absent: no checks). */
+  preflight?: Preflight;
   /** Told the summarised status after every reconcile (metrics). */
   onStatus?: (policy: { namespace: string; name: string }, spec: BackupPolicySpec, status: BackupPolicyStatus) => void;
 }
@@ -170,8 +174,13 @@ export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps
     await pruneAfterNewBackup(ctx, summary);
     await restoreDrill(ctx, summary.lastGood);
     setReady(ctx, summary, problems);
+    const checks = deps.preflight && (await preflightBackupPolicy({ namespace: ctx.namespace, name: ctx.name, generation, conditions: resource.status?.conditions as Condition[] | undefined }, ctx.spec, ctx.status.nextScheduleTime, now, { preflight: deps.preflight, databases: deps.databases }));
+    if (checks) {
+      ctx.status = { ...ctx.status, conditions: checks.apply(ctx.status.conditions as Condition[] | undefined, generation, now) };
+      events.push(...checks.events);
+    }
     deps.onStatus?.({ namespace: ctx.namespace, name: ctx.name }, ctx.spec, ctx.status);
-    const scheduled = msUntilEarliest([ctx.status.nextScheduleTime, ctx.status.nextRestoreDrillTime], now);
+    const scheduled = msUntilEarliest([ctx.status.nextScheduleTime, ctx.status.nextRestoreDrillTime, checks?.nextCheckTime], now);
     const requeueAfterMs = ctx.recheck ? Math.min(scheduled ?? RECHECK_MS, RECHECK_MS) : scheduled;
     return requeueAfterMs === undefined ? { status: ctx.status, events } : { status: ctx.status, events, requeueAfterMs };
   } catch (error) {

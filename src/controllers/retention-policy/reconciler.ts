@@ -12,6 +12,8 @@ import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { ageEncryptor, defaultRetentionRules, type RetentionArchiveOptions, type RetentionRule, type RetentionRunResult } from '../../engines/retention/index.ts';
 import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
+import { isSetByChecks, notChecked, type Preflight } from '../shared/preflight.ts';
+import { preflightRetentionPolicy } from './preflight.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
 import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
 import type { SecretReader } from '../shared/secrets.ts';
@@ -50,6 +52,8 @@ export interface RetentionReconcilerDeps {
   engines: RetentionEngines;
   mutex: KeyedMutex;
   clock: Clock;
+  /** Checks database, rules and archive destination without running (absent: no checks). */
+  preflight?: Preflight;
   /** Called with each completed run, for metrics. */
   onRun?: (policy: { namespace: string; name: string }, result: RetentionRunResult) => void;
 }
@@ -62,7 +66,53 @@ export function effectiveRules(spec: RetentionPolicySpec): RetentionRule[] {
   return [...defaults, ...own];
 }
 
+/**
+ * The reconcile plus its preflight checks (DatabaseReady, DestinationsReady): on apply, on changes and on
+ * the check interval, whether or not a run is due; Ready is False while one fails.
+ */
 export async function reconcileRetentionPolicy(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
+  const outcome = await reconcileRetentionRun(resource, deps);
+  const spec = retentionPolicySpecSchema.safeParse(resource.spec);
+  if (!deps.preflight || !spec.success) return outcome;
+  const now = deps.clock.now();
+  const generation = resource.metadata.generation;
+  if (spec.data.suspend) {
+    const skipped = notChecked(['DestinationsReady', 'DatabaseReady'], R.Suspended, 'spec.suspend is true: not checked');
+    return { ...outcome, status: { ...outcome.status, conditions: skipped.apply(outcome.status.conditions as Condition[] | undefined, generation, now) } };
+  }
+  const checks = await preflightRetentionPolicy(
+    {
+      namespace: resource.metadata.namespace ?? 'default',
+      name: resource.metadata.name,
+      generation,
+      conditions: resource.status?.conditions as Condition[] | undefined,
+      nextRunTime: outcome.status.nextRunTime,
+    },
+    spec.data,
+    effectiveRules(spec.data),
+    now,
+    { preflight: deps.preflight, databases: deps.databases },
+  );
+  const untilCheck = checks.nextCheckTime === undefined ? Infinity : Math.max(1_000, new Date(checks.nextCheckTime).getTime() - now.getTime());
+  const requeueAfterMs = Math.min(outcome.requeueAfterMs ?? Infinity, untilCheck);
+  let conditions = outcome.status.conditions as Condition[] | undefined;
+  // The checks pass again: a Ready they had turned False goes back to what the last run says, and a
+  // Stalled they had set is cleared.
+  if (!checks.failing && isSetByChecks(conditions?.find((c) => c.type === 'Ready' && c.status === 'False'))) {
+    conditions = setConditions(conditions, [readyFromLastRun(outcome.status)], generation, now);
+  }
+  if (!checks.failing && isSetByChecks(conditions?.find((c) => c.type === 'Stalled' && c.status === 'True'))) {
+    conditions = setConditions(conditions, [{ type: 'Stalled', status: 'False', reason: 'Idle', message: 'not stalled' }], generation, now);
+  }
+  return {
+    ...outcome,
+    status: { ...outcome.status, conditions: checks.apply(conditions, generation, now) },
+    events: [...outcome.events, ...checks.events],
+    ...(Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {}),
+  };
+}
+
+async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
   const now = deps.clock.now();
   const generation = resource.metadata.generation;
   const namespace = resource.metadata.namespace ?? 'default';
@@ -181,6 +231,21 @@ export async function reconcileRetentionPolicy(resource: RetentionPolicyResource
     events.push({ type: 'Warning', reason: typed.reason, action: 'Retain', note: typed.message });
     return { status, events, error: typed };
   }
+}
+
+/** Ready as the last run left it (or NotRunYet), for when a failed check no longer holds it False. */
+function readyFromLastRun(status: RetentionPolicyStatus): ConditionInput {
+  const run = status.lastRun;
+  if (run === undefined) return { type: 'Ready', status: 'True', reason: R.NotRunYet, message: `first run at ${status.nextRunTime ?? '(not scheduled)'}` };
+  const failedRules = (run.rules ?? []).filter((r) => r.error);
+  if (failedRules.length > 0) {
+    const reason = failedRules[0]?.error?.split(':')[0] ?? R.RunFailed;
+    return { type: 'Ready', status: 'False', reason, message: `the last run failed: ${failedRules.map((r) => `${r.name} (${r.error})`).join('; ')}` };
+  }
+  const counts = `deleted ${run.deleted ?? 0} rows, archived ${run.archived ?? 0}, marked ${run.marked ?? 0}`;
+  return run.partial
+    ? { type: 'Ready', status: 'True', reason: R.RunPartial, message: `last run ${run.startTime}: ${counts}; the budget ran out, the next run continues` }
+    : { type: 'Ready', status: 'True', reason: R.RunSucceeded, message: `last run ${run.startTime}: ${counts}` };
 }
 
 function idle(): ConditionInput[] {

@@ -123,6 +123,9 @@ export interface RetentionEngine {
   validate(rules: unknown): Promise<readonly RetentionRule[]>;
 }
 
+/** Tables no rule may name unless the engine is told otherwise: posts are never deleted. */
+export const DEFAULT_PROTECTED_TABLES: readonly string[] = ['public.post'];
+
 const RETRYABLE_SQLSTATES = new Set(['55P03', '57014', '40001', '40P01']);
 const ADVISORY_NAMESPACE = 0x4c6b4472; // "LkDr"
 
@@ -136,7 +139,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
   const lockTimeoutMs = positiveInt(options.lockTimeoutMs ?? 2000, 'lockTimeoutMs');
   const statementTimeoutMs = positiveInt(options.statementTimeoutMs ?? 30_000, 'statementTimeoutMs');
   const maxBatchRetries = options.maxBatchRetries ?? 3;
-  const protectedTables = options.protectedTables ?? ['public.post'];
+  const protectedTables = options.protectedTables ?? DEFAULT_PROTECTED_TABLES;
   const countBeforeRun = options.countBeforeRun ?? true;
   const sleep = options.sleep ?? ((ms: number) => delay(ms).then(() => undefined));
   const archivePrefix = options.archive?.prefix ?? 'retention/';

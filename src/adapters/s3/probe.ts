@@ -1,0 +1,107 @@
+// Proves a destination works without writing a backup: the bucket exists and the credentials are
+// accepted (HeadBucket), a small probe object can be written, read back and deleted under the prefix,
+// and the bucket's versioning and Object Lock settings are read for the report. Each failure names the
+// destination and the step, with a reason an admin can act on.
+import { randomBytes } from 'node:crypto';
+import { DeleteObjectCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { OperatorError, describeError } from '../../errors.ts';
+import { httpStatus, s3Error } from './errors.ts';
+import { S3Reasons } from './reasons.ts';
+import type { S3ObjectStore } from './store.ts';
+
+export const S3ProbeReasons = {
+  DestinationCredentialsRejected: 'DestinationCredentialsRejected',
+  BucketNotFound: 'BucketNotFound',
+  DestinationAccessDenied: 'DestinationAccessDenied',
+  DestinationProbeFailed: 'DestinationProbeFailed',
+} as const;
+
+export interface DestinationProbeReport {
+  versioning: 'Enabled' | 'Suspended' | 'Off';
+  objectLock: boolean;
+}
+
+/** Directory under the prefix that holds the probe objects (never a backup id: those are timestamps). */
+export const PROBE_DIRECTORY = '.lokdarpan-probe/';
+
+const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'InvalidClientTokenId']);
+
+function code(error: unknown): string | undefined {
+  const e = error as { name?: string; Code?: string } | undefined;
+  return e?.Code ?? e?.name;
+}
+
+function classify(store: S3ObjectStore, step: string, error: unknown): OperatorError {
+  const where = `destination ${store.name} (s3://${store.bucket}/${store.prefix})`;
+  const network = s3Error(S3Reasons.DownloadFailed, step, where, error);
+  if (network.reason === S3Reasons.DestinationUnreachable) return network;
+  const name = code(error);
+  const status = httpStatus(error);
+  if (name !== undefined && CREDENTIAL_ERRORS.has(name)) {
+    return new OperatorError(S3ProbeReasons.DestinationCredentialsRejected, `${where}: the endpoint rejected the credentials (${name}); check accessKeyId and secretAccessKey in its credentials Secret`, { cause: error });
+  }
+  if (name === 'NoSuchBucket' || (step === 'HeadBucket' && status === 404)) {
+    return new OperatorError(S3ProbeReasons.BucketNotFound, `${where}: bucket ${store.bucket} does not exist`, { cause: error });
+  }
+  if (name === 'AccessDenied' || status === 403) {
+    return new OperatorError(S3ProbeReasons.DestinationAccessDenied, `${where}: ${step} was refused (${name ?? 'HTTP 403'}); the credentials may not ${VERB[step] ?? step} under the prefix`, { cause: error });
+  }
+  return new OperatorError(S3ProbeReasons.DestinationProbeFailed, `${where}: ${step} failed: ${describeError(error)}${status === undefined ? '' : ` (HTTP ${status})`}`, { cause: error });
+}
+
+const VERB: Record<string, string> = { HeadBucket: 'access the bucket', PutObject: 'write', GetObject: 'read', DeleteObject: 'delete' };
+
+/** Throws an OperatorError with one of S3ProbeReasons (or DestinationUnreachable); the probe object is always removed when it could be written. */
+export async function probeStore(store: S3ObjectStore, options: { signal?: AbortSignal } = {}): Promise<DestinationProbeReport> {
+  const send = async <T>(step: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw classify(store, step, error);
+    }
+  };
+  const abort = options.signal === undefined ? {} : { abortSignal: options.signal };
+  const bucket = store.bucket;
+  // HeadBucket answers 403 both for bad credentials and for a missing bucket the caller may not see; its
+  // body is empty, so a failed HEAD is retried as the PUT below, whose error body says which it is.
+  await send('HeadBucket', () => store.client.send(new HeadBucketCommand({ Bucket: bucket }), abort)).catch((error: OperatorError) => {
+    if (error.reason !== S3ProbeReasons.DestinationAccessDenied) throw error;
+  });
+  const key = store.key(`${PROBE_DIRECTORY}${Date.now()}-${randomBytes(6).toString('hex')}`);
+  const body = randomBytes(32);
+  const put = await send('PutObject', () => store.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/octet-stream' }), abort));
+  let readBack: Buffer | undefined;
+  let readError: unknown;
+  try {
+    readBack = await store.getBuffer(key, put.VersionId === undefined ? {} : { versionId: put.VersionId });
+  } catch (error) {
+    readError = error;
+  }
+  // Removing the probe version itself leaves nothing behind, even in a versioned bucket.
+  await send('DeleteObject', () => store.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(put.VersionId ? { VersionId: put.VersionId } : {}) }), abort)).catch(
+    async (error: OperatorError) => {
+      // Object Lock with a default retention keeps even a probe: that is the bucket doing its job.
+      if (error.reason === S3ProbeReasons.DestinationAccessDenied && (await objectLockOf(store)) === true) return;
+      throw error;
+    },
+  );
+  if (readError !== undefined) throw classify(store, 'GetObject', (readError as { cause?: unknown }).cause ?? readError);
+  if (readBack === undefined || !readBack.equals(body)) {
+    throw new OperatorError(S3ProbeReasons.DestinationProbeFailed, `destination ${store.name} (s3://${bucket}/${store.prefix}): the probe object read back differs from what was written`);
+  }
+  const versioning = await store.client.send(new GetBucketVersioningCommand({ Bucket: bucket }), abort).then(
+    (r) => (r.Status === 'Enabled' ? 'Enabled' : r.Status === 'Suspended' ? 'Suspended' : 'Off') as DestinationProbeReport['versioning'],
+    () => 'Off' as const,
+  );
+  return { versioning, objectLock: (await objectLockOf(store)) === true };
+}
+
+/** Whether the bucket has Object Lock enabled; undefined when the store does not say. */
+async function objectLockOf(store: S3ObjectStore): Promise<boolean | undefined> {
+  try {
+    const r = await store.client.send(new GetObjectLockConfigurationCommand({ Bucket: store.bucket }));
+    return r.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+  } catch {
+    return undefined;
+  }
+}

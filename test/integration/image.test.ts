@@ -146,7 +146,7 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
       await env.h.kubectlOk(['annotate', '--overwrite', 'retentionpolicies', 'image-retention', '-n', env.h.namespace, 'lokdarpan.io/run-requested-at=image-run-1']);
       const ran = await env.waitFor('retentionpolicies', 'image-retention', 'the requested run', (p) => p.status?.['lastRequest'] === 'image-run-1', 120_000);
       assert.equal(condition(ran, 'Ready')?.status, 'True', describeObj(ran));
-      const rule = (ran.status?.['lastRun']?.rules as Array<{ name: string; deleted: number }> | undefined)?.find((r) => r.name === 'executions-180d');
+      const rule = (ran.status?.['lastRun']?.rules as Array<{ name: string; deleted: number }> | undefined)?.find((r) => r.name === 'model-executions-180d');
       assert.equal(rule?.deleted, before, describeObj(ran));
       assert.equal(await count(), 0);
     } finally {
@@ -187,6 +187,10 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     const holder = await eventually('a leader', async () => (await lease())?.spec.holderIdentity?.match(/^replica-[ab]_/)?.[0], 60_000);
     const [leader, follower] = holder.startsWith('replica-a') ? [a, b] : [b, a];
     const transitions = (await lease())?.spec.leaseTransitions ?? 0;
+    // While both run, only the leader reconciles (the existing resources: databases, policies, backups).
+    await eventually(`${leader.name} to reconcile`, async () => leader.lines().some((l) => typeof l['reconcileID'] === 'string'), 60_000);
+    assert.equal(follower.lines().filter((l) => typeof l['reconcileID'] === 'string').length, 0, `${follower.name} reconciled nothing while following`);
+    const keysBefore = new Set(await env.keys('primary', PRIMARY_BUCKET, 'image-policy/'));
     await leader.kill();
     assert.equal(await leader.exitCode(), 137, 'killed, not stopped');
 
@@ -201,13 +205,17 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     assert.match(after?.spec.holderIdentity ?? '', new RegExp(`^${follower.name}_`));
     assert.equal(after?.spec.leaseTransitions, transitions + 1);
 
-    // Once: one manifest for the backup in each region, and the killed leader never touched it.
+    // Once: everything new in the bucket belongs to this one backup (a second run would have written a
+    // second backup folder), and the killed leader never saw it.
     const backupId = String(done.status?.['backupId']);
-    const manifests = (await env.keys('primary', PRIMARY_BUCKET, 'image-policy/')).filter((k) => k.includes(backupId) && k.endsWith('.json'));
-    assert.equal(manifests.length, 1, manifests.join(', '));
+    assert.ok(backupId.length > 0, describeObj(done));
+    const added = (await env.keys('primary', PRIMARY_BUCKET, 'image-policy/')).filter((k) => !keysBefore.has(k));
+    assert.ok(added.length >= 2, `the dump and its manifest: ${added.join(', ')}`);
+    assert.deepEqual(added.filter((k) => !k.includes(backupId)), [], `only backup ${backupId} was written`);
     assert.ok(!leader.log().includes('image-backup-2'), 'the killed leader never saw the new backup');
-    const runs = follower.lines().filter((l) => l['controller'] === 'backup' && String(l['key']).endsWith('/image-backup-2') && /started|running/i.test(String(l['msg'])));
-    assert.ok(runs.length <= 1, `the backup ran once: ${JSON.stringify(runs)}`);
+    const completed = (await env.events('image-backup-2')).filter((e) => e.reason === 'Completed' || e.reason === 'BackupCompleted');
+    assert.equal(completed.length, 1, JSON.stringify(completed));
+    assert.equal((completed[0] as { count?: number }).count ?? 1, 1, 'completed once');
     await follower.stop();
     await env.assertNoSecretsLeaked();
   });

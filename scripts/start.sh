@@ -7,4 +7,4 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/setup.sh"
 cd "$here"
 export PATH="$here/node_modules/.bin:$PATH"
-exec node src/cli/main.ts local "$@"
+exec node test/env/local.ts "$@"

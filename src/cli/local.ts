@@ -1,33 +1,27 @@
-// `lokdarpan local`: one command to see the operator work. Against the current kubeconfig when a
-// cluster answers; otherwise it starts the embedded setup (kube-apiserver + etcd + controller manager,
-// PostgreSQL with pgvector, two S3 regions, all on loopback), installs the CRDs, applies a
-// LokdarpanDatabase, a two-region BackupPolicy, an on-demand Backup and a RetentionPolicy, fills the
-// database with synthetic data, runs the operator and prints each resource's status as it changes.
-// Ctrl-C stops everything.
-import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+// `lokdarpan local`: the operator against the current kubeconfig when a cluster answers. The embedded
+// local setup (control plane, PostgreSQL, two S3 regions on loopback) is built from the test
+// environment, which is not part of the image: it lives in test/env/local.ts (`bash scripts/start.sh`),
+// and nothing under src/ imports test code.
 import { KubeConfig } from '@kubernetes/client-node';
-import { createConnector } from '../adapters/postgres/index.ts';
-import { generateLokdarpanData } from '../engines/datagen/index.ts';
 import { configFromEnv } from '../operator/config.ts';
 import { startOperator } from '../operator/operator.ts';
 import { createLogger } from '../observability/logger.ts';
 import { runUntilStopped } from '../runtime/manager.ts';
 import { KubeClient } from '../runtime/kube.ts';
-import type { CliIo } from './io.ts';
+import { EXIT, type CliIo } from './io.ts';
 
-const HELP = `usage: lokdarpan local [--embedded] [--keep-logs]
+const HELP = `usage: lokdarpan local
 
 Runs the operator against the current kubeconfig when a cluster answers (install the CRDs there first:
-kubectl apply -k crds/). Otherwise, or with --embedded, starts a local setup on loopback (control plane,
-PostgreSQL 15 + pgvector, two S3 regions), applies the examples, seeds data, runs the operator and shows
-the resources' status as it changes. Ctrl-C stops everything. The operator's own log goes to a file
-(printed at start).
+kubectl apply -k crds/). Ctrl-C stops it. Without a cluster, run \`bash scripts/start.sh\` in a clone of
+the repository: it starts an embedded local setup on loopback (control plane, PostgreSQL 15 + pgvector,
+two S3 regions), applies the examples, seeds data, runs the operator and shows the resources' status.
 `;
 
-async function clusterAnswers(kubeConfig: KubeConfig): Promise<boolean> {
+export const EMBEDDED_HINT =
+  'no cluster answers: for the embedded local setup run `bash scripts/start.sh` in a clone of the repository (it needs the test environment, which the image does not contain)';
+
+export async function clusterAnswers(kubeConfig: KubeConfig): Promise<boolean> {
   try {
     if (!kubeConfig.getCurrentCluster()) return false;
     const client = new KubeClient(kubeConfig);
@@ -48,187 +42,15 @@ export async function runLocalCli(argv: string[], io: CliIo): Promise<number> {
   try {
     kubeConfig.loadFromDefault();
   } catch {
-    // no kubeconfig: embedded
+    // no kubeconfig: no cluster
   }
-  if (!argv.includes('--embedded') && (await clusterAnswers(kubeConfig))) {
-    say(`cluster ${kubeConfig.getCurrentCluster()?.server} answers: running the operator against it (Ctrl-C stops)`);
-    const config = configFromEnv(io.env);
-    const running = await startOperator(config, { kubeConfig, logger: createLogger({ level: config.logLevel, destination: io.stdout }) });
-    return (await runUntilStopped(running.manager)).code;
+  if (argv.includes('--embedded') || !(await clusterAnswers(kubeConfig))) {
+    io.stderr.write(`${EMBEDDED_HINT}\n`);
+    return EXIT.failure;
   }
-  return runEmbedded(io, say);
+  say(`cluster ${kubeConfig.getCurrentCluster()?.server} answers: running the operator against it (Ctrl-C stops)`);
+  const config = configFromEnv(io.env);
+  const running = await startOperator(config, { kubeConfig, logger: createLogger({ level: config.logLevel, destination: io.stdout }) });
+  return (await runUntilStopped(running.manager)).code;
 }
 
-async function runEmbedded(io: CliIo, say: (line: string) => void): Promise<number> {
-  // The test environment is the embedded setup; it is not part of the production image.
-  const env = await import('../../test/env/index.ts');
-  const started = Date.now();
-  say('no cluster answers: starting the embedded setup (control plane, PostgreSQL 15 + pgvector, two S3 regions)');
-  const cleanups: Array<() => Promise<void>> = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of cleanups.reverse()) await stop().catch(() => {});
-  };
-  try {
-    const kube = await env.startKube({ crds: ['crds/'] });
-    cleanups.push(() => kube.stop());
-    say(`  control plane ready (${kube.timings.totalMs} ms); kubectl: export KUBECONFIG=${kube.kubeconfigPath}`);
-    const pg = await env.startPostgres({ major: 15 });
-    cleanups.push(() => pg.stop());
-    const db = await pg.createDatabase({ name: 'lokdarpan', withVector: true });
-    say(`  PostgreSQL ${pg.version} on 127.0.0.1:${pg.port}, database lokdarpan (role ${db.appUser})`);
-    const { primary, secondary } = await env.startTwoRegions();
-    cleanups.push(() => primary.stop(), () => secondary.stop());
-    await primary.createBucket('lokdarpan-backups-mumbai');
-    await secondary.createBucket('lokdarpan-backups-hyderabad');
-    say(`  S3 regions: ${primary.endpoint} (${primary.region}), ${secondary.endpoint} (${secondary.region})`);
-    const keys = (await promisify(execFile)(env.ageKeygenBinary(), [])).stdout;
-    const recipient = /public key: (age1\S+)/.exec(keys)?.[1] ?? '';
-    const identity = keys.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-')) ?? '';
-    const identityFile = join(kube.dir, 'backup-identity.txt');
-    await writeFile(identityFile, `${keys}\n`, { mode: 0o600 });
-    say(`  age key pair for the backups: recipient ${recipient}; identity in ${identityFile}`);
-
-    const manifests = localManifests({
-      appUrl: db.appUrl,
-      adminUrl: pg.url(pg.superuser.user, pg.superuser.password, 'postgres'),
-      primary, secondary, recipient, identity,
-    });
-    const applied = await kube.kubectl(['apply', '-f', '-'], { input: manifests });
-    if (applied.code !== 0) throw new Error(`applying the local resources failed: ${applied.stderr}`);
-    say('  applied: namespace lokdarpan, LokdarpanDatabase lokdarpan, BackupPolicy lokdarpan-nightly, RetentionPolicy lokdarpan-retention');
-
-    const logFile = join(kube.dir, 'operator.log');
-    const { createWriteStream } = await import('node:fs');
-    const logStream = createWriteStream(logFile, { flags: 'a' });
-    const config = configFromEnv({ ...io.env, LOKDARPAN_METRICS_HOST: '127.0.0.1', LOKDARPAN_METRICS_PORT: String(await env.freePort()), LOKDARPAN_PG_BIN_DIRS: `15=${env.pgBinDir(15)}` });
-    const running = await startOperator(config, { kubeConfig: kube.kubeConfig(), logger: createLogger({ level: config.logLevel, destination: logStream }) });
-    say(`  operator running (metrics http://127.0.0.1:${running.health.port}/metrics, log ${logFile}); setup took ${Math.round((Date.now() - started) / 1000)} s`);
-
-    const watcher = watchStatuses(kube, say);
-    await waitForReady(kube);
-    const client = await createConnector({ connectionString: db.appUrl }).connect();
-    try {
-      const counts = await generateLokdarpanData(client, { seed: 'local', posts: 5000, embeddings: 200, modelExecutions: 3000, reports: 100, metrics: 1000 });
-      say(`  seeded: ${Object.entries(counts).map(([t, n]) => `${t} ${n}`).join(', ')}`);
-    } finally {
-      await client.end();
-    }
-    const now = new Date().toISOString();
-    await kube.kubectl(['-n', 'lokdarpan', 'apply', '-f', '-'], { input: `${backupManifest('lokdarpan-first')}---\n${restoreManifest('lokdarpan-first')}` });
-    await kube.kubectl(['-n', 'lokdarpan', 'annotate', '--overwrite', 'retentionpolicy/lokdarpan-retention', `lokdarpan.io/run-requested-at=${now}`]);
-    await kube.kubectl(['-n', 'lokdarpan', 'annotate', '--overwrite', 'lokdarpandatabase/lokdarpan', `lokdarpan.io/refresh-requested-at=${now}`, `lokdarpan.io/validate-requested-at=${now}`]);
-    say('  requested: a Backup now (and a Restore of it into lokdarpan_restored), a retention run, a view refresh and a performance validation');
-    say(`\nwatching status (Ctrl-C stops everything). In another shell: export KUBECONFIG=${kube.kubeconfigPath}; kubectl get lokdarpan -n lokdarpan\n`);
-    const exit = await runUntilStopped(running.manager);
-    watcher.stop();
-    logStream.end();
-    return exit.code;
-  } finally {
-    say('stopping the embedded setup');
-    await stopAll();
-  }
-}
-
-interface LocalParts {
-  appUrl: string;
-  adminUrl: string;
-  primary: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
-  secondary: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
-  recipient: string;
-  identity: string;
-}
-
-function localManifests(p: LocalParts): string {
-  const secret = (name: string, data: Record<string, string>): string =>
-    `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: lokdarpan}\nstringData:\n${Object.entries(data).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join('\n')}\n`;
-  const destination = (name: string, bucket: string, s: LocalParts['primary'], secretName: string): string =>
-    `{name: ${name}, bucket: ${bucket}, endpoint: "${s.endpoint}", region: ${s.region}, forcePathStyle: true, credentialsSecret: ${secretName}}`;
-  return [
-    'apiVersion: v1\nkind: Namespace\nmetadata: {name: lokdarpan}\n',
-    secret('lokdarpan-db', { uri: p.appUrl }),
-    secret('lokdarpan-admin', { uri: p.adminUrl }),
-    secret('s3-mumbai', { accessKeyId: p.primary.accessKeyId, secretAccessKey: p.primary.secretAccessKey }),
-    secret('s3-hyderabad', { accessKeyId: p.secondary.accessKeyId, secretAccessKey: p.secondary.secretAccessKey }),
-    secret('backup-identity', { identity: p.identity }),
-    `apiVersion: lokdarpan.io/v1alpha1
-kind: LokdarpanDatabase
-metadata: {name: lokdarpan, namespace: lokdarpan}
-spec:
-  connection: {secretName: lokdarpan-db}
-  views: {refreshSchedule: "*/5 * * * *", timeZone: Asia/Kolkata}
-  validation: {schedule: "*/10 * * * *", timeZone: Asia/Kolkata}
-`,
-    `apiVersion: lokdarpan.io/v1alpha1
-kind: BackupPolicy
-metadata: {name: lokdarpan-nightly, namespace: lokdarpan}
-spec:
-  databaseRef: {name: lokdarpan}
-  schedule: "0 2 * * *"
-  timeZone: Asia/Kolkata
-  destination: ${destination('mumbai', 'lokdarpan-backups-mumbai', p.primary, 's3-mumbai')}
-  replicas:
-    - ${destination('hyderabad', 'lokdarpan-backups-hyderabad', p.secondary, 's3-hyderabad')}
-  recipients: ["${p.recipient}"]
-  retention: {keepLast: 3, keepDaily: 7}
-  restoreDrill:
-    schedule: "30 2 * * *"
-    timeZone: Asia/Kolkata
-    identitySecret: {name: backup-identity}
-    connectionSecret: lokdarpan-admin
-`,
-    `apiVersion: lokdarpan.io/v1alpha1
-kind: RetentionPolicy
-metadata: {name: lokdarpan-retention, namespace: lokdarpan}
-spec:
-  databaseRef: {name: lokdarpan}
-  schedule: "30 3 * * *"
-  timeZone: Asia/Kolkata
-`,
-  ].join('---\n');
-}
-
-function backupManifest(name: string): string {
-  return `apiVersion: lokdarpan.io/v1alpha1\nkind: Backup\nmetadata: {name: ${name}, namespace: lokdarpan}\nspec: {policyRef: {name: lokdarpan-nightly}}\n`;
-}
-
-function restoreManifest(backup: string): string {
-  return `apiVersion: lokdarpan.io/v1alpha1
-kind: Restore
-metadata: {name: ${backup}-check, namespace: lokdarpan}
-spec:
-  backupRef: {name: ${backup}}
-  target: {connectionSecret: lokdarpan-admin, databaseName: lokdarpan_restored}
-  identitySecret: {name: backup-identity}
-`;
-}
-
-async function waitForReady(kube: { kubectl(args: string[]): Promise<{ code: number; stderr: string }> }): Promise<void> {
-  const waited = await kube.kubectl(['-n', 'lokdarpan', 'wait', '--for=condition=Ready', 'lokdarpandatabase/lokdarpan', '--timeout=120s']);
-  if (waited.code !== 0) throw new Error(`the database did not become Ready: ${waited.stderr}`);
-}
-
-/** Prints one line per resource whenever its phase/condition summary changes. */
-function watchStatuses(kube: { kubectl(args: string[]): Promise<{ code: number; stdout: string }> }, say: (line: string) => void): { stop(): void } {
-  const last = new Map<string, string>();
-  const kinds = 'lokdarpandatabases,backuppolicies,backups,restores,retentionpolicies';
-  const tick = async (): Promise<void> => {
-    const listed = await kube.kubectl(['-n', 'lokdarpan', 'get', kinds, '-o', 'json']);
-    if (listed.code !== 0) return;
-    for (const item of (JSON.parse(listed.stdout) as { items: Array<Record<string, any>> }).items) {
-      const id = `${item['kind']}/${item['metadata'].name}`;
-      const status = item['status'] ?? {};
-      const ready = (status.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
-      const summary = [
-        status.phase ? `phase=${status.phase}` : undefined,
-        ready ? `Ready=${ready.status} (${ready.reason}): ${ready.message}` : 'no status yet',
-      ].filter(Boolean).join(' ');
-      if (last.get(id) !== summary) {
-        last.set(id, summary);
-        say(`${new Date().toISOString().slice(11, 19)}  ${id.padEnd(40)} ${summary}`);
-      }
-    }
-  };
-  const timer = setInterval(() => void tick().catch(() => {}), 2000);
-  void tick().catch(() => {});
-  return { stop: () => clearInterval(timer) };
-}

@@ -8,7 +8,7 @@ type Command = { summary: string; run: (argv: string[], io: CliIo) => Promise<nu
 
 const commands: Record<string, Command> = {
   local: {
-    summary: 'see it work: the operator against the current cluster, or an embedded local setup with examples',
+    summary: 'the operator against the current cluster (the embedded local setup: bash scripts/start.sh in a clone)',
     run: async (argv, io) => (await import('./local.ts')).runLocalCli(argv, io),
   },
   operator: {

@@ -1,6 +1,7 @@
-// 006_post_search_vector on a live `post` table (real PostgreSQL, the pass's major). 20 000 posts at 005;
-// another session holds one row of the 8th backfill batch FOR UPDATE, so the backfill stops there. While
-// 006 is still running: the 7 batches before it are committed and visible (one transaction per batch),
+// 006_post_search_vector on a live `post` table (real PostgreSQL, the pass's major). 24 000 posts at 005;
+// right after step 1 (column and trigger) another session holds one row of the 10th backfill batch FOR
+// UPDATE, so the backfill stops there. While 006 is still running: the 9 batches before it are committed
+// and visible (one transaction per batch),
 // their rows and the rows after the held one can be updated without waiting, and a writer inserting
 // posts all along is never blocked for long; its rows get their vector from the trigger. Released, 006
 // completes: every row (old, inserted, updated) holds the original's document and the app's statement
@@ -15,8 +16,9 @@ import { repoRoot } from '../env/process.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine } from '../../src/engines/migrations/index.ts';
 
-const POSTS = 20_000;
-const HELD = 15_001; // in the 8th batch of 2000 ids: [14001, 16001)
+const POSTS = 24_000;
+const HELD = 19_001; // in the 10th batch of 2000 ids: [18001, 20001)
+const DONE = 18_000; // the 9 batches before it
 // Generous for a busy 2-core machine, and far below what waiting for the whole backfill would take.
 const MAX_WRITE_MS = 2_000;
 
@@ -69,8 +71,6 @@ describe('006 on a live post table: batches commit one by one, writers are not b
     const observer = await connect();
     const writer = await connect();
     const inserter = await connect();
-    await locker.query('BEGIN');
-    await locker.query('SELECT id FROM post WHERE id = $1 FOR UPDATE', [HELD]);
 
     // A writer inserting posts during the whole migration.
     const insertMs: number[] = [];
@@ -87,6 +87,16 @@ describe('006 on a live post table: batches commit one by one, writers are not b
     const e = engine();
     let settled = false;
     const running = e.up({ to: '006_post_search_vector' }).finally(() => (settled = true));
+    // A row lock taken before step 1 would make step 1's ACCESS EXCLUSIVE wait for it. Once step 1
+    // holds or awaits that lock, the row lock request queues behind it and is granted the moment step 1
+    // commits, long before the backfill reaches the 10th batch.
+    const queued = Date.now() + 120_000;
+    while ((await observer.query(`SELECT 1 FROM pg_locks WHERE locktype = 'relation' AND relation = 'post'::regclass AND mode = 'AccessExclusiveLock'`)).rows.length === 0) {
+      assert.ok(Date.now() < queued && !settled, 'step 1 never asked for its lock on post');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await locker.query('BEGIN');
+    await locker.query('SELECT id FROM post WHERE id = $1 FOR UPDATE', [HELD]);
     try {
       // Wait until the batches before the held row are committed (seen from another session).
       const deadline = Date.now() + 180_000;
@@ -98,18 +108,19 @@ describe('006 on a live post table: batches commit one by one, writers are not b
         if (column.rows.length > 0) {
           // The column and the trigger commit together: rows inserted from now on are the trigger's.
           maxIdAtColumn ??= Number((await observer.query<{ m: number }>('SELECT max(id) AS m FROM post')).rows[0]!.m);
-          const { rows } = await observer.query<{ n: string }>(`SELECT count(*) AS n FROM post WHERE id <= 14000 AND search_vector IS NOT NULL`);
+          const { rows } = await observer.query<{ n: string }>(`SELECT count(*) AS n FROM post WHERE id <= ${DONE} AND search_vector IS NOT NULL`);
           done = Number(rows[0]!.n);
-          if (done === 14_000) break;
+          if (done === DONE) break;
         }
-        assert.ok(Date.now() < deadline, `the first 7 batches were not all committed in time (${done} of 14000 rows)`);
+        assert.ok(Date.now() < deadline, `the first 9 batches were not all committed in time (${done} of ${DONE} rows)`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const { rows: [later] } = await observer.query<{ n: string }>(`SELECT count(*) AS n FROM post WHERE id > 16000 AND id <= $1 AND search_vector IS NOT NULL`, [POSTS]);
+      const { rows: [later] } = await observer.query<{ n: string }>(`SELECT count(*) AS n FROM post WHERE id > 20000 AND id <= $1 AND search_vector IS NOT NULL`, [POSTS]);
       assert.equal(Number(later!.n), 0, 'the backfill has not gone past the held row');
 
-      // Mid-backfill: rows already done and rows not yet reached are updated without waiting.
-      for (const id of [1, 7_000, 13_999, 17_000, 19_999]) {
+      // Mid-backfill: rows already done and rows not yet reached are updated without waiting (not rows
+      // of the held row's batch: its UPDATE may already hold some of them).
+      for (const id of [1, 9_000, 17_999, 21_000, 23_999]) {
         const t0 = performance.now();
         await writer.query(`UPDATE post SET emotion = 'Hopeful', city = 'Kapra' WHERE id = $1`, [id]);
         const ms = performance.now() - t0;

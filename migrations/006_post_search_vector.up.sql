@@ -10,7 +10,8 @@
 --    configuration does not match stemmed terms ('elections' -> 'elect'). Telugu and Devanagari words
 --    come out of 'english' exactly as out of 'simple' (evidence in docs/schema.md);
 --  * existing rows backfilled in batches of 2000 ids, each committed on its own (row locks for a
---    fraction of a second; inserts are never blocked);
+--    fraction of a second; inserts are never blocked); legacy rows outside 005's vocabulary, which
+--    no UPDATE may write, are kept as they are and reported;
 --  * the GIN index `ix_post_search_vector` on the column, built CONCURRENTLY. 005's expression index of
 --    that name is renamed out of the way first and dropped CONCURRENTLY once search_posts() uses the
 --    column, so full-text search always has an index;
@@ -54,19 +55,38 @@ CREATE TRIGGER update_post_search_vector_trigger
 -- lokdarpan:step no-transaction
 -- Backfill: rows written before the trigger existed (the trigger's CREATE waited for every open
 -- writer, so later rows have their vector). One batch of ids per transaction; a rerun skips done rows.
+-- An UPDATE re-checks every CHECK constraint, NOT VALID ones included: a legacy row that 005 left
+-- outside the emotion/party vocabulary (an adopted database) would fail its whole batch. Such a batch
+-- is redone row by row; the violating rows are kept unchanged, without a vector, and a WARNING says
+-- how many (fixing their values fills the vector through the trigger).
 DO $$
 DECLARE
-  v_lo    bigint;
-  v_max   bigint;
-  v_batch constant bigint := 2000;
+  v_lo      bigint;
+  v_max     bigint;
+  v_batch   constant bigint := 2000;
+  v_id      integer;
+  v_skipped bigint := 0;
 BEGIN
   SELECT min(id), max(id) INTO v_lo, v_max FROM post;
   WHILE v_lo <= v_max LOOP
-    UPDATE post SET search_vector = post_search_vector_of(text, city, emotion, party)
-     WHERE id >= v_lo AND id < v_lo + v_batch AND search_vector IS NULL;
+    BEGIN
+      UPDATE post SET search_vector = post_search_vector_of(text, city, emotion, party)
+       WHERE id >= v_lo AND id < v_lo + v_batch AND search_vector IS NULL;
+    EXCEPTION WHEN check_violation THEN
+      FOR v_id IN SELECT id FROM post WHERE id >= v_lo AND id < v_lo + v_batch AND search_vector IS NULL LOOP
+        BEGIN
+          UPDATE post SET search_vector = post_search_vector_of(text, city, emotion, party) WHERE id = v_id;
+        EXCEPTION WHEN check_violation THEN
+          v_skipped := v_skipped + 1;
+        END;
+      END LOOP;
+    END;
     COMMIT;
     v_lo := v_lo + v_batch;
   END LOOP;
+  IF v_skipped > 0 THEN
+    RAISE WARNING 'search_vector stays NULL for % post(s) whose emotion or party is outside the vocabulary (NOT VALID chk_post_emotion/chk_post_party): the rows are kept; fix them (SELECT id, emotion, party FROM post WHERE search_vector IS NULL) and the trigger fills their vector', v_skipped;
+  END IF;
 END
 $$;
 

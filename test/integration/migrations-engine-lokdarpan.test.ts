@@ -169,6 +169,14 @@ describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['L
     // The legacy row outside the emotion vocabulary is kept; 005 says so with a WARNING the engine reports.
     const warnings = result.applied.find((a) => a.name === '005_electoral_optimization')?.warnings ?? [];
     assert.ok(warnings.some((w) => /chk_post_emotion stays NOT VALID/.test(w)), JSON.stringify(warnings));
+    // No UPDATE may write that row (the NOT VALID CHECK applies to every new row version): 006's
+    // backfill keeps it as it is, without a vector, and says so; fixing its value fills the vector.
+    const backfill = result.applied.find((a) => a.name === '006_post_search_vector')?.warnings ?? [];
+    assert.ok(backfill.some((w) => /search_vector stays NULL for 1 post\(s\)/.test(w)), JSON.stringify(backfill));
+    const unfilled = await query<{ emotion: string }>(db.adminConfig(), 'SELECT emotion FROM post WHERE search_vector IS NULL');
+    assert.deepEqual(unfilled, [{ emotion: 'Bewildered-ish' }]);
+    await query(db.appConfig(), "UPDATE post SET emotion = 'Unknown' WHERE emotion = 'Bewildered-ish'");
+    assert.deepEqual(await query(db.adminConfig(), 'SELECT id FROM post WHERE search_vector IS NULL'), []);
     const party = await query(db.adminConfig(), "SELECT 1 FROM pg_attribute WHERE attrelid = 'post'::regclass AND attname = 'party'");
     assert.equal(party.length, 1);
     assert.deepEqual((await engine.up()).applied, []);

@@ -23,7 +23,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     await h?.stop();
   });
 
-  it('kubectl apply of a LokdarpanDatabase and its Secret: Ready with the schema at 005, printer columns, event, history', async () => {
+  it('kubectl apply of a LokdarpanDatabase and its Secret: Ready with the schema at the latest migration, printer columns, event, history', async () => {
     const crd = await h.kubectlOk(['get', 'crd', 'lokdarpandatabases.lokdarpan.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
     assert.equal(crd, 'True');
     const { name, namespace } = await h.applyDatabase({ name: 'lokdarpan' });
@@ -121,7 +121,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     assert.equal(condition(waiting, 'Ready')?.status, 'False');
     assert.equal(condition(waiting, 'Ready')?.reason, 'AwaitingApproval');
     assert.match(condition(waiting, 'SchemaReady')?.message ?? '', new RegExp(`approvedPlanHash to ${hash}`));
-    assert.equal(waiting.status?.pendingCount, 5);
+    assert.equal(waiting.status?.pendingCount, MIGRATIONS.length);
     const tables = await h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
     assert.equal(tables.rows[0]?.n, 0, 'no table was created before approval');
     const approvalEvent = (await h.events(namespace, name)).find((e) => e.reason === 'AwaitingApproval');

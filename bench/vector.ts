@@ -5,7 +5,8 @@
 //   2. 007 applied (vectors moved inline in batches while the HNSW index is maintained): its duration.
 //   3. After 007, with the settings a fresh connection gets: the plan, p50/p95, recall@10 against exact
 //      search, and the baseline: exact search (index scans disabled), p50/p95.
-// Usage: node bench/vector.ts [--embeddings 100000] [--queries 100] [--at-latest] [--json]   (LOKDARPAN_PG_MAJOR=15|18)
+// Usage: node bench/vector.ts [--embeddings 100000] [--queries 100] [--at-latest] [--ef-search 100,200] [--json]
+//        (LOKDARPAN_PG_MAJOR=15|18). --ef-search: also measured with SET hnsw.ef_search = each value, for comparison.
 // --at-latest loads into the schema at its latest version (vectors inline from the start): no "before
 // 007" figures and no rewrite, for sizes where the rewrite would take too long on the machine at hand.
 import { join } from 'node:path';
@@ -24,12 +25,14 @@ const { values } = parseArgs({
     embeddings: { type: 'string', default: '100000' },
     queries: { type: 'string', default: '100' },
     'at-latest': { type: 'boolean', default: false },
+    'ef-search': { type: 'string', default: '100,200' },
     json: { type: 'boolean', default: false },
   },
 });
 const EMBEDDINGS = Number(values.embeddings);
 const QUERIES = Number(values.queries);
 const AT_LATEST = values['at-latest'];
+const EF_SEARCH = values['ef-search'].split(',').filter((x) => x !== '').map(Number);
 const PROBE = 'SELECT id FROM ai_embedding_store ORDER BY embedding <=> $1::halfvec LIMIT 10';
 
 const pct = (xs: readonly number[], p: number): number => {
@@ -118,20 +121,33 @@ try {
   const indexed = await run(fresh, vectors);
   report['after007'] = { plan: await planOf(fresh, vectors[0]!), efSearch: settings?.ef ?? 'default (40)', ...summary(indexed.ms) };
 
+  // For comparison only (the app's connections do not get these): larger candidate lists.
+  const tuned: Array<{ efSearch: number; result: { ms: number[]; ids: number[][] }; plan: string }> = [];
+  for (const ef of EF_SEARCH) {
+    log(`after 007: SET hnsw.ef_search = ${ef}`);
+    await fresh.query(`SET hnsw.ef_search = ${ef}`);
+    tuned.push({ efSearch: ef, result: await run(fresh, vectors), plan: await planOf(fresh, vectors[0]!) });
+  }
+  await fresh.query('RESET hnsw.ef_search');
+
   log('baseline: exact search (index scans off)');
   await fresh.query('SET enable_indexscan = off');
   const exact = await run(fresh, vectors);
   report['exactBaseline'] = { plan: await planOf(fresh, vectors[0]!), ...summary(exact.ms) };
   await fresh.end();
 
-  let hits = 0;
-  let total = 0;
-  indexed.ids.forEach((ids, i) => {
-    const truth = new Set(exact.ids[i]);
-    hits += ids.filter((id) => truth.has(id)).length;
-    total += truth.size;
-  });
-  report['recallAt10'] = Math.round((hits / total) * 1000) / 1000;
+  const recall = (found: number[][]): number => {
+    let hits = 0;
+    let total = 0;
+    found.forEach((ids, i) => {
+      const truth = new Set(exact.ids[i]);
+      hits += ids.filter((id) => truth.has(id)).length;
+      total += truth.size;
+    });
+    return Math.round((hits / total) * 1000) / 1000;
+  };
+  report['recallAt10'] = recall(indexed.ids);
+  report['withEfSearch'] = tuned.map((t) => ({ efSearch: t.efSearch, plan: t.plan, ...summary(t.result.ms), recallAt10: recall(t.result.ids) }));
   report['speedupVsExact'] = { p50: round(pct(exact.ms, 50) / pct(indexed.ms, 50)), p95: round(pct(exact.ms, 95) / pct(indexed.ms, 95)) };
   report['loadAverageAtEnd'] = loadavg().map(round);
   await client.end();

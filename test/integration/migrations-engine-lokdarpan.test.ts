@@ -1,4 +1,4 @@
-// The engine with the real LokDarpan migrations (migrations/001..005 and migrations/adopt/): apply on an
+// The engine with the real LokDarpan migrations (migrations/001..007 and migrations/adopt/): apply on an
 // empty database, no-op, down to 003 and up again, the CLI's JSON output, and adopting a Flask-era database.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,10 +61,12 @@ async function runCli(argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-const ALL = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization'];
+const ALL = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
+  '006_post_search_vector', '007_embedding_inline_storage'];
+const LATEST = '007_embedding_inline_storage';
 
 describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? '15'}`, () => {
-  test('001..005 apply as the non-superuser owner, a second run is a no-op, down to 003 and up again work', async () => {
+  test('001..007 apply as the non-superuser owner, a second run is a no-op, down to 003 and up again work', async () => {
     const db = await database(true);
     const engine = engineFor(db.appUrl);
     const plan = await engine.plan();
@@ -73,16 +75,16 @@ describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['L
 
     const first = await engine.up({ approvedPlanHash: plan.hash });
     assert.deepEqual(first.applied.map((a) => a.name), ALL);
-    assert.equal(first.schemaVersion, '005_electoral_optimization');
+    assert.equal(first.schemaVersion, LATEST);
     const invalid = await query(db.adminConfig(), 'SELECT indexrelid::regclass AS idx FROM pg_index WHERE NOT indisvalid');
     assert.deepEqual(invalid, []);
 
     assert.deepEqual((await engine.up()).applied, []);
     const down = await engine.down({ to: '003_ward_intelligence_tables', allowDowngrade: true });
-    assert.deepEqual(down.applied.map((a) => a.name), ['005_electoral_optimization', '004_ai_infrastructure']);
+    assert.deepEqual(down.applied.map((a) => a.name), ALL.slice(3).reverse());
     assert.equal(down.schemaVersion, '003_ward_intelligence_tables');
     const again = await engine.up();
-    assert.deepEqual(again.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization']);
+    assert.deepEqual(again.applied.map((a) => a.name), ALL.slice(3));
     const history = await query<{ name: string; transactional: boolean }>(db.adminConfig(), 'SELECT name, transactional FROM lokdarpan_schema_history ORDER BY name');
     assert.deepEqual(history.map((h) => h.name), ALL);
     assert.equal(history.at(-1)?.transactional, false);
@@ -99,21 +101,21 @@ describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['L
     assert.equal(up.code, 0, up.err);
     const result = JSON.parse(up.out) as { applied: Array<{ name: string; durationMs: number }>; schemaVersion: string; history: Array<{ appliedBy: string }> };
     assert.deepEqual(result.applied.map((a) => a.name), ALL);
-    assert.equal(result.schemaVersion, '005_electoral_optimization');
+    assert.equal(result.schemaVersion, LATEST);
     assert.equal(result.history[0]?.appliedBy, 'cli-test');
     const status = await runCli(['status', '--database-url', db.appUrl]);
     assert.equal(status.code, 0, status.err);
-    assert.match(status.out, /schema version: 005_electoral_optimization/);
+    assert.match(status.out, new RegExp(`schema version: ${LATEST}`));
     assert.match(status.out, /pending: none/);
     const plan = await runCli(['plan', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl]);
     assert.equal(plan.code, 0, plan.err);
-    assert.match(plan.out, /plan down: 005_electoral_optimization -> 003_ward_intelligence_tables/);
+    assert.match(plan.out, new RegExp(`plan down: ${LATEST} -> 003_ward_intelligence_tables`));
     const refused = await runCli(['down', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl]);
     assert.equal(refused.code, 1);
     assert.match(refused.err, /DowngradeNotAllowed/);
   });
 
-  test('a Flask-era database is adopted: rows kept, 001..003 adopted, 004/005 applied', async () => {
+  test('a Flask-era database is adopted: rows kept, 001..003 adopted, 004..007 applied', async () => {
     const db = await database(true);
     // Built as the app's own role, as the Flask app did: naive timestamps, JSON, no post.party, an alembic_version row.
     await query(db.appConfig(), `
@@ -161,12 +163,20 @@ describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['L
     const result = await engine.up();
     assert.deepEqual(result.adopted, ALL.slice(0, 3));
     assert.deepEqual(result.applied.map((a) => a.name), ALL.slice(3));
-    assert.deepEqual(result.history.map((h) => h.kind), ['adopted', 'adopted', 'adopted', 'applied', 'applied']);
+    assert.deepEqual(result.history.map((h) => h.kind), ['adopted', 'adopted', 'adopted', 'applied', 'applied', 'applied', 'applied']);
     const posts = await query<{ n: number }>(db.adminConfig(), 'SELECT count(*)::int AS n FROM post');
     assert.deepEqual(posts, [{ n: 4 }]);
     // The legacy row outside the emotion vocabulary is kept; 005 says so with a WARNING the engine reports.
     const warnings = result.applied.find((a) => a.name === '005_electoral_optimization')?.warnings ?? [];
     assert.ok(warnings.some((w) => /chk_post_emotion stays NOT VALID/.test(w)), JSON.stringify(warnings));
+    // No UPDATE may write that row (the NOT VALID CHECK applies to every new row version): 006's
+    // backfill keeps it as it is, without a vector, and says so; fixing its value fills the vector.
+    const backfill = result.applied.find((a) => a.name === '006_post_search_vector')?.warnings ?? [];
+    assert.ok(backfill.some((w) => /search_vector stays NULL for 1 post\(s\)/.test(w)), JSON.stringify(backfill));
+    const unfilled = await query<{ emotion: string }>(db.adminConfig(), 'SELECT emotion FROM post WHERE search_vector IS NULL');
+    assert.deepEqual(unfilled, [{ emotion: 'Bewildered-ish' }]);
+    await query(db.appConfig(), "UPDATE post SET emotion = 'Unknown' WHERE emotion = 'Bewildered-ish'");
+    assert.deepEqual(await query(db.adminConfig(), 'SELECT id FROM post WHERE search_vector IS NULL'), []);
     const party = await query(db.adminConfig(), "SELECT 1 FROM pg_attribute WHERE attrelid = 'post'::regclass AND attname = 'party'");
     assert.equal(party.length, 1);
     assert.deepEqual((await engine.up()).applied, []);

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { condition, describeLdb, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
 
-const MIGRATIONS = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization'];
+const MIGRATIONS = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
+  '006_post_search_vector', '007_embedding_inline_storage'];
 
 describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
   let h: OperatorHarness;
@@ -22,7 +23,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     await h?.stop();
   });
 
-  it('kubectl apply of a LokdarpanDatabase and its Secret: Ready with the schema at 005, printer columns, event, history', async () => {
+  it('kubectl apply of a LokdarpanDatabase and its Secret: Ready with the schema at the latest migration, printer columns, event, history', async () => {
     const crd = await h.kubectlOk(['get', 'crd', 'lokdarpandatabases.lokdarpan.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
     assert.equal(crd, 'True');
     const { name, namespace } = await h.applyDatabase({ name: 'lokdarpan' });
@@ -30,7 +31,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     assert.equal(waited.code, 0, `${waited.stderr}\n${describeLdb(await h.get(namespace, name))}\n${operator.process.tail(20)}`);
 
     const ldb = await h.get(namespace, name);
-    assert.equal(ldb.status?.schemaVersion, '005_electoral_optimization');
+    assert.equal(ldb.status?.schemaVersion, '007_embedding_inline_storage');
     assert.equal(ldb.status?.pendingCount, 0);
     assert.deepEqual(ldb.status?.pendingMigrations, []);
     const applied = ldb.status?.appliedMigrations ?? [];
@@ -50,14 +51,14 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     const table = await h.kubectlOk(['get', 'ldb', '-n', namespace]);
     const [header, row] = table.trim().split('\n');
     assert.match(header ?? '', /^NAME\s+READY\s+SCHEMA\s+PENDING\s+VIEWS\s+AGE$/);
-    assert.match(row ?? '', new RegExp(`^${name}\\s+True\\s+005_electoral_optimization\\s+0\\s+True\\s+\\d+s$`));
+    assert.match(row ?? '', new RegExp(`^${name}\\s+True\\s+007_embedding_inline_storage\\s+0\\s+True\\s+\\d+s$`));
 
     // The event, as `kubectl get events` shows it.
     const events = await h.events(namespace, name);
     const migrated = events.find((e) => e.reason === 'MigrationsApplied');
     assert.ok(migrated, `a MigrationsApplied event; got ${events.map((e) => e.reason).join(', ')}`);
     assert.equal(migrated.type, 'Normal');
-    assert.match(migrated.message, /applied 5 migration\(s\) 001_core_tables, .*005_electoral_optimization/);
+    assert.match(migrated.message, /applied 7 migration\(s\) 001_core_tables, .*007_embedding_inline_storage/);
     const listed = await h.kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`]);
     assert.match(listed, /MigrationsApplied/);
 
@@ -120,7 +121,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     assert.equal(condition(waiting, 'Ready')?.status, 'False');
     assert.equal(condition(waiting, 'Ready')?.reason, 'AwaitingApproval');
     assert.match(condition(waiting, 'SchemaReady')?.message ?? '', new RegExp(`approvedPlanHash to ${hash}`));
-    assert.equal(waiting.status?.pendingCount, 5);
+    assert.equal(waiting.status?.pendingCount, MIGRATIONS.length);
     const tables = await h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
     assert.equal(tables.rows[0]?.n, 0, 'no table was created before approval');
     const approvalEvent = (await h.events(namespace, name)).find((e) => e.reason === 'AwaitingApproval');
@@ -133,7 +134,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
 
     await h.client.patch(`/apis/lokdarpan.io/v1alpha1/namespaces/${namespace}/lokdarpandatabases/${name}`, { spec: { migrations: { approvedPlanHash: hash } } }, 'merge');
     const approved = await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
-    assert.equal(approved.status?.schemaVersion, '005_electoral_optimization');
+    assert.equal(approved.status?.schemaVersion, '007_embedding_inline_storage');
     assert.equal(approved.status?.pendingCount, 0);
     assert.ok((await h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0]!.n > 10);
   });

@@ -106,7 +106,7 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
 
     await restoreRole();
     const ready = await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
-    assert.equal(ready.status?.schemaVersion, '005_electoral_optimization');
+    assert.equal(ready.status?.schemaVersion, '007_embedding_inline_storage');
   });
 
   it('without `update` on lokdarpandatabases/status no status is written (the log says forbidden); restoring the verb heals it', async () => {

@@ -4,7 +4,9 @@
 // ai_model_execution from the other Alembic root, and the app's real data quirks (capitalised
 // emotions, 'TRS', ward_profile keyed by ward NUMBER, two posts of one e-paper, a result of an unknown
 // polling station). The engine baselines 001..003 with migrations/adopt/lokdarpan-flask.sql, then
-// applies 004 and 005: every row is kept and the database ends at the latest version.
+// applies 004..007: every row is kept and the database ends at the latest version, with the app's
+// post.search_vector filled and kept by the trigger. A Flask database that already has the original
+// 005's column, trigger and GIN index keeps them working through the same path.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -15,6 +17,27 @@ import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine, lokdarpanAdopters } from '../../src/engines/migrations/index.ts';
 
 const migrationsDir = join(repoRoot, 'migrations');
+const LATER = ['004_ai_infrastructure', '005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage'];
+// The original 005's trigger document ('english'; text A, city B, emotion C, party B; NULL as '').
+const ORIGINAL_DOCUMENT = `setweight(to_tsvector('english', coalesce(text, '')), 'A') || setweight(to_tsvector('english', coalesce(city, '')), 'B')
+  || setweight(to_tsvector('english', coalesce(emotion, '')), 'C') || setweight(to_tsvector('english', coalesce(party, '')), 'B')`;
+// What the original 005 (section 3.2 of the original's description) leaves when it is applied by hand.
+const ORIGINAL_FULL_TEXT = `
+ALTER TABLE post ADD COLUMN party varchar(64);
+ALTER TABLE post ADD COLUMN search_vector tsvector;
+CREATE OR REPLACE FUNCTION update_post_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.search_vector := setweight(to_tsvector('english', COALESCE(NEW.text, '')), 'A') ||
+                       setweight(to_tsvector('english', COALESCE(NEW.city, '')), 'B') ||
+                       setweight(to_tsvector('english', COALESCE(NEW.emotion, '')), 'C') ||
+                       setweight(to_tsvector('english', COALESCE(NEW.party, '')), 'B');
+  RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS update_post_search_vector_trigger ON post;
+CREATE TRIGGER update_post_search_vector_trigger BEFORE INSERT OR UPDATE ON post FOR EACH ROW EXECUTE FUNCTION update_post_search_vector();
+UPDATE post SET search_vector = NULL WHERE search_vector IS NULL;
+CREATE INDEX ix_post_search_vector ON post USING gin (search_vector);
+`;
 
 const FLASK_SCHEMA = `
 CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY);
@@ -131,11 +154,11 @@ for (const major of [15, 18] as PgMajor[]) {
       } finally {
         await e.close();
       }
-      assert.deepEqual(result.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization']);
+      assert.deepEqual(result.applied.map((a) => a.name), LATER);
       const history = await q<{ name: string; kind: string }>(`SELECT name, kind FROM lokdarpan_schema_history ORDER BY name`);
       assert.deepEqual(history.map((h) => [h.name, h.kind]), [
         ['001_core_tables', 'adopted'], ['002_electoral_tables', 'adopted'], ['003_ward_intelligence_tables', 'adopted'],
-        ['004_ai_infrastructure', 'applied'], ['005_electoral_optimization', 'applied'],
+        ...LATER.map((name) => [name, 'applied']),
       ]);
 
       for (const t of TABLES) assert.equal(await count(t), before[t], `rows of ${t} kept`);
@@ -152,8 +175,16 @@ for (const major of [15, 18] as PgMajor[]) {
       assert.deepEqual(after, posted);
       await q('RESET TimeZone');
 
+      // The app's full-text column: every adopted post backfilled with the original's document.
+      const [fts] = await q<{ n: string; off: string }>(`SELECT count(*) AS n, count(*) FILTER (WHERE search_vector IS DISTINCT FROM ${ORIGINAL_DOCUMENT}) AS off FROM post`);
+      assert.equal(Number(fts!.off), 0);
+      assert.equal(Number(fts!.n), before['post']);
+
       // What the chain left out now exists; the app's data satisfies the CHECKs after normalisation.
       await q(`UPDATE post SET party = CASE id WHEN 1 THEN 'BJP' WHEN 2 THEN 'TRS' WHEN 3 THEN 'Independent' END`);
+      const [party] = await q<{ v: string }>(`SELECT search_vector::text AS v FROM post WHERE id = 2`);
+      assert.match(party!.v, /'trs':\d+B/, 'the trigger put the new party in the vector');
+      assert.equal(Number((await q<{ n: string }>(`SELECT count(*) AS n FROM post WHERE search_vector IS DISTINCT FROM ${ORIGINAL_DOCUMENT}`))[0]!.n), 0);
       const checks = await q<{ conname: string; convalidated: boolean }>(
         `SELECT conname, convalidated FROM pg_constraint WHERE conname IN ('chk_post_emotion', 'chk_post_party') ORDER BY 1`);
       assert.deepEqual(checks.map((c) => [c.conname, c.convalidated]), [['chk_post_emotion', true], ['chk_post_party', true]]);
@@ -189,13 +220,49 @@ for (const major of [15, 18] as PgMajor[]) {
       const e2 = engine();
       try {
         const down = await e2.down({ to: '003_ward_intelligence_tables', allowDowngrade: true });
-        assert.deepEqual(down.applied.map((a) => a.name), ['005_electoral_optimization', '004_ai_infrastructure']);
+        assert.deepEqual(down.applied.map((a) => a.name), [...LATER].reverse());
         const up = await e2.up();
-        assert.deepEqual(up.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization']);
+        assert.deepEqual(up.applied.map((a) => a.name), LATER);
       } finally {
         await e2.close();
       }
       for (const t of TABLES) assert.equal(await count(t), before[t], `rows of ${t} kept after down/up`);
+    });
+
+    test("a Flask database with the original 005's search_vector, trigger and GIN index keeps them: values, index and the app's statement", async () => {
+      const flask = await server.createDatabase({ withVector: true });
+      const c = new pg.Client(flask.appConfig());
+      await c.connect();
+      const e = createMigrationEngine({
+        connection: createConnector({ connectionString: flask.appUrl }), migrationsDir, instance: 'adoption-test', adopters: lokdarpanAdopters(migrationsDir),
+      });
+      try {
+        await c.query(FLASK_SCHEMA);
+        await c.query(FLASK_DATA);
+        await c.query(ORIGINAL_FULL_TEXT);
+        const before = (await c.query<{ id: number; v: string }>('SELECT id, search_vector::text AS v FROM post ORDER BY id')).rows;
+        assert.ok(before.length > 0 && before.every((r) => r.v !== null));
+        const result = await e.up();
+        assert.deepEqual(result.applied.map((a) => a.name), LATER);
+        assert.deepEqual((await c.query<{ id: number; v: string }>('SELECT id, search_vector::text AS v FROM post ORDER BY id')).rows, before);
+        const [idx] = (await c.query<{ def: string }>(`SELECT pg_get_indexdef('ix_post_search_vector'::regclass) AS def`)).rows;
+        assert.equal(idx!.def, 'CREATE INDEX ix_post_search_vector ON public.post USING gin (search_vector)');
+        const triggers = (await c.query<{ tgname: string }>(`SELECT tgname FROM pg_trigger WHERE tgrelid = 'post'::regclass AND NOT tgisinternal`)).rows;
+        assert.deepEqual(triggers.map((t) => t.tgname), ['update_post_search_vector_trigger']);
+        assert.deepEqual((await c.query(`SELECT 1 FROM pg_index WHERE NOT indisvalid`)).rows, []);
+        const { rows: [ins] } = await c.query<{ v: string }>(`INSERT INTO post (text, city, created_at) VALUES ('Flooded roads', 'Kapra', now()) RETURNING search_vector::text AS v`);
+        assert.equal(ins!.v, `'flood':1A 'kapra':3B 'road':2A`);
+        await c.query('BEGIN');
+        await c.query('SET LOCAL enable_seqscan = off');
+        const plan = (await c.query(`EXPLAIN SELECT id, ts_rank(search_vector, plainto_tsquery($1)) AS rank FROM post
+          WHERE search_vector @@ plainto_tsquery($1) ORDER BY rank DESC LIMIT 20`, ['roads'])).rows.map((r) => r['QUERY PLAN']).join('\n');
+        await c.query('ROLLBACK');
+        assert.match(plan, /Bitmap Index Scan on ix_post_search_vector/);
+      } finally {
+        await e.close();
+        await c.end().catch(() => {});
+        await flask.drop().catch(() => {});
+      }
     });
   });
 }

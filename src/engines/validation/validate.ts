@@ -1,7 +1,10 @@
 // Performance validation: runs each probe query a bounded number of times on one read-only
 // connection, takes the p95 of the wall times, and asks the planner (with sequential scans
 // discouraged) whether an index can serve the query at all. A probe passes when p95 <= threshold and,
-// if it needs one, an index is usable: so a dropped index fails even on a small table.
+// if it needs one, an index is usable: so a dropped index fails even on a small table. A probe can
+// also require that, from some table size on, the plan the connection gets with its own settings
+// (the database's and role's, as the app's connections get them) really uses the index: an index
+// that exists but that the planner passes over fails with the plan's reason.
 import type pg from 'pg';
 import type { PgConnector } from '../../adapters/postgres/index.ts';
 import { OperatorError } from '../../errors.ts';
@@ -20,9 +23,16 @@ export interface Probe {
    * absent). Naming them matters: without ix_post_city_created the ward query still finds ix_post_created_at.
    */
   indexes?: readonly string[];
+  /**
+   * From `rows` rows in `table` on (the planner's estimate), the plan with the connection's own settings
+   * must use one of `indexes`; below that a sequential scan can be the right plan.
+   */
+  planMustUseIndexFrom?: { table: string; rows: number };
   /** Parameters for the query, read from the database (a real ward, a real embedding); undefined skips the probe. */
   parameters(client: pg.Client): Promise<unknown[] | undefined>;
   sql: string;
+  /** The query for this database's schema when it depends on it (e.g. on the migration level); default `sql`. */
+  sqlFor?(client: pg.Client): Promise<string>;
 }
 
 export interface ProbeResult {
@@ -34,6 +44,8 @@ export interface ProbeResult {
   index?: string;
   /** Set when the probe needs an index and the plan cannot use one: what it should have used. */
   missingIndex?: string;
+  /** Set when the index is usable but the plan with the connection's settings does not use it, e.g. "does not use ix_a: Seq Scan on t". */
+  planReason?: string;
   passed: boolean;
   samples: number;
   skipped?: string;
@@ -83,21 +95,24 @@ export async function validatePerformance(connector: PgConnector, probes: readon
           results.push({ query: probe.name, p95Ms: 0, thresholdMs, usesIndex: false, passed: true, samples: 0, skipped: 'no data to query yet' });
           continue;
         }
-        const index = await usableIndex(client, probe.sql, params, probe.indexes);
-        const usesIndex = index !== undefined;
+        const sql = probe.sqlFor === undefined ? probe.sql : await probe.sqlFor(client);
+        const index = await usableIndex(client, sql, params, probe.indexes);
+        const planReason = index === undefined ? undefined : await planPassesOverIndex(client, probe, sql, params);
+        const usesIndex = index !== undefined && planReason === undefined;
         const timings: number[] = [];
         for (let i = 0; i < options.samples; i++) {
           const t0 = performance.now();
-          await client.query(probe.sql, params);
+          await client.query(sql, params);
           timings.push(performance.now() - t0);
         }
         const p95Ms = Math.round(percentile(timings, 95) * 100) / 100;
         const passed = p95Ms <= thresholdMs && (usesIndex || !probe.requiresIndex);
-        const missingIndex = probe.requiresIndex && !usesIndex ? (probe.indexes?.join(' or ') ?? 'an index') : undefined;
+        const missingIndex = probe.requiresIndex && index === undefined ? (probe.indexes?.join(' or ') ?? 'an index') : undefined;
         const result = {
           query: probe.name, p95Ms, thresholdMs, usesIndex,
           ...(index === undefined ? {} : { index }),
           ...(missingIndex === undefined ? {} : { missingIndex }),
+          ...(planReason === undefined ? {} : { planReason }),
           passed, samples: timings.length,
         };
         logger.info(result, 'performance probe measured');
@@ -125,9 +140,31 @@ async function usableIndex(client: pg.Client, sql: string, params: unknown[], ex
   }
 }
 
-/** Names of the indexes that index-scan nodes of an EXPLAIN (FORMAT JSON) plan use. */
-export function indexScans(plan: unknown): string[] {
-  const found: string[] = [];
+/**
+ * For a probe with `planMustUseIndexFrom`, on a table at least that big: undefined when the plan the
+ * connection gets with its own settings uses one of the probe's indexes, else why not
+ * ("does not use ix_a: Seq Scan on t").
+ */
+async function planPassesOverIndex(client: pg.Client, probe: Probe, sql: string, params: unknown[]): Promise<string | undefined> {
+  const rule = probe.planMustUseIndexFrom;
+  if (rule === undefined) return undefined;
+  const { rows: sized } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) SELECT FROM ${quoteIdent(rule.table)}`);
+  const estimated = planNodes(sized[0]?.['QUERY PLAN'])[0]?.['Plan Rows'];
+  if (typeof estimated !== 'number' || estimated < rule.rows) return undefined;
+  const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+  const plan = rows[0]?.['QUERY PLAN'];
+  const used = indexScans(plan);
+  if (probe.indexes === undefined ? used.length > 0 : used.some((name) => probe.indexes!.includes(name))) return undefined;
+  return `does not use ${probe.indexes?.join(' or ') ?? 'an index'}: ${describeScans(plan, rule.table)}`;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Every node of an EXPLAIN (FORMAT JSON) plan, depth first, parents before children. */
+function planNodes(plan: unknown): Array<Record<string, unknown>> {
+  const found: Array<Record<string, unknown>> = [];
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) {
       for (const n of node) visit(n);
@@ -135,19 +172,38 @@ export function indexScans(plan: unknown): string[] {
     }
     if (node === null || typeof node !== 'object') return;
     const record = node as Record<string, unknown>;
-    if (typeof record['Node Type'] === 'string' && INDEX_NODE.test(record['Node Type']) && typeof record['Index Name'] === 'string') {
-      found.push(record['Index Name']);
-    }
+    if (typeof record['Node Type'] === 'string') found.push(record);
     for (const value of Object.values(record)) if (typeof value === 'object') visit(value);
   };
   visit(plan);
   return found;
 }
 
+/** Names of the indexes that index-scan nodes of an EXPLAIN (FORMAT JSON) plan use. */
+export function indexScans(plan: unknown): string[] {
+  return planNodes(plan)
+    .filter((n) => INDEX_NODE.test(n['Node Type'] as string) && typeof n['Index Name'] === 'string')
+    .map((n) => n['Index Name'] as string);
+}
+
+/** How a plan reads `table`, e.g. "Seq Scan on ai_embedding_store" (or the plan's top node when it names no scan of it). */
+export function describeScans(plan: unknown, table: string): string {
+  const nodes = planNodes(plan);
+  const scans = nodes
+    .filter((n) => n['Relation Name'] === table)
+    .map((n) => `${n['Node Type'] as string}${typeof n['Index Name'] === 'string' ? ` using ${n['Index Name']}` : ''} on ${table}`);
+  if (scans.length > 0) return [...new Set(scans)].join(', ');
+  return typeof nodes[0]?.['Node Type'] === 'string' ? (nodes[0]['Node Type'] as string) : 'no plan';
+}
+
 /** A one-line summary of failing probes for a condition message. */
 export function describeFailures(results: readonly ProbeResult[]): string {
   return results
     .filter((r) => !r.passed)
-    .map((r) => (r.p95Ms > r.thresholdMs ? `${r.query} p95 ${r.p95Ms} ms > ${r.thresholdMs} ms` : `${r.query} cannot use ${r.missingIndex ?? 'an index'} (p95 ${r.p95Ms} ms, threshold ${r.thresholdMs} ms)`))
+    .map((r) => {
+      if (r.p95Ms > r.thresholdMs) return `${r.query} p95 ${r.p95Ms} ms > ${r.thresholdMs} ms${r.planReason === undefined ? '' : ` (${r.planReason})`}`;
+      if (r.planReason !== undefined) return `${r.query} ${r.planReason} (p95 ${r.p95Ms} ms, threshold ${r.thresholdMs} ms)`;
+      return `${r.query} cannot use ${r.missingIndex ?? 'an index'} (p95 ${r.p95Ms} ms, threshold ${r.thresholdMs} ms)`;
+    })
     .join('; ');
 }

@@ -340,6 +340,8 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
       target: { connectionSecret: 'ward-db', databaseName: 'lokdarpan_restored' },
       identitySecret: { name: 'backup-identity', key: 'identity' },
       overwrite: false,
+      dropAfterCheck: false, // CRD defaults
+      timeout: '6h',
     });
     watchStderr(running);
     await patchStatus('restore', name, { phase: 'Running', targetDatabase: 'lokdarpan_restored', progress: progressOf(3 * 1024 ** 3, 4 * 1024 ** 3, 3600) });

@@ -32,7 +32,10 @@ export const operatorConfigSchema = z.object({
       }
       return dirs;
     }),
+  /** How long SIGTERM waits for in-flight work; the Deployment's terminationGracePeriodSeconds must exceed it (plus 5 s). */
   shutdownGraceSeconds: z.coerce.number().int().min(0).default(30),
+  /** A LokdarpanDatabase or RetentionPolicy reconcile running longer is aborted and its worker freed. */
+  reconcileTimeoutSeconds: z.coerce.number().int().min(1).default(3600),
 });
 
 export type OperatorConfig = Readonly<z.infer<typeof operatorConfigSchema>>;
@@ -52,6 +55,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     migrationsDir: pick('LOKDARPAN_MIGRATIONS_DIR'),
     pgBinDirs: pick('LOKDARPAN_PG_BIN_DIRS'),
     shutdownGraceSeconds: pick('LOKDARPAN_SHUTDOWN_GRACE_SECONDS'),
+    reconcileTimeoutSeconds: pick('LOKDARPAN_RECONCILE_TIMEOUT_SECONDS'),
   };
   const parsed = operatorConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {

@@ -39,7 +39,7 @@ export interface RetentionEngines {
   run(
     settings: PgConnectionSettings,
     rules: readonly RetentionRule[],
-    options: { batchSize: number; pauseMs: number; budgetMs: number; lockTimeoutMs: number; dryRun: boolean; archive?: RetentionArchiveOptions },
+    options: { batchSize: number; pauseMs: number; budgetMs: number; lockTimeoutMs: number; dryRun: boolean; archive?: RetentionArchiveOptions; signal?: AbortSignal },
   ): Promise<RetentionRunResult>;
   archiveSink(destination: S3Destination, secrets: SecretReader, namespace: string): Promise<RetentionArchiveOptions['sink']>;
 }
@@ -62,7 +62,12 @@ export function effectiveRules(spec: RetentionPolicySpec): RetentionRule[] {
   return [...defaults, ...own];
 }
 
-export async function reconcileRetentionPolicy(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
+/** `signal` (timeout, lost leadership) stops the run between batches and closes its session; the outcome then carries its reason. */
+export async function reconcileRetentionPolicy(
+  resource: RetentionPolicyResource,
+  deps: RetentionReconcilerDeps,
+  signal?: AbortSignal,
+): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
   const now = deps.clock.now();
   const generation = resource.metadata.generation;
   const namespace = resource.metadata.namespace ?? 'default';
@@ -116,16 +121,19 @@ export async function reconcileRetentionPolicy(resource: RetentionPolicyResource
     const archive = spec.archive
       ? { sink: await deps.engines.archiveSink(spec.archive.destination, deps.secrets, namespace), encrypt: ageEncryptor(spec.archive.recipients), prefix: `retention/${namespace}/${resource.metadata.name}/` }
       : undefined;
-    const result = await deps.mutex.run(database.mutexKey, `retention ${resource.metadata.name}`, () =>
-      deps.engines.run(database.settings, effectiveRules(spec), {
+    signal?.throwIfAborted();
+    const result = await deps.mutex.run(database.mutexKey, `retention ${resource.metadata.name}`, () => {
+      signal?.throwIfAborted();
+      return deps.engines.run(database.settings, effectiveRules(spec), {
         batchSize: spec.batchSize,
         pauseMs: parseDuration(spec.pauseBetweenBatches),
         budgetMs: parseDuration(spec.budget),
         lockTimeoutMs: parseDuration(spec.lockTimeout),
         dryRun: spec.dryRun,
         ...(archive ? { archive } : {}),
-      }),
-    );
+        ...(signal ? { signal } : {}),
+      });
+    });
     deps.onRun?.({ namespace, name: resource.metadata.name }, result);
     const next = nextRun(spec.schedule, spec.timeZone, now).toISOString();
     status = {
@@ -171,8 +179,9 @@ export async function reconcileRetentionPolicy(resource: RetentionPolicyResource
     }
     return { status, events, requeueAfterMs: Math.max(1_000, new Date(next).getTime() - now.getTime()) };
   } catch (error) {
-    const typed = isOperatorError(error) ? error : new OperatorError(R.RunFailed, describeError(error), { cause: error });
-    if (typed.terminal) return stall(typed.reason, typed.message);
+    const cause = signal?.aborted ? signal.reason : error;
+    const typed = isOperatorError(cause) ? cause : new OperatorError(R.RunFailed, describeError(cause), { cause });
+    if (typed.terminal && !signal?.aborted) return stall(typed.reason, typed.message);
     set([
       { type: 'Ready', status: 'False', reason: typed.reason, message: typed.message },
       { type: 'Reconciling', status: 'True', reason: typed.reason, message: `retrying with backoff: ${typed.message}` },

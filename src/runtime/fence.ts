@@ -29,9 +29,13 @@ export class Fence {
     if (!this.#abort.signal.aborted) this.#abort.abort(new OperatorError('LeaderElectionLost', why, { terminal: true }));
   }
 
-  /** Throws a terminal LeadershipLost error when writes are no longer allowed. */
+  /**
+   * Throws a LeaderElectionLost error when writes are no longer allowed. Not terminal: after a real loss the
+   * controllers are stopping and retry nothing; when only the guard said no (a slow renewal that then
+   * succeeds), the reconcile is retried with backoff instead of being dropped.
+   */
   assertOpen(what: string): void {
     if (!this.closed) return;
-    throw new OperatorError('LeaderElectionLost', `refusing to ${what}: this replica no longer leads`, { terminal: true });
+    throw new OperatorError('LeaderElectionLost', `refusing to ${what}: this replica no longer leads`);
   }
 }

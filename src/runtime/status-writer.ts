@@ -45,7 +45,7 @@ export interface StatusWriterOptions {
   /** Tries before giving up on conflicts. Default 5. */
   maxAttempts?: number;
   logger?: Logger;
-  /** Once closed, every write throws a terminal LeaderElectionLost error instead of reaching the API server. */
+  /** Once closed, every write throws a LeaderElectionLost error instead of reaching the API server. */
   fence?: Fence;
 }
 

@@ -158,13 +158,13 @@ test('replaceFrom: when only metadata moved (same generation and status), the wr
   assert.equal((client.object?.['status'] as { phase: string }).phase, 'New');
 });
 
-test('a closed fence refuses every status write with a terminal LeaderElectionLost error', async () => {
+test('a closed fence refuses every status write with a LeaderElectionLost error', async () => {
   const { Fence } = await import('../../../src/runtime/fence.ts');
   const client = new FakeStatusClient();
   const fence = new Fence();
   const writer = new StatusWriter({ client, fence });
   fence.close('lost the lease');
-  await assert.rejects(writer.replaceFrom(ref, structuredClone(client.object!), { phase: 'X' }), (e: unknown) => e instanceof OperatorError && e.reason === 'LeaderElectionLost' && e.terminal);
+  await assert.rejects(writer.replaceFrom(ref, structuredClone(client.object!), { phase: 'X' }), (e: unknown) => e instanceof OperatorError && e.reason === 'LeaderElectionLost');
   await assert.rejects(writer.update(ref, (s) => ({ ...s, phase: 'Y' })), (e: unknown) => e instanceof OperatorError && e.reason === 'LeaderElectionLost');
   assert.equal(client.writes.length, 0);
   const guarded = new Fence();

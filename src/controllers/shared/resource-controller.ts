@@ -121,6 +121,7 @@ export function createResourceController(
       if (written === 'conflict' || conflict) return requeueOnConflict(context);
       if (written === 'gone') return {};
       for (const event of outcome.events) await parts.recorder.record(objectRefOf({ ...object, apiVersion: API_VERSION, kind: kind.kind }), event);
+      if (outcome.events.length > 0) context.logger.debug({ events: outcome.events.map((e) => e.reason) }, 'events recorded');
       if (outcome.error) throw outcome.error;
       return outcome.requeueAfterMs === undefined ? {} : { requeueAfterMs: outcome.requeueAfterMs };
     },

@@ -208,7 +208,7 @@ export const REASON_MEANINGS = {
   ReconcileTimeout: 'A reconcile took longer than the controller\'s timeout and was aborted.',
   InternalError: 'A non-operator error (a bug) escaped a reconcile; retried with backoff.',
   LeaderElectionLost: 'This replica lost the leader Lease; its in-flight work was aborted.',
-  StatusConflict: 'The status kept changing under the writer; it gave up after its attempts.',
+  StatusConflict: 'The status or spec changed since the reconcile read it; the reconcile is requeued to compute it again instead of overwriting.',
   FinalizerConflict: 'The finalizers kept changing under the writer; it gave up after its attempts.',
   Idle: 'Nothing is in progress and nothing is stalled.',
   // Events only

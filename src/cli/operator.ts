@@ -13,8 +13,9 @@ Runs the controllers for LokdarpanDatabase, BackupPolicy, Backup, Restore and Re
 Environment: LOKDARPAN_WATCH_NAMESPACE, LOKDARPAN_LEADER_ELECTION (true|false), POD_NAME, POD_NAMESPACE,
 LOKDARPAN_LEASE_NAME, LOKDARPAN_METRICS_HOST, LOKDARPAN_METRICS_PORT (8080; serves /metrics, /healthz,
 /readyz), LOG_LEVEL, LOKDARPAN_MIGRATIONS_DIR, LOKDARPAN_PG_BIN_DIRS (e.g. 15=/usr/lib/postgresql/15/bin,18=/opt/pg18/bin),
-LOKDARPAN_SHUTDOWN_GRACE_SECONDS, LOKDARPAN_PROGRESS_INTERVAL (10s; how often a running Backup or Restore
-writes status.progress), KUBECONFIG.
+LOKDARPAN_SHUTDOWN_GRACE_SECONDS (30; keep terminationGracePeriodSeconds above it + 5),
+LOKDARPAN_RECONCILE_TIMEOUT_SECONDS (3600; database and retention reconciles), LOKDARPAN_PROGRESS_INTERVAL
+(10s; how often a running Backup or Restore writes status.progress), KUBECONFIG.
 `;
 
 export async function runOperatorCli(argv: string[], io: CliIo): Promise<number> {
@@ -31,5 +32,10 @@ export async function runOperatorCli(argv: string[], io: CliIo): Promise<number>
   const running = await startOperator(config, { kubeConfig, logger });
   const exit = await runUntilStopped(running.manager);
   logger.info({ reason: exit.reason, abandoned: exit.abandoned }, 'operator stopped');
+  if (exit.reason === 'leadership-lost') {
+    // A deposed leader must not linger: a reconcile that ignored its abort (a hung socket, a child process)
+    // would keep the event loop alive. Exit now so the pod restarts as a fresh candidate.
+    process.exit(exit.code);
+  }
   return exit.code;
 }

@@ -33,6 +33,7 @@ export const operatorConfigSchema = z.object({
       }
       return dirs;
     }),
+  /** How long SIGTERM waits for in-flight work; the Deployment's terminationGracePeriodSeconds must exceed it (plus 5 s). */
   shutdownGraceSeconds: z.coerce.number().int().min(0).default(30),
   /** How often a running Backup or Restore writes its progress to status ("10s"). */
   progressInterval: z
@@ -48,6 +49,8 @@ export const operatorConfigSchema = z.object({
       }
       return z.NEVER;
     }),
+  /** A LokdarpanDatabase or RetentionPolicy reconcile running longer is aborted and its worker freed. */
+  reconcileTimeoutSeconds: z.coerce.number().int().min(1).default(3600),
 });
 
 export type OperatorConfig = Readonly<z.infer<typeof operatorConfigSchema>>;
@@ -68,6 +71,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     pgBinDirs: pick('LOKDARPAN_PG_BIN_DIRS'),
     shutdownGraceSeconds: pick('LOKDARPAN_SHUTDOWN_GRACE_SECONDS'),
     progressInterval: pick('LOKDARPAN_PROGRESS_INTERVAL'),
+    reconcileTimeoutSeconds: pick('LOKDARPAN_RECONCILE_TIMEOUT_SECONDS'),
   };
   const parsed = operatorConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {

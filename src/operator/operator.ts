@@ -19,6 +19,7 @@ import { createOperatorMetrics, type OperatorMetrics } from '../observability/me
 import { EventRecorder, kubeEventSink } from '../runtime/events.ts';
 import { KubeClient } from '../runtime/kube.ts';
 import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
+import { Fence } from '../runtime/fence.ts';
 import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
 import { shareConnections } from './kube-connections.ts';
@@ -58,10 +59,12 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const metrics = deps.metrics ?? createOperatorMetrics();
   const identity = leaderIdentity(config.podName);
   const health = new HealthServer({ port: config.metricsPort, host: config.metricsHost, registry: metrics.registry, logger });
+  // Closed by the manager when this replica loses the Lease: from then on no status or event write leaves it.
+  const fence = new Fence();
   const parts: RuntimeParts = {
     client,
-    statusWriter: new StatusWriter({ client: kubeStatusClient(client), logger }),
-    recorder: new EventRecorder({ sink: kubeEventSink(client), reportingInstance: identity, clock, logger }),
+    statusWriter: new StatusWriter({ client: kubeStatusClient(client), logger, fence }),
+    recorder: new EventRecorder({ sink: kubeEventSink(client), reportingInstance: identity, clock, logger, fence }),
     logger,
     metrics,
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
@@ -75,29 +78,43 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const preflight = new Preflight({ cache: new ProbeCache({ clock }), probes: realPreflightProbes({ binDirs: config.pgBinDirs }), secrets, poller: secretPoller });
 
   const domain = createDomainMetrics(metrics);
+  const forgetting = (what: string, forget: () => Promise<void>): void => {
+    forget().catch((error: unknown) => logger.warn({ what, error: error instanceof Error ? error.message : String(error) }, 'could not remove metric series'));
+  };
+  const reconcileTimeoutMs = config.reconcileTimeoutSeconds * 1000;
   const databaseEngines = lokdarpanDatabaseEngines({ migrationsDir: config.migrationsDir, logger });
   const databases = createResourceController(
     lokdarpanDatabaseKind,
-    async (object) => {
+    async (object, context) => {
       const resource = object as unknown as LokdarpanDatabase;
       const labels = { namespace: resource.metadata.namespace ?? '', name: resource.metadata.name };
-      const outcome = await reconcileDatabase(resource, { secrets, engines: databaseEngines, mutex, clock, instance, observer: databaseObserver(domain, labels, clock) });
+      const outcome = await reconcileDatabase(
+        resource,
+        { secrets, engines: databaseEngines, mutex, clock, instance, observer: databaseObserver(domain, labels, clock) },
+        context.signal,
+      );
       const spec = lokdarpanDatabaseSpecSchema.safeParse(resource.spec);
       domain.recordDatabaseStatus(labels, outcome.status, spec.success ? { views: { schedule: spec.data.views.refreshSchedule, timeZone: spec.data.views.timeZone }, suspended: spec.data.suspend } : {});
       return outcome;
     },
     parts,
-    // The reconciler schedules its own next run (requeue-after, backoff); the echo of its status write is noise.
-    { ignoreStatusOnlyUpdates: true },
+    {
+      // The reconciler schedules its own next run (requeue-after, backoff); the echo of its status write is noise.
+      ignoreStatusOnlyUpdates: true,
+      timeoutMs: reconcileTimeoutMs,
+      onDeleted: (object) => forgetting('database', () => domain.forgetDatabase({ namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '' })),
+    },
   );
 
   const databaseReader = kubeDatabaseReader(client);
   const retention = createResourceController(
     retentionPolicyKind,
-    async (object) => {
+    async (object, context) => {
       const resource = object as unknown as RetentionPolicyResource;
       const labels = { namespace: resource.metadata.namespace ?? '', policy: resource.metadata.name };
-      const outcome = await reconcileRetentionPolicy(resource, {
+      const outcome = await reconcileRetentionPolicy(
+        resource,
+        {
         databases: databaseReader,
         secrets,
         engines: retentionEngines({ logger }),
@@ -105,13 +122,19 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         clock,
         preflight,
         onRun: (_policy, result) => domain.recordRetentionRun(labels, result),
-      });
+        },
+        context.signal,
+      );
       const spec = retentionPolicySpecSchema.safeParse(resource.spec);
       if (spec.success) domain.recordRetentionPolicyStatus(labels, outcome.status, { schedule: spec.data.schedule, timeZone: spec.data.timeZone, suspend: spec.data.suspend });
       if (outcome.error) domain.recordRetentionFailure(labels, { finishedAt: clock.now(), reason: outcome.error.reason });
       return outcome;
     },
     parts,
+    {
+      timeoutMs: reconcileTimeoutMs,
+      onDeleted: (object) => forgetting('retention policy', () => domain.forgetRetentionPolicy({ namespace: object.metadata?.namespace ?? '', policy: object.metadata?.name ?? '' })),
+    },
   );
 
   const backupDeps = {
@@ -130,7 +153,18 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     (object, context, progress) =>
       reconcileBackup(
         object as unknown as BackupResource,
-        { ...backupDeps, instance: identity, running: runningBackups, sendWebhook: postWebhook, fresh: backupReader.get },
+        {
+          ...backupDeps,
+          instance: identity,
+          running: runningBackups,
+          sendWebhook: postWebhook,
+          fresh: backupReader.get,
+          onFinished: (backup, policy, status) => {
+            const policyName = backup.spec.policyRef?.name;
+            if (!policyName) return;
+            domain.recordBackupStatus({ namespace: backup.metadata.namespace ?? '', policy: policyName }, status, { primaryDestination: policy?.destination.name });
+          },
+        },
         progress,
         context.signal,
       ),
@@ -149,6 +183,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         onStatus: (policy, spec, status) => domain.recordBackupPolicyStatus({ namespace: policy.namespace, policy: policy.name }, status, spec),
       }),
     parts,
+    { onDeleted: (object) => forgetting('backup policy', () => domain.forgetBackupPolicy({ namespace: object.metadata?.namespace ?? '', policy: object.metadata?.name ?? '' })) },
   );
   // A Backup that changes (Completed, Failed, deleted) changes its policy's summary.
   backups.informer.onKey((_key, _event, object) => {
@@ -166,10 +201,36 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     if (event === 'delete') preflight.forget(retentionPolicyOwner(...(key.split('/') as [string, string])));
   });
   const runningRestores = new RunningRuns();
+  /** A Restore that just finished (this reconcile moved it to Completed or Failed) counts for its Backup's policy. */
+  const recordRestoreOutcome = (resource: RestoreResource, status: RestoreResource['status']): void => {
+    const phase = status?.phase;
+    if ((phase !== 'Completed' && phase !== 'Failed') || resource.status?.phase === phase) return;
+    const namespace = resource.metadata.namespace ?? '';
+    const backupName = (resource.spec as { backupRef?: { name?: string } } | undefined)?.backupRef?.name;
+    const backup = backupName ? backups.informer.get(`${namespace}/${backupName}`) : undefined;
+    const policy = (backup?.['spec'] as BackupResource['spec'] | undefined)?.policyRef?.name;
+    if (!policy) return;
+    const finished = status?.completionTime ? new Date(status.completionTime) : clock.now();
+    const started = status?.startTime ? new Date(status.startTime).getTime() : undefined;
+    domain.recordRestore(
+      { namespace, policy },
+      {
+        trigger: 'restore',
+        finishedAt: finished,
+        durationMs: status?.durationMs ?? (started === undefined ? 0 : Math.max(0, finished.getTime() - started)),
+        succeeded: phase === 'Completed',
+        ...(status?.reason ? { reason: status.reason } : {}),
+      },
+    );
+  };
   const restores = createResourceController(
     restoreKind,
-    (object, context, progress) =>
-      reconcileRestore(object as unknown as RestoreResource, { ...backupDeps, backups: backupReader, running: runningRestores, fresh: restoreReader.get }, progress, context.signal),
+    async (object, context, progress) => {
+      const resource = object as unknown as RestoreResource;
+      const outcome = await reconcileRestore(resource, { ...backupDeps, backups: backupReader, running: runningRestores, fresh: restoreReader.get }, progress, context.signal);
+      recordRestoreOutcome(resource, outcome.status);
+      return outcome;
+    },
     parts,
     { concurrency: 2, timeoutMs: 0 },
   );
@@ -187,6 +248,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     informers: [databases.informer, retention.informer, backups.informer, policies.informer, restores.informer, secretPoller],
     controllers: [databases.controller, retention.controller, backups.controller, policies.controller, restores.controller],
     shutdownGraceMs: config.shutdownGraceSeconds * 1000,
+    fence,
     ...(config.leaderElection
       ? { leaderElection: { client: kubeLeaseClient(client), namespace: config.podNamespace, name: config.leaseName, identity } }
       : {}),

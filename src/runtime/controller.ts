@@ -2,7 +2,9 @@
 // workqueue and call reconcile(key). Throwing retries with per-key backoff; an OperatorError with
 // terminal: true is not retried; { requeueAfterMs } schedules the next run. The loop owns exception
 // capture (a throw never escapes), the per-reconcile child logger, the timeout (an AbortSignal the
-// reconciler must honour), and the controller-runtime metrics.
+// reconciler must honour), and the controller-runtime metrics. A reconcile that does not return within
+// releaseAfterAbortMs of its timeout no longer holds its worker: the worker takes the next key while the
+// key itself stays busy (never reconciled twice at once) until the stray reconcile returns.
 import { randomUUID } from 'node:crypto';
 import { OperatorError, describeError, isOperatorError } from '../errors.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
@@ -41,6 +43,8 @@ export interface ControllerOptions {
   concurrency?: number;
   /** Per-reconcile timeout in ms; 0 disables. Default 10 minutes. */
   timeoutMs?: number;
+  /** After a timeout aborts a reconcile, how long its worker waits for it before moving on. Default 5 s. */
+  releaseAfterAbortMs?: number;
   logger?: Logger;
   metrics?: OperatorMetrics;
   timers?: Timers;
@@ -79,6 +83,7 @@ export class Controller {
   readonly #reconcile: ReconcileFn;
   readonly #concurrency: number;
   readonly #timeoutMs: number;
+  readonly #releaseAfterAbortMs: number;
   readonly #logger: Logger;
   readonly #metrics: OperatorMetrics | undefined;
   readonly #timers: Timers;
@@ -92,6 +97,7 @@ export class Controller {
     this.#reconcile = options.reconcile;
     this.#concurrency = Math.max(1, options.concurrency ?? 1);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#releaseAfterAbortMs = options.releaseAfterAbortMs ?? 5_000;
     this.#logger = (options.logger ?? silentLogger).child({ controller: options.name });
     this.#metrics = options.metrics;
     this.#timers = options.timers ?? systemTimers;
@@ -191,15 +197,20 @@ export class Controller {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
-      try {
-        await this.#process(key);
-      } finally {
-        this.queue.done(key);
+      let release!: () => void;
+      const released = new Promise<'released'>((resolve) => (release = () => resolve('released')));
+      const run = this.#process(key, release).finally(() => this.queue.done(key));
+      if ((await Promise.race([run.then(() => 'done' as const), released])) === 'released') {
+        this.#logger.warn(
+          { key, releaseAfterAbortMs: this.#releaseAfterAbortMs },
+          'timed-out reconcile ignores its abort signal; freeing its worker (the key stays busy until it returns)',
+        );
       }
     }
   }
 
-  async #process(key: string): Promise<void> {
+  /** `release` frees the worker: called releaseAfterAbortMs after a timeout abort if still running. */
+  async #process(key: string, release: () => void): Promise<void> {
     const labels = { controller: this.name };
     const abort = new AbortController();
     this.#inFlight.set(key, abort);
@@ -208,6 +219,7 @@ export class Controller {
     const retries = this.queue.numRequeues(key);
     const logger = this.#logger.child({ key, reconcileID: randomUUID() });
     let timedOut = false;
+    let releaseTimer: TimerHandle | undefined;
     const timer =
       this.#timeoutMs > 0
         ? this.#timers.setTimeout(() => {
@@ -216,6 +228,7 @@ export class Controller {
             abort.abort(
               new OperatorError('ReconcileTimeout', `reconcile of ${key} took longer than ${this.#timeoutMs} ms`),
             );
+            releaseTimer = this.#timers.setTimeout(release, this.#releaseAfterAbortMs);
           }, this.#timeoutMs)
         : undefined;
     const started = this.#timers.now();
@@ -230,6 +243,7 @@ export class Controller {
       this.#onError(key, error, abort.signal, logger);
     } finally {
       this.#timers.clearTimeout(timer);
+      this.#timers.clearTimeout(releaseTimer);
       this.#inFlight.delete(key);
       this.#metrics?.activeWorkers.dec(labels);
     }

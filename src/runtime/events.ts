@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
+import type { Fence } from './fence.ts';
 import { apiErrorMessage, isNotFound, microTime, type KubeClient, type KubeObject } from './kube.ts';
 
 export const REPORTING_CONTROLLER = 'lokdarpan.io/operator';
@@ -68,6 +69,8 @@ export interface EventRecorderOptions {
   minSeriesUpdateMs?: number;
   /** Most series remembered. Default 4096. */
   maxTracked?: number;
+  /** Once closed (leadership lost), events are dropped instead of written. */
+  fence?: Fence;
 }
 
 interface Tracked {
@@ -102,8 +105,10 @@ export class EventRecorder {
   readonly #minUpdateMs: number;
   readonly #maxTracked: number;
   readonly #tracked = new Map<string, Tracked>();
+  readonly #fence: Fence | undefined;
 
   constructor(options: EventRecorderOptions) {
+    this.#fence = options.fence;
     this.#sink = options.sink;
     this.#instance = options.reportingInstance.slice(0, FIELD_MAX);
     this.#controller = options.reportingController ?? REPORTING_CONTROLLER;
@@ -124,6 +129,10 @@ export class EventRecorder {
 
   /** Creates the event or counts it into its series. Logs and swallows API errors. */
   async record(regarding: EventObjectRef, input: EventInput): Promise<void> {
+    if (this.#fence?.closed) {
+      this.#logger.info({ reason: input.reason, object: `${regarding.kind}/${regarding.name}` }, 'event not recorded: this replica no longer leads');
+      return;
+    }
     const now = this.#clock.now();
     const nowMs = now.getTime();
     const note = input.note.replace(/\s*\n\s*/g, ' ').slice(0, NOTE_MAX);
@@ -146,6 +155,7 @@ export class EventRecorder {
         this.#tracked.delete(key);
         this.#tracked.set(key, tracked);
         if (nowMs - tracked.lastWrite < this.#minUpdateMs) return;
+        if (this.#fence?.closed) return;
         try {
           await this.#sink.patchSeries(tracked.namespace, tracked.name, {
             count: tracked.count,
@@ -174,6 +184,7 @@ export class EventRecorder {
         regarding: dropUndefined(regarding),
         ...(input.related ? { related: dropUndefined(input.related) } : {}),
       };
+      if (this.#fence?.closed) return;
       await this.#sink.create(namespace, body);
       this.#tracked.delete(key);
       this.#tracked.set(key, { namespace, name, count: 1, lastSeen: nowMs, lastWrite: nowMs });

@@ -84,6 +84,8 @@ export class LeaderElector {
   #observedAt = 0;
   #observedHolder = '';
   #inFlight: Promise<void> | undefined;
+  /** Local time at which the last successful acquire/renew request started (the renewTime it wrote). */
+  #renewedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: LeaderElectorOptions) {
     this.#client = options.client;
@@ -115,6 +117,15 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.#state === 'leader';
+  }
+
+  /**
+   * Leading and, by this replica's own clock, renewed within the renew deadline. Unlike isLeader() this turns
+   * false the moment the deadline passes, even before the deadline timer has run (after a SIGSTOP or a long
+   * pause, I/O callbacks may run first): the write fence asks this before every API write.
+   */
+  holdsLease(): boolean {
+    return this.#state === 'leader' && this.#timers.now() - this.#renewedAt < this.#renewDeadlineMs;
   }
 
   /** True while started and not stopped (for /readyz). */
@@ -206,6 +217,7 @@ export class LeaderElector {
         throw error;
       }
       this.#observe(spec, nowMs);
+      this.#renewedAt = nowMs;
       return true;
     }
     const record = lease.spec ?? {};
@@ -227,6 +239,7 @@ export class LeaderElector {
       throw error;
     }
     this.#observe(spec, nowMs);
+    this.#renewedAt = nowMs;
     return true;
   }
 

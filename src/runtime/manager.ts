@@ -1,11 +1,14 @@
 // Composition of the runtime pieces, in controller-runtime's order: the health/metrics server first,
 // then informers (caches), then leader election, then the controllers, which run only while this
-// replica leads. Losing the lease aborts in-flight reconciles at once and ends the manager (exit code
-// 1: the pod restarts as a fresh candidate). SIGTERM/SIGINT: stop taking work, wait up to the grace
-// period for in-flight reconciles, release the lease, stop the watches, close the server.
+// replica leads. Losing the lease closes the write fence (no status or event write from here on), aborts
+// in-flight reconciles at once, waits only the short abandon time for them (never the grace period) and
+// ends the manager (exit code 1: the pod restarts as a fresh candidate). SIGTERM/SIGINT: stop taking
+// work, wait up to the grace period for in-flight reconciles, release the lease, stop the watches, close
+// the server.
 import type { HealthServer } from '../observability/health.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
 import type { Controller } from './controller.ts';
+import type { Fence } from './fence.ts';
 import { LeaderElector, type LeaderElectorOptions } from './leader-election.ts';
 
 /** What the manager needs of an informer (any Informer<T> fits). */
@@ -31,6 +34,13 @@ export interface ManagerOptions {
   metrics?: LeaderElectorOptions['metrics'];
   /** How long SIGTERM waits for in-flight reconciles. Default 30 s. */
   shutdownGraceMs?: number;
+  /** After their signals are aborted, how long to wait for reconciles to return. Default min(5 s, grace). */
+  abandonMs?: number;
+  /**
+   * The replica's write fence (given to the status writer and event recorder): closed when leadership is
+   * lost, and guarded by the elector's renew deadline while leading.
+   */
+  fence?: Fence;
 }
 
 export interface ManagerExit {
@@ -47,6 +57,8 @@ export class Manager {
   readonly #informers: ManagedInformer[];
   readonly #controllers: Controller[];
   readonly #graceMs: number;
+  readonly #abandonMs: number;
+  readonly #fence: Fence | undefined;
   readonly elector: LeaderElector | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #resolveDone!: (exit: ManagerExit) => void;
@@ -60,6 +72,8 @@ export class Manager {
     this.#informers = options.informers ?? [];
     this.#controllers = options.controllers ?? [];
     this.#graceMs = options.shutdownGraceMs ?? 30_000;
+    this.#abandonMs = options.abandonMs ?? Math.min(5000, this.#graceMs);
+    this.#fence = options.fence;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     if (options.leaderElection) {
       this.elector = new LeaderElector({
@@ -69,6 +83,8 @@ export class Manager {
         onStartedLeading: () => this.#startControllers(),
         onStoppedLeading: () => this.#lostLeadership(),
       });
+      const elector = this.elector;
+      this.#fence?.setGuard(() => elector.holdsLease());
     }
     this.#health?.addHealthCheck('ping', () => true);
     this.#health?.addReadyCheck('informers-synced', () => this.#informers.every((i) => i.hasSynced()));
@@ -108,6 +124,11 @@ export class Manager {
     );
   }
 
+  /** The shutdown bounds: grace for in-flight work, then the abandon wait after aborting it. */
+  get shutdownBudgetMs(): number {
+    return this.#graceMs + this.#abandonMs;
+  }
+
   /** Graceful stop (idempotent). */
   stop(reason: ManagerExit['reason'] = 'stopped'): Promise<ManagerExit> {
     return this.#stop(reason, 0);
@@ -135,7 +156,8 @@ export class Manager {
 
   #lostLeadership(): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
-    this.#logger.error('leadership lost; stopping reconciles at once');
+    this.#fence?.close('this replica lost the leader Lease');
+    this.#logger.error({ abandonMs: this.#abandonMs }, 'leadership lost; no more API writes, aborting reconciles at once');
     for (const c of this.#controllers) c.abort();
     void this.#stop('leadership-lost', 1);
   }
@@ -147,10 +169,10 @@ export class Manager {
 
   async #doStop(reason: ManagerExit['reason'], code: number): Promise<ManagerExit> {
     this.#state = 'stopping';
-    this.#logger.info({ reason, graceMs: this.#graceMs }, 'manager stopping');
-    const results = await Promise.all(
-      this.#controllers.map((c) => c.stop({ graceMs: this.#graceMs, abandonMs: Math.min(5000, this.#graceMs) })),
-    );
+    // A deposed leader must not go on working through the grace period: its work is already aborted.
+    const graceMs = reason === 'leadership-lost' ? 0 : this.#graceMs;
+    this.#logger.info({ reason, graceMs, abandonMs: this.#abandonMs }, 'manager stopping');
+    const results = await Promise.all(this.#controllers.map((c) => c.stop({ graceMs, abandonMs: this.#abandonMs })));
     const abandoned = results.flatMap((r) => r.abandoned);
     // Release the lease only after our reconciles are done, so the next leader never overlaps with us.
     await this.elector?.stop({ release: true });

@@ -1,8 +1,14 @@
-// The one writer of /status (CloudNativePG's status/patch.go pattern): re-read the object, apply a pure
-// mutation to a copy of its status, skip the write when nothing changed, set status.observedGeneration,
-// replace the status subresource with the read resourceVersion, and retry from the re-read on 409.
+// The one writer of /status. Two ways:
+// - replaceFrom (what the controllers use): the status was computed from an object the reconcile read (the
+//   informer's copy); skip the write when it equals that object's status (no API call at all), else replace
+//   the status subresource with that object's resourceVersion as the precondition. On 409 the fresh object
+//   is read: when only metadata moved (same generation, same status) the write is retried on it, since it
+//   overwrites nothing unread; otherwise the result is a conflict and the caller requeues.
+// - update (CloudNativePG's status/patch.go pattern): re-read, apply a pure mutation, retry on 409.
+// Both refuse to write once the replica's fence is closed (leadership lost).
 import { OperatorError } from '../errors.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
+import type { Fence } from './fence.ts';
 import { isConflict, isNotFound, refPath, type KubeClient, type KubeObject, type ObjectRef } from './kube.ts';
 
 /** The seam to the API server (kubeStatusClient is the real one). */
@@ -39,17 +45,63 @@ export interface StatusWriterOptions {
   /** Tries before giving up on conflicts. Default 5. */
   maxAttempts?: number;
   logger?: Logger;
+  /** Once closed, every write throws a LeaderElectionLost error instead of reaching the API server. */
+  fence?: Fence;
+}
+
+export interface StatusReplaceResult {
+  /**
+   * unchanged: equal to the based-on object's status, nothing sent; written; conflict: someone else changed
+   * the status or the spec since it was read (requeue and compute again); gone: the object no longer exists.
+   */
+  outcome: 'unchanged' | 'written' | 'conflict' | 'gone';
+  /** After a write, the object as the API server returned it (the base of a later write); else the based-on one. */
+  object: KubeObject | undefined;
 }
 
 export class StatusWriter {
   readonly #client: StatusClient;
   readonly #maxAttempts: number;
   readonly #logger: Logger;
+  readonly #fence: Fence | undefined;
 
   constructor(options: StatusWriterOptions) {
     this.#client = options.client;
     this.#maxAttempts = options.maxAttempts ?? 5;
     this.#logger = options.logger ?? silentLogger;
+    this.#fence = options.fence;
+  }
+
+  /**
+   * Replaces the status of `basedOn` (the object the status was computed from) with `status`, with
+   * basedOn's resourceVersion as the precondition. No API call when the status is unchanged.
+   */
+  async replaceFrom(ref: ObjectRef, basedOn: KubeObject, status: StatusRecord, options: StatusWriteOptions = {}): Promise<StatusReplaceResult> {
+    const before = (basedOn['status'] ?? {}) as StatusRecord;
+    const after: StatusRecord = { ...status };
+    const generation = options.observedGeneration ?? basedOn.metadata?.generation;
+    if (generation !== undefined) after['observedGeneration'] = generation;
+    if (stableEqual(before, after)) return { outcome: 'unchanged', object: basedOn };
+    let target = basedOn;
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      this.#fence?.assertOpen(`write the status of ${describeRef(ref)}`);
+      try {
+        return { outcome: 'written', object: await this.#client.replaceStatus(ref, { ...target, status: after }) };
+      } catch (error) {
+        if (isNotFound(error)) return { outcome: 'gone', object: undefined };
+        if (!isConflict(error)) throw error;
+      }
+      const fresh = await this.#client.get(ref);
+      if (!fresh) return { outcome: 'gone', object: undefined };
+      const sameSpec = fresh.metadata?.generation === basedOn.metadata?.generation;
+      if (!sameSpec || !stableEqual(fresh['status'] ?? {}, before)) {
+        this.#logger.debug({ name: ref.name, namespace: ref.namespace }, 'status changed since it was read; not overwriting it');
+        return { outcome: 'conflict', object: fresh };
+      }
+      // Only metadata (labels, annotations, finalizers) moved: our status replaces exactly what we read.
+      target = fresh;
+    }
+    return { outcome: 'conflict', object: undefined };
   }
 
   async update<S extends StatusRecord>(
@@ -66,6 +118,7 @@ export class StatusWriter {
       const generation = options.observedGeneration ?? object.metadata?.generation;
       if (generation !== undefined) after.observedGeneration = generation;
       if (stableEqual(before, after)) return { written: false, object, attempts: attempt };
+      this.#fence?.assertOpen(`write the status of ${describeRef(ref)}`);
       try {
         const written = await this.#client.replaceStatus(ref, { ...object, status: after });
         return { written: true, object: written, attempts: attempt };
@@ -80,6 +133,10 @@ export class StatusWriter {
       `status of ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name} kept changing; gave up after ${this.#maxAttempts} attempts`,
     );
   }
+}
+
+function describeRef(ref: ObjectRef): string {
+  return `${ref.type.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
 }
 
 /** Deep equality of JSON values, ignoring object key order; undefined-valued keys count as absent. */

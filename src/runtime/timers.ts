@@ -34,19 +34,41 @@ export function sleep(timers: Timers, ms: number, signal?: AbortSignal): Promise
 
 let nextRealId = 1;
 
-/** The process's timers. */
-export function realTimers(): Timers {
+/** Node turns any delay above this (2^31-1 ms, about 24.8 days) into 1 ms, with a TimeoutOverflowWarning. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+export interface RealTimersOptions {
+  /** Longest single platform timer; longer delays are armed in steps. Default MAX_TIMER_DELAY_MS (tests lower it). */
+  maxStepMs?: number;
+}
+
+/**
+ * The process's timers. A delay of any length works: one above the platform limit (a yearly schedule's
+ * requeue) is armed as a chain of timers no longer than maxStepMs, each re-aimed at the original due time.
+ */
+export function realTimers(options: RealTimersOptions = {}): Timers {
+  const maxStep = Math.min(MAX_TIMER_DELAY_MS, Math.max(1, options.maxStepMs ?? MAX_TIMER_DELAY_MS));
   const live = new Map<number, NodeJS.Timeout>();
+  const arm = (id: number, dueAt: number, fn: () => void): void => {
+    const remaining = Math.max(0, dueAt - Date.now());
+    const step = Math.min(remaining, maxStep);
+    const t = globalThis.setTimeout(() => {
+      if (step < remaining) {
+        arm(id, dueAt, fn);
+        return;
+      }
+      live.delete(id);
+      fn();
+    }, step);
+    t.unref();
+    live.set(id, t);
+  };
   return {
     now: () => Date.now(),
     setTimeout(fn, ms) {
       const id = nextRealId++;
-      const t = globalThis.setTimeout(() => {
-        live.delete(id);
-        fn();
-      }, Math.max(0, ms));
-      t.unref();
-      live.set(id, t);
+      // NaN counts as 0 (as Node does); Infinity never fires.
+      arm(id, Date.now() + (Number.isNaN(ms) ? 0 : Math.max(0, ms)), fn);
       return { id };
     },
     clearTimeout(handle) {

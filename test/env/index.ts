@@ -5,3 +5,4 @@ export * from './postgres.ts';
 export * from './s3.ts';
 export * from './tools.ts';
 export * from './kube.ts';
+export * from './tcp-proxy.ts';

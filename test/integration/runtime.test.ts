@@ -211,6 +211,34 @@ describe('runtime against a real kube-apiserver', { timeout: 240_000 }, () => {
     assert.equal(final['other'], 'x', 'the other writer\'s field survived');
   });
 
+  it('status writer replaceFrom: never overwrites a status it did not read; a metadata-only change is written over', async () => {
+    const path = resourcePath(WIDGET, 'status');
+    await client.create(path, { apiVersion: WIDGET.apiVersion, kind: 'Widget', metadata: { name: 'w2' }, spec: { size: 1 } });
+    const ref: ObjectRef = { type: WIDGET, namespace: 'status', name: 'w2' };
+    const writer = new StatusWriter({ client: kubeStatusClient(client) });
+    const read = await client.get<KubeObject>(resourcePath(WIDGET, 'status', 'w2'));
+    const first = await writer.replaceFrom(ref, read, { phase: 'Ready' });
+    assert.equal(first.outcome, 'written');
+    assert.equal((await writer.replaceFrom(ref, first.object!, { phase: 'Ready' })).outcome, 'unchanged');
+
+    // Another writer (say, the new leader) changes the status after our read: our write must not replace it.
+    const ours = first.object!;
+    await client.patch(resourcePath(WIDGET, 'status', 'w2', 'status'), { status: { phase: 'SetByTheOtherWriter' } });
+    const conflicted = await writer.replaceFrom(ref, ours, { phase: 'Stale' });
+    assert.equal(conflicted.outcome, 'conflict');
+    const kept = (await client.get(resourcePath(WIDGET, 'status', 'w2')))['status'] as Record<string, unknown>;
+    assert.equal(kept['phase'], 'SetByTheOtherWriter');
+
+    // Only a label changed since the read: the status we computed replaces exactly what we read.
+    const fresh = await client.get<KubeObject>(resourcePath(WIDGET, 'status', 'w2'));
+    await client.patch(resourcePath(WIDGET, 'status', 'w2'), { metadata: { labels: { touched: 'yes' } } });
+    const over = await writer.replaceFrom(ref, fresh, { phase: 'Degraded' });
+    assert.equal(over.outcome, 'written');
+    const final = await client.get<KubeObject>(resourcePath(WIDGET, 'status', 'w2'));
+    assert.equal((final['status'] as Record<string, unknown>)['phase'], 'Degraded');
+    assert.equal(final.metadata?.labels?.['touched'], 'yes');
+  });
+
   it('events: events.k8s.io/v1 with MicroTime eventTime; a repeated event is aggregated into a series', async () => {
     const cm = await client.create(resourcePath(CONFIGMAP, 'events'), { metadata: { name: 'target' } });
     const recorder = new EventRecorder({ sink: kubeEventSink(client), reportingInstance: 'test-0', minSeriesUpdateMs: 0 });

@@ -65,6 +65,11 @@ export interface ConnectOptions {
   /** Session settings sent in the startup packet (`-c name=value`), e.g. `client_connection_check_interval`. */
   sessionSettings?: Readonly<Record<string, string | number>>;
   connectTimeoutMs?: number;
+  /**
+   * Cancels the session: when it aborts, the client's socket is destroyed at once (a hung server gets no
+   * chance to hold the caller), so a pending connect or query rejects; connect() refuses once aborted.
+   */
+  signal?: AbortSignal;
 }
 
 /** Opens clients to one database; each call is a new session. */
@@ -83,10 +88,22 @@ export function createConnector(settings: PgConnectionSettings, defaults: Connec
       const startup = Object.entries(merged.sessionSettings).map(([k, v]) => `-c ${k}=${String(v).replace(/[\s\\]/g, '\\$&')}`);
       if (startup.length > 0) config.options = startup.join(' ');
       config.connectionTimeoutMillis = merged.connectTimeoutMs ?? 10_000;
+      const signal = merged.signal;
+      signal?.throwIfAborted();
       const client = new pg.Client(config);
       // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
       client.on('error', () => {});
-      await client.connect();
+      if (signal) {
+        const cut = (): void => void client.connection.stream.destroy();
+        signal.addEventListener('abort', cut, { once: true });
+        client.once('end', () => signal.removeEventListener('abort', cut));
+      }
+      try {
+        await client.connect();
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        throw error;
+      }
       return client;
     },
   };

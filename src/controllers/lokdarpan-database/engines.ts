@@ -10,11 +10,12 @@ import type { DatabaseEngines } from './reconciler.ts';
 export function lokdarpanDatabaseEngines(options: { migrationsDir: string; logger: Logger }): DatabaseEngines {
   const { migrationsDir, logger } = options;
   return {
-    connector: (settings) => createConnector(settings, { applicationName: 'lokdarpan-operator' }),
-    migrations: (connection, { lockTimeoutMs, instance }) =>
-      createMigrationEngine({ connection, migrationsDir, instance, logger, lockTimeoutMs, adopters: lokdarpanAdopters(migrationsDir) }),
-    refreshViews: (connector) => refreshMaterializedViews(connector, { logger }),
-    validate: (connector, validation) =>
-      validatePerformance(connector, lokdarpanProbes, { samples: validation.samples, thresholds: validation.thresholds, logger }),
+    // The signal is bound to the connector too: every session it opens is closed when the reconcile aborts.
+    connector: (settings, signal) => createConnector(settings, { applicationName: 'lokdarpan-operator', ...(signal ? { signal } : {}) }),
+    migrations: (connection, { lockTimeoutMs, instance, signal }) =>
+      createMigrationEngine({ connection, migrationsDir, instance, logger, lockTimeoutMs, adopters: lokdarpanAdopters(migrationsDir), ...(signal ? { signal } : {}) }),
+    refreshViews: (connector, signal) => refreshMaterializedViews(connector, { logger, ...(signal ? { signal } : {}) }),
+    validate: (connector, validation, signal) =>
+      validatePerformance(connector, lokdarpanProbes, { samples: validation.samples, thresholds: validation.thresholds, logger, ...(signal ? { signal } : {}) }),
   };
 }

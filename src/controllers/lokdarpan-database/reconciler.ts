@@ -26,11 +26,12 @@ export type LokdarpanDatabase = Resource<unknown, LokdarpanDatabaseStatus>;
 export const REFRESH_REQUEST_ANNOTATION = 'lokdarpan.io/refresh-requested-at';
 export const VALIDATE_REQUEST_ANNOTATION = 'lokdarpan.io/validate-requested-at';
 
+/** Every call gets the reconcile's signal: aborting it (timeout, lost leadership) closes the sessions at once. */
 export interface DatabaseEngines {
-  connector(settings: PgConnectionSettings): PgConnector;
-  migrations(connector: PgConnector, options: { lockTimeoutMs: number; instance: string }): MigrationEngine;
-  refreshViews(connector: PgConnector): Promise<ViewRefreshResult>;
-  validate(connector: PgConnector, validation: LokdarpanDatabaseSpec['validation']): Promise<ValidationResult>;
+  connector(settings: PgConnectionSettings, signal?: AbortSignal): PgConnector;
+  migrations(connector: PgConnector, options: { lockTimeoutMs: number; instance: string; signal?: AbortSignal }): MigrationEngine;
+  refreshViews(connector: PgConnector, signal?: AbortSignal): Promise<ViewRefreshResult>;
+  validate(connector: PgConnector, validation: LokdarpanDatabaseSpec['validation'], signal?: AbortSignal): Promise<ValidationResult>;
 }
 
 /** Told what happened, for metrics; every method optional. */
@@ -57,7 +58,11 @@ export function databaseMutexKey(namespace: string, name: string): string {
   return `lokdarpandatabase/${namespace}/${name}`;
 }
 
-export async function reconcileDatabase(resource: LokdarpanDatabase, deps: DatabaseReconcilerDeps): Promise<DatabaseOutcome> {
+/**
+ * `signal` (the controller's: timeout, lost leadership) reaches every engine call; once it aborts, no further
+ * step starts and the outcome carries its reason as the error.
+ */
+export async function reconcileDatabase(resource: LokdarpanDatabase, deps: DatabaseReconcilerDeps, signal?: AbortSignal): Promise<DatabaseOutcome> {
   const now = deps.clock.now();
   const generation = resource.metadata.generation;
   const namespace = resource.metadata.namespace ?? 'default';
@@ -91,18 +96,24 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
 
   try {
     const settings = await resolveConnection(deps.secrets, namespace, spec.connection);
-    const connector = deps.engines.connector(settings);
+    signal?.throwIfAborted();
+    const connector = deps.engines.connector(settings, signal);
     const key = databaseMutexKey(namespace, resource.metadata.name);
 
-    const work: Work = { connector, spec, deps, now, set, events, getStatus: () => status, setStatus: (s) => (status = s) };
+    const work: Work = { connector, spec, deps, now, set, events, getStatus: () => status, setStatus: (s) => (status = s), ...(signal ? { signal } : {}) };
+    const locked = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+      deps.mutex.run(key, what, () => {
+        signal?.throwIfAborted();
+        return fn();
+      });
 
-    await deps.mutex.run(key, 'migrations', () => migrate(work));
+    await locked('migrations', () => migrate(work));
     const schemaReady = conditionStatus(status, C.SchemaReady) === 'True';
     const annotations = resource.metadata.annotations ?? {};
     const refreshRequest = annotations[REFRESH_REQUEST_ANNOTATION];
     const validateRequest = annotations[VALIDATE_REQUEST_ANNOTATION];
     if (schemaReady && isDue(status.views?.nextRefreshTime, status.views?.lastRefreshTime, refreshRequest, status.views?.lastRequest, now)) {
-      await deps.mutex.run(key, 'view refresh', () => refresh(work, refreshRequest));
+      await locked('view refresh', () => refresh(work, refreshRequest));
     } else {
       markStaleViews(work, schemaReady);
     }
@@ -110,14 +121,15 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
     const validatedGeneration = status.conditions?.find((c) => c.type === C.PerformanceHealthy)?.observedGeneration;
     const specChanged = validatedGeneration !== undefined && generation !== undefined && validatedGeneration !== generation;
     if (schemaReady && (specChanged || isDue(status.validation?.nextRunTime, status.validation?.lastRunTime, validateRequest, status.validation?.lastRequest, now))) {
-      await deps.mutex.run(key, 'performance validation', () => validate(work, validateRequest));
+      await locked('performance validation', () => validate(work, validateRequest));
     }
     summarise(work, generation);
     const requeueAfterMs = msUntilEarliest([status.views?.nextRefreshTime, status.validation?.nextRunTime], now);
     return requeueAfterMs === undefined ? { status, events } : { status, events, requeueAfterMs };
   } catch (error) {
-    const typed = isOperatorError(error) ? error : new OperatorError('ReconcileFailed', describeError(error), { cause: error });
-    const stalled = typed.terminal;
+    const cause = signal?.aborted ? signal.reason : error;
+    const typed = isOperatorError(cause) ? cause : new OperatorError('ReconcileFailed', describeError(cause), { cause });
+    const stalled = typed.terminal && !signal?.aborted;
     set([
       { type: C.Ready, status: 'False', reason: typed.reason, message: typed.message },
       { type: C.Reconciling, status: stalled ? 'False' : 'True', reason: stalled ? typed.reason : R.Reconciling, message: stalled ? 'a person must act; see Ready' : `retrying with backoff: ${typed.message}` },
@@ -137,6 +149,7 @@ interface Work {
   events: EventToRecord[];
   getStatus(): LokdarpanDatabaseStatus;
   setStatus(status: LokdarpanDatabaseStatus): void;
+  signal?: AbortSignal;
 }
 
 function conditionStatus(status: LokdarpanDatabaseStatus, type: string): string | undefined {
@@ -149,7 +162,11 @@ function conditionReason(status: LokdarpanDatabaseStatus, type: string): string 
 
 async function migrate(work: Work): Promise<void> {
   const { spec, deps, set, events } = work;
-  const engine = deps.engines.migrations(work.connector, { lockTimeoutMs: parseDuration(spec.migrations.lockTimeout), instance: deps.instance });
+  const engine = deps.engines.migrations(work.connector, {
+    lockTimeoutMs: parseDuration(spec.migrations.lockTimeout),
+    instance: deps.instance,
+    ...(work.signal ? { signal: work.signal } : {}),
+  });
   try {
     const preflight = await engine.preflight();
     const vector = preflight.extensions.find((e) => e.name === 'vector');
@@ -194,7 +211,7 @@ async function migrate(work: Work): Promise<void> {
     work.setStatus(withHistory(work.getStatus(), after));
     set([{ type: C.SchemaReady, status: 'True', reason: R.SchemaUpToDate, message: `schema at ${after.schemaVersion ?? 'nothing'}${target ? ` (target ${target})` : ' (latest)'}` }]);
   } catch (error) {
-    deps.observer?.migrationFailed?.(isOperatorError(error) ? error.reason : 'MigrationFailed');
+    if (!work.signal?.aborted) deps.observer?.migrationFailed?.(isOperatorError(error) ? error.reason : 'MigrationFailed');
     throw error;
   } finally {
     await engine.close();
@@ -234,12 +251,13 @@ async function refresh(work: Work, request: string | undefined): Promise<void> {
     ...(request === undefined ? {} : { lastRequest: request }),
   };
   try {
-    const result = await work.deps.engines.refreshViews(work.connector);
+    const result = await work.deps.engines.refreshViews(work.connector, work.signal);
     work.deps.observer?.refreshed?.(result);
     const summary = result.views.map((v) => `${v.name} (${v.rows} rows, ${v.durationMs} ms${v.concurrently ? '' : ', first fill'})`).join(', ');
     set([{ type: C.ViewsFresh, status: 'True', reason: R.ViewsRefreshed, message: `refreshed ${summary}` }]);
     work.setStatus({ ...work.getStatus(), views: { ...attempt, lastSuccessfulRefreshTime: now.toISOString(), lastDurationMs: result.durationMs } });
   } catch (error) {
+    if (work.signal?.aborted) throw work.signal.reason;
     const typed = isOperatorError(error) ? error : new OperatorError('ViewRefreshFailed', describeError(error));
     work.deps.observer?.refreshFailed?.(typed.reason);
     set([{ type: C.ViewsFresh, status: 'False', reason: typed.reason, message: typed.message }]);
@@ -271,7 +289,7 @@ async function validate(work: Work, request: string | undefined): Promise<void> 
     ...(request === undefined ? {} : { lastRequest: request }),
   };
   try {
-    const result = await work.deps.engines.validate(work.connector, spec.validation);
+    const result = await work.deps.engines.validate(work.connector, spec.validation, work.signal);
     work.deps.observer?.validated?.(result);
     const results = result.results.map(({ query, p95Ms, thresholdMs, passed, usesIndex }) => ({ query, p95Ms, thresholdMs, passed, usesIndex }));
     work.setStatus({ ...work.getStatus(), validation: { ...timing, results } });
@@ -286,6 +304,7 @@ async function validate(work: Work, request: string | undefined): Promise<void> 
       set([{ type: C.PerformanceHealthy, status: 'False', reason: R.ThresholdsMissed, message }]);
     }
   } catch (error) {
+    if (work.signal?.aborted) throw work.signal.reason;
     const typed = isOperatorError(error) ? error : new OperatorError('ValidationQueryFailed', describeError(error));
     work.setStatus({ ...work.getStatus(), validation: { ...work.getStatus().validation, ...timing } });
     set([{ type: C.PerformanceHealthy, status: 'False', reason: typed.reason, message: typed.message }]);

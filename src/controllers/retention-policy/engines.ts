@@ -7,10 +7,11 @@ import type { RetentionEngines } from './reconciler.ts';
 
 export function retentionEngines(options: { logger: Logger }): RetentionEngines {
   return {
-    async run(settings, rules, { dryRun, archive, ...tuning }) {
-      const client = await createConnector(settings, { applicationName: 'lokdarpan-retention' }).connect();
+    async run(settings, rules, { dryRun, archive, signal, ...tuning }) {
+      // Aborting the signal destroys the session: the server rolls back the batch in flight.
+      const client = await createConnector(settings, { applicationName: 'lokdarpan-retention', ...(signal ? { signal } : {}) }).connect();
       try {
-        const engine = createRetentionEngine({ db: client, logger: options.logger, ...tuning, ...(archive ? { archive } : {}) });
+        const engine = createRetentionEngine({ db: client, logger: options.logger, ...tuning, ...(archive ? { archive } : {}), ...(signal ? { signal } : {}) });
         return await engine.run(rules, { dryRun });
       } finally {
         await client.end().catch(() => {});

@@ -41,7 +41,7 @@ export interface RetentionEngines {
   run(
     settings: PgConnectionSettings,
     rules: readonly RetentionRule[],
-    options: { batchSize: number; pauseMs: number; budgetMs: number; lockTimeoutMs: number; dryRun: boolean; archive?: RetentionArchiveOptions },
+    options: { batchSize: number; pauseMs: number; budgetMs: number; lockTimeoutMs: number; dryRun: boolean; archive?: RetentionArchiveOptions; signal?: AbortSignal },
   ): Promise<RetentionRunResult>;
   archiveSink(destination: S3Destination, secrets: SecretReader, namespace: string): Promise<RetentionArchiveOptions['sink']>;
 }
@@ -70,8 +70,12 @@ export function effectiveRules(spec: RetentionPolicySpec): RetentionRule[] {
  * The reconcile plus its preflight checks (DatabaseReady, DestinationsReady): on apply, on changes and on
  * the check interval, whether or not a run is due; Ready is False while one fails.
  */
-export async function reconcileRetentionPolicy(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
-  const outcome = await reconcileRetentionRun(resource, deps);
+export async function reconcileRetentionPolicy(
+  resource: RetentionPolicyResource,
+  deps: RetentionReconcilerDeps,
+  signal?: AbortSignal,
+): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
+  const outcome = await reconcileRetentionRun(resource, deps, signal);
   const spec = retentionPolicySpecSchema.safeParse(resource.spec);
   if (!deps.preflight || !spec.success) return outcome;
   const now = deps.clock.now();
@@ -112,7 +116,8 @@ export async function reconcileRetentionPolicy(resource: RetentionPolicyResource
   };
 }
 
-async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
+/** `signal` (timeout, lost leadership) stops the run between batches and closes its session; the outcome then carries its reason. */
+async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps, signal?: AbortSignal): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
   const now = deps.clock.now();
   const generation = resource.metadata.generation;
   const namespace = resource.metadata.namespace ?? 'default';
@@ -166,16 +171,19 @@ async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: Re
     const archive = spec.archive
       ? { sink: await deps.engines.archiveSink(spec.archive.destination, deps.secrets, namespace), encrypt: ageEncryptor(spec.archive.recipients), prefix: `retention/${namespace}/${resource.metadata.name}/` }
       : undefined;
-    const result = await deps.mutex.run(database.mutexKey, `retention ${resource.metadata.name}`, () =>
-      deps.engines.run(database.settings, effectiveRules(spec), {
+    signal?.throwIfAborted();
+    const result = await deps.mutex.run(database.mutexKey, `retention ${resource.metadata.name}`, () => {
+      signal?.throwIfAborted();
+      return deps.engines.run(database.settings, effectiveRules(spec), {
         batchSize: spec.batchSize,
         pauseMs: parseDuration(spec.pauseBetweenBatches),
         budgetMs: parseDuration(spec.budget),
         lockTimeoutMs: parseDuration(spec.lockTimeout),
         dryRun: spec.dryRun,
         ...(archive ? { archive } : {}),
-      }),
-    );
+        ...(signal ? { signal } : {}),
+      });
+    });
     deps.onRun?.({ namespace, name: resource.metadata.name }, result);
     const next = nextRun(spec.schedule, spec.timeZone, now).toISOString();
     status = {
@@ -221,8 +229,9 @@ async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: Re
     }
     return { status, events, requeueAfterMs: Math.max(1_000, new Date(next).getTime() - now.getTime()) };
   } catch (error) {
-    const typed = isOperatorError(error) ? error : new OperatorError(R.RunFailed, describeError(error), { cause: error });
-    if (typed.terminal) return stall(typed.reason, typed.message);
+    const cause = signal?.aborted ? signal.reason : error;
+    const typed = isOperatorError(cause) ? cause : new OperatorError(R.RunFailed, describeError(cause), { cause });
+    if (typed.terminal && !signal?.aborted) return stall(typed.reason, typed.message);
     set([
       { type: 'Ready', status: 'False', reason: typed.reason, message: typed.message },
       { type: 'Reconciling', status: 'True', reason: typed.reason, message: `retrying with backoff: ${typed.message}` },

@@ -1,9 +1,12 @@
 // Glue between one custom resource kind and the runtime: an informer that enqueues keys, a controller
 // whose reconcile reads the cached object, asks the kind's reconciler for an outcome, writes that
 // status through the one status writer, records the events, and retries errors with backoff.
+// Status is written over the object it was computed from (its resourceVersion is the precondition; no
+// write when unchanged): when someone else changed the status or the spec meanwhile, the reconcile is
+// requeued to compute again from the fresh object, and its events are not recorded.
 import type { ResourceKind } from '../../api/crd.ts';
 import { API_VERSION } from '../../api/common.ts';
-import type { OperatorError } from '../../errors.ts';
+import { OperatorError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { OperatorMetrics } from '../../observability/metrics.ts';
 import { ItemExponentialFailureRateLimiter } from '../../runtime/backoff.ts';
@@ -28,7 +31,11 @@ export interface ReconcileOutcome<S> {
   error?: OperatorError;
 }
 
-/** Writes an intermediate status (e.g. phase Running) before long work; the final one comes from the outcome. */
+/**
+ * Writes an intermediate status (e.g. phase Running) before long work; the final one comes from the outcome.
+ * Rejects with a StatusConflict OperatorError when the object's status or spec changed since the reconcile read
+ * it (the reconcile is then requeued; stop and return), and with LeaderElectionLost after this replica stepped down.
+ */
 export type ProgressReporter = (status: object) => Promise<void>;
 
 export type KindReconciler = (object: KubeObject, context: ReconcileContext, progress: ProgressReporter) => Promise<ReconcileOutcome<object>>;
@@ -47,6 +54,20 @@ export function resourceTypeOf(kind: ResourceKind): ResourceType {
   return { apiVersion: API_VERSION, kind: kind.kind, plural: kind.plural, namespaced: true };
 }
 
+export interface ResourceControllerOptions {
+  concurrency?: number;
+  /** Per-reconcile timeout: the reconcile's signal is aborted and its worker freed. Default 6 hours. */
+  timeoutMs?: number;
+  /**
+   * Skip update events that change nothing a reconcile reacts to (see triggerOf): mostly the echo of our
+   * own status write, which would otherwise cost a second, no-op reconcile per change. Only for kinds whose
+   * reconciler does not advance on its own status changes (it requeues or throws instead). Default false.
+   */
+  ignoreStatusOnlyUpdates?: boolean;
+  /** Called once when an object leaves the cache (deleted), with its last cached state (metrics clean-up). */
+  onDeleted?: (object: KubeObject) => void;
+}
+
 /** Retry failures from 500 ms doubling up to 5 minutes: quick for a blip, gentle for a database that is down. */
 export const RECONCILE_BACKOFF = { baseDelayMs: 500, maxDelayMs: 5 * 60_000 } as const;
 
@@ -54,16 +75,7 @@ export function createResourceController(
   kind: ResourceKind,
   reconcile: KindReconciler,
   parts: RuntimeParts,
-  options: {
-    concurrency?: number;
-    timeoutMs?: number;
-    /**
-     * Skip update events that change nothing a reconcile reacts to (see triggerOf): mostly the echo of our
-     * own status write, which would otherwise cost a second, no-op reconcile per change. Only for kinds whose
-     * reconciler does not advance on its own status changes (it requeues or throws instead). Default false.
-     */
-    ignoreStatusOnlyUpdates?: boolean;
-  } = {},
+  options: ResourceControllerOptions = {},
 ): { informer: Informer<KubeObject>; controller: Controller } {
   const type = resourceTypeOf(kind);
   const name = kind.singular;
@@ -84,12 +96,32 @@ export function createResourceController(
       if (!object || object.metadata?.deletionTimestamp) return {};
       const ref = { type, namespace: context.namespace, name: context.name };
       const generation = object.metadata?.generation === undefined ? {} : { observedGeneration: object.metadata.generation };
-      const writeStatus = async (status: object): Promise<void> => {
-        await parts.statusWriter.update(ref, () => status as Record<string, unknown>, generation);
+      // The object the next status write is based on: the cached one, then what each write returned.
+      let current: KubeObject = object;
+      let conflict = false;
+      const write = async (status: object): Promise<'ok' | 'conflict' | 'gone'> => {
+        const result = await parts.statusWriter.replaceFrom(ref, current, status as Record<string, unknown>, generation);
+        if (result.outcome === 'written' && result.object) current = result.object;
+        if (result.outcome === 'conflict') conflict = true;
+        return result.outcome === 'conflict' || result.outcome === 'gone' ? result.outcome : 'ok';
       };
-      const outcome = await reconcile(object, context, writeStatus);
-      await writeStatus(outcome.status);
+      const progress: ProgressReporter = async (status) => {
+        if ((await write(status)) === 'conflict') {
+          throw new OperatorError('StatusConflict', `the status of ${key} changed since this reconcile read it; computing it again`);
+        }
+      };
+      let outcome: ReconcileOutcome<object>;
+      try {
+        outcome = await reconcile(object, context, progress);
+      } catch (error) {
+        if (conflict) return requeueOnConflict(context);
+        throw error;
+      }
+      const written = await write(outcome.status);
+      if (written === 'conflict' || conflict) return requeueOnConflict(context);
+      if (written === 'gone') return {};
       for (const event of outcome.events) await parts.recorder.record(objectRefOf({ ...object, apiVersion: API_VERSION, kind: kind.kind }), event);
+      if (outcome.events.length > 0) context.logger.debug({ events: outcome.events.map((e) => e.reason) }, 'events recorded');
       if (outcome.error) throw outcome.error;
       return outcome.requeueAfterMs === undefined ? {} : { requeueAfterMs: outcome.requeueAfterMs };
     },
@@ -98,6 +130,13 @@ export function createResourceController(
   informer.onKey((key, event, object) => {
     if (event === 'delete') {
       triggers.delete(key);
+      if (object && options.onDeleted) {
+        try {
+          options.onDeleted(object);
+        } catch (error) {
+          parts.logger.warn({ key, error: error instanceof Error ? error.message : String(error) }, 'onDeleted hook threw');
+        }
+      }
       controller.enqueue(key);
       return;
     }
@@ -109,6 +148,11 @@ export function createResourceController(
     controller.enqueue(key);
   });
   return { informer, controller };
+}
+
+function requeueOnConflict(context: ReconcileContext): { requeue: true } {
+  context.logger.debug('status changed since it was read; requeued to compute it again');
+  return { requeue: true };
 }
 
 /** What a reconcile reacts to: the spec (generation), labels, annotations (requests), deletion and finalizers; not status. */

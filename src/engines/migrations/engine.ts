@@ -2,6 +2,7 @@
 // umzug-driven execution into the operations the CLI and the controller call. Kubernetes-free.
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type pg from 'pg';
 import { Umzug, type RunnableMigration } from 'umzug';
 import type { PgConnector } from '../../adapters/postgres/connection.ts';
@@ -48,6 +49,11 @@ export interface MigrationEngineOptions {
    * runner during a long statement and rolls back (and frees the lock) promptly. Default 2000 ms; 0 = off.
    */
   connectionCheckIntervalMs?: number;
+  /**
+   * Cancels the engine's work: its sessions are closed at once (the server rolls back the running step and
+   * frees the lock), lock waits stop, and no further migration starts. Calls then reject with its reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface UpOptions {
@@ -108,22 +114,27 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
   const applicationName = `lokdarpan-migrate/${options.instance}`;
   const open = new Set<pg.Client>();
   let closed = false;
+  const signal = options.signal;
+  const withSignal = signal ? { signal } : {};
 
   const connect = async (): Promise<pg.Client> => {
     if (closed) throw new Error('the migration engine is closed');
+    signal?.throwIfAborted();
     let client: pg.Client;
     try {
       try {
         client = await options.connection.connect({
           applicationName,
+          ...withSignal,
           sessionSettings: checkInterval > 0 ? { client_connection_check_interval: checkInterval } : {},
         });
       } catch (error) {
         // Servers before 14 do not know the setting; connect without it so preflight can name the version.
         if (checkInterval <= 0 || sqlState(error) !== '42704') throw error;
-        client = await options.connection.connect({ applicationName });
+        client = await options.connection.connect({ applicationName, ...withSignal });
       }
     } catch (cause) {
+      if (signal?.aborted) throw signal.reason;
       throw migrationError(
         'DatabaseUnavailable',
         `cannot connect to ${options.connection.description}: ${(cause as Error).message}`,
@@ -156,6 +167,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
         timeoutMs: lockTimeoutMs,
         pollMs: options.lockPollMs ?? ENGINE_DEFAULTS.lockPollMs,
         clock,
+        ...(signal ? { sleep: (ms: number) => abortableSleep(ms, signal) } : {}),
         onWait: (holder) => logger.info({ holder: describeHolder(holder) }, 'waiting for the migration lock'),
       });
       try {
@@ -191,6 +203,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       if (notice.severity === 'WARNING' && notice.message) warnings.push(notice.message);
     });
     const run = (file: MigrationFile, direction: Direction) => async (): Promise<void> => {
+      signal?.throwIfAborted();
       logger.info({ migration: file.name, direction }, direction === 'up' ? 'applying migration' : 'reverting migration');
       warnings = [];
       const result = await runMigration(ctx, file, direction);
@@ -240,6 +253,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       if (plan.direction === 'up') await umzug.up({ migrations: names });
       else await umzug.down({ migrations: names });
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       throw unwrapUmzugError(error);
     }
   };
@@ -369,6 +383,12 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       await Promise.all([...open].map((c) => disconnect(c)));
     },
   };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal }).catch((error: unknown) => {
+    throw signal.aborted ? signal.reason : error;
+  });
 }
 
 /** umzug wraps a migration's error in its MigrationError; hand back our typed error underneath. */

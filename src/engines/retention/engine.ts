@@ -57,6 +57,11 @@ export interface RetentionEngineOptions {
   countBeforeRun?: boolean;
   /** Injected for tests; defaults to a real timer. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Stops the run: checked before every batch and rule, and it cuts pauses short. An aborted run throws the
+   * signal's reason (no further statement is sent); the caller closes the session, which rolls back the batch.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RuleOutcome {
@@ -141,7 +146,15 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
   const maxBatchRetries = options.maxBatchRetries ?? 3;
   const protectedTables = options.protectedTables ?? DEFAULT_PROTECTED_TABLES;
   const countBeforeRun = options.countBeforeRun ?? true;
-  const sleep = options.sleep ?? ((ms: number) => delay(ms).then(() => undefined));
+  const signal = options.signal;
+  const sleep = async (ms: number): Promise<void> => {
+    signal?.throwIfAborted();
+    if (options.sleep) await options.sleep(ms);
+    else await delay(ms, undefined, signal ? { signal } : {}).catch((error: unknown) => {
+      throw signal?.aborted ? signal.reason : error;
+    });
+    signal?.throwIfAborted();
+  };
   const archivePrefix = options.archive?.prefix ?? 'retention/';
   // Every transaction: bounded lock waits and statements, UTC for timestamp-without-time-zone columns,
   // and no lock held forever by a stalled engine.
@@ -206,6 +219,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
     const deadline = started.getTime() + budgetMs;
     const outcomes: RuleOutcome[] = [];
     for (const r of resolved) {
+      signal?.throwIfAborted();
       const outcome = emptyOutcome(r.rule.name, `${r.table.schema}.${r.table.table}`, r.rule.action);
       outcomes.push(outcome);
       const ruleStart = clock.now().getTime();
@@ -222,6 +236,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
       try {
         await runRule(r, outcome, deadline, runId, log.child({ rule: r.rule.name }));
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         outcome.partial = true;
         outcome.error = {
           reason: isOperatorError(error) ? error.reason : RetentionReasons.RetentionBatchFailed,
@@ -276,6 +291,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
     }
     let after: string | undefined;
     for (;;) {
+      signal?.throwIfAborted();
       if (clock.now().getTime() >= deadline) {
         outcome.partial = true;
         log.info({ batches: outcome.batches }, 'retention budget reached; stopping the rule');

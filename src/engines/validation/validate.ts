@@ -64,6 +64,8 @@ export interface ValidationOptions {
   statementTimeoutMs?: number;
   logger?: Logger;
   clock?: Clock;
+  /** Aborting closes the session and stops between samples. */
+  signal?: AbortSignal;
 }
 
 export const VALIDATION_REASONS = { ValidationQueryFailed: 'ValidationQueryFailed' } as const;
@@ -83,6 +85,7 @@ export async function validatePerformance(connector: PgConnector, probes: readon
   const began = performance.now();
   const client = await connector.connect({
     applicationName: 'lokdarpan-validation',
+    ...(options.signal ? { signal: options.signal } : {}),
     sessionSettings: { statement_timeout: `${options.statementTimeoutMs ?? 5_000}ms`, default_transaction_read_only: 'on' },
   });
   try {
@@ -101,6 +104,7 @@ export async function validatePerformance(connector: PgConnector, probes: readon
         const usesIndex = index !== undefined && planReason === undefined;
         const timings: number[] = [];
         for (let i = 0; i < options.samples; i++) {
+          options.signal?.throwIfAborted();
           const t0 = performance.now();
           await client.query(sql, params);
           timings.push(performance.now() - t0);
@@ -118,6 +122,7 @@ export async function validatePerformance(connector: PgConnector, probes: readon
         logger.info(result, 'performance probe measured');
         results.push(result);
       } catch (error) {
+        options.signal?.throwIfAborted();
         throw new OperatorError(VALIDATION_REASONS.ValidationQueryFailed, `performance probe ${probe.name} failed: ${(error as Error).message}`, { cause: error });
       }
     }

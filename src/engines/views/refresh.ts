@@ -21,6 +21,8 @@ export interface ViewRefreshOptions {
   statementTimeoutMs?: number;
   logger?: Logger;
   clock?: Clock;
+  /** Aborting closes the session (a running REFRESH is cancelled by the server when the client goes away). */
+  signal?: AbortSignal;
 }
 
 export interface RefreshedView {
@@ -44,6 +46,7 @@ export async function refreshMaterializedViews(connector: PgConnector, options: 
   const began = performance.now();
   const client = await connector.connect({
     applicationName: 'lokdarpan-views',
+    ...(options.signal ? { signal: options.signal } : {}),
     sessionSettings: { lock_timeout: `${options.lockTimeoutMs ?? 10_000}ms`, statement_timeout: `${options.statementTimeoutMs ?? 600_000}ms` },
   });
   try {
@@ -58,11 +61,13 @@ export async function refreshMaterializedViews(connector: PgConnector, options: 
     }
     const refreshed: RefreshedView[] = [];
     for (const view of views) {
+      options.signal?.throwIfAborted();
       const concurrently = found.get(view) === true;
       const t0 = performance.now();
       try {
         await client.query(`REFRESH MATERIALIZED VIEW ${concurrently ? 'CONCURRENTLY ' : ''}${quoteIdent(view)}`);
       } catch (error) {
+        options.signal?.throwIfAborted();
         const state = sqlState(error);
         const reason = state === '55P03' ? VIEW_REASONS.ViewRefreshLockTimeout : VIEW_REASONS.ViewRefreshFailed;
         throw new OperatorError(reason, `refreshing ${view} failed: ${(error as Error).message}`, { cause: error, details: { view, sqlState: state } });

@@ -148,3 +148,28 @@ test('a failing refresh and a missed threshold are conditions with reasons', asy
   assert.equal(condition(outcome.status, 'PerformanceHealthy')?.status, 'False');
   assert.match(condition(outcome.status, 'PerformanceHealthy')?.message ?? '', /wardQuery p95 250 ms > 100 ms/);
 });
+
+test('the signal reaches every engine call; once aborted no further step runs and its reason is the outcome', async () => {
+  const db: FakeDb = { applied: [], files: ['001'], refreshes: 0, validations: 0 };
+  const base = fakeEngines(db);
+  const seen: Array<[string, AbortSignal | undefined]> = [];
+  const abort = new AbortController();
+  const engines: DatabaseEngines = {
+    connector: (settings, signal) => (seen.push(['connector', signal]), base.connector(settings, signal)),
+    migrations: (connector, options) => (seen.push(['migrations', options.signal]), base.migrations(connector, options)),
+    refreshViews: async (connector, signal) => {
+      seen.push(['refreshViews', signal]);
+      // The reconcile times out while the views refresh.
+      abort.abort(new OperatorError('ReconcileTimeout', 'reconcile of ns/ldb took longer than 1000 ms'));
+      throw new Error('Connection terminated unexpectedly');
+    },
+    validate: async (connector, validation, signal) => (seen.push(['validate', signal]), base.validate(connector, validation, signal)),
+  };
+  const outcome = await reconcileDatabase(resource({}), { ...deps(db), engines }, abort.signal);
+  assert.deepEqual(seen.map(([what]) => what), ['connector', 'migrations', 'refreshViews'], 'validation never started');
+  assert.ok(seen.every(([, signal]) => signal === abort.signal), 'each call got the reconcile signal');
+  assert.equal(outcome.error?.reason, 'ReconcileTimeout');
+  assert.equal(condition(outcome.status, 'Ready')?.reason, 'ReconcileTimeout');
+  assert.equal(condition(outcome.status, 'Stalled')?.status, 'False', 'a timeout is retried, not stalled');
+  assert.notEqual(condition(outcome.status, 'ViewsFresh')?.reason, 'ViewRefreshFailed', 'the abort is not reported as a failed refresh');
+});

@@ -95,3 +95,22 @@ test('spec rules replace default rules of the same name; defaults can be turned 
   assert.ok(rules.length > 1);
   assert.equal(effectiveRules(retentionPolicySpecSchema.parse({ databaseRef: { name: 'x' }, rules: [own], useDefaultRules: false })).length, 1);
 });
+
+test('the run gets the reconcile signal; an aborted run reports the abort reason, retried and not stalled', async () => {
+  const abort = new AbortController();
+  let received: AbortSignal | undefined;
+  const { deps } = setup();
+  deps.engines = {
+    ...deps.engines,
+    async run(_settings, _rules, options) {
+      received = options.signal;
+      abort.abort(new OperatorError('LeaderElectionLost', 'this replica lost the leader Lease', { terminal: true }));
+      throw new Error('Connection terminated unexpectedly');
+    },
+  };
+  const outcome = await reconcileRetentionPolicy(policy({}, { metadata: { name: 'rp', namespace: 'ns', generation: 1, annotations: { [RUN_REQUEST_ANNOTATION]: 'now' } } }), deps, abort.signal);
+  assert.equal(received, abort.signal);
+  assert.equal(outcome.error?.reason, 'LeaderElectionLost');
+  assert.equal(cond(outcome.status, 'Stalled')?.status, 'False', 'losing leadership does not stall the policy');
+  assert.equal(outcome.status.lastRun, undefined, 'no run recorded');
+});

@@ -323,3 +323,49 @@ test('stop aborts reconciles that outlive the grace period; abort() aborts at on
   assert.equal(timers.pendingCount, before, 'no retry scheduled after losing leadership');
   await honest.whenStopped();
 });
+
+test('a timed-out reconcile that ignores its signal frees its worker; its key is never run twice at once', async () => {
+  const timers = new ManualTimers();
+  const hung = deferred();
+  const started: string[] = [];
+  let hungRunning = 0;
+  let maxHungRunning = 0;
+  const c = new Controller({
+    name: 'demo',
+    timers,
+    concurrency: 1,
+    timeoutMs: 1_000,
+    releaseAfterAbortMs: 500,
+    reconcile: async (key) => {
+      started.push(key);
+      if (key !== 'ns/hung') return;
+      hungRunning++;
+      maxHungRunning = Math.max(maxHungRunning, hungRunning);
+      try {
+        await hung.promise; // ignores the signal
+      } finally {
+        hungRunning--;
+      }
+    },
+  });
+  c.enqueue('ns/hung');
+  c.enqueue('ns/other');
+  c.start();
+  await flushMicrotasks();
+  assert.deepEqual(started, ['ns/hung']);
+  await timers.advance(1_000);
+  assert.deepEqual(started, ['ns/hung'], 'the worker waits releaseAfterAbortMs for the aborted reconcile');
+  await timers.advance(500);
+  assert.deepEqual(started, ['ns/hung', 'ns/other'], 'the worker moved on to the next key');
+  // The hung key is re-added while its stray reconcile still runs: it waits for it.
+  c.enqueue('ns/hung');
+  await timers.advance(10_000);
+  assert.deepEqual(started, ['ns/hung', 'ns/other']);
+  assert.deepEqual(c.inFlight(), ['ns/hung']);
+  hung.resolve();
+  await timers.advance(60_000);
+  assert.ok(started.filter((k) => k === 'ns/hung').length >= 2, 'reconciled again after the stray one returned');
+  assert.equal(maxHungRunning, 1, 'never two reconciles of one key at once');
+  c.abort();
+  await c.whenStopped();
+});

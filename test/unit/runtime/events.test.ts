@@ -108,3 +108,19 @@ test('notes are one line and at most 1024 characters; tracking is bounded', asyn
   for (let i = 0; i < 50; i++) await recorder.normal({ ...db, name: `n${i}` }, 'R', 'A', 'n');
   assert.ok(recorder.trackedCount <= 10);
 });
+
+test('a closed fence drops events (no create, no series patch)', async () => {
+  const { Fence } = await import('../../../src/runtime/fence.ts');
+  const clock = new ManualClock('2026-03-01T10:00:00.123Z');
+  const sink = new FakeSink();
+  const fence = new Fence();
+  const recorder = new EventRecorder({ sink, clock, reportingInstance: 'operator-0-abc', minSeriesUpdateMs: 0, fence });
+  await recorder.warning(db, 'ServerDown', 'Connect', 'connection refused');
+  assert.equal(sink.created.length, 1);
+  fence.close('lost the lease');
+  clock.advance(1_000);
+  await recorder.warning(db, 'ServerDown', 'Connect', 'connection refused');
+  await recorder.normal(db, 'Other', 'Connect', 'something else');
+  assert.equal(sink.created.length, 1);
+  assert.equal(sink.patches.length, 0);
+});

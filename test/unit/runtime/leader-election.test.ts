@@ -159,3 +159,21 @@ test('a leader that sees another holder steps down at once', async () => {
   assert.deepEqual(log, ['a:start', 'a:stop']);
   await a.stop();
 });
+
+test('holdsLease turns false once the last renewal is older than the renew deadline, before any timer runs', async () => {
+  const manual = new ManualTimers(1_000_000);
+  let frozenFor = 0;
+  // A process frozen (SIGSTOP) for a while: its clock jumps, but no timer has run yet.
+  const timers = { now: () => manual.now() + frozenFor, setTimeout: manual.setTimeout.bind(manual), clearTimeout: manual.clearTimeout.bind(manual) };
+  const leases = new FakeLeases();
+  const a = new LeaderElector({ client: leases, timers, namespace: 'ops', name: 'lokdarpan-operator', identity: 'a', random: () => 0 });
+  a.start();
+  await manual.advance(0);
+  assert.equal(a.holdsLease(), true);
+  frozenFor = 9_000;
+  assert.equal(a.holdsLease(), true);
+  frozenFor = 10_000;
+  assert.equal(a.isLeader(), true, 'the deadline timer has not run yet');
+  assert.equal(a.holdsLease(), false, 'but the lease is no longer known to be ours');
+  await a.stop({ release: false });
+});

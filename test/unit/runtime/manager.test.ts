@@ -168,3 +168,36 @@ test('graceful stop of the leader releases the lease after its reconciles finish
   await stopping;
   assert.equal(leases.lease?.spec?.holderIdentity, undefined, 'released');
 });
+
+test('lost leadership closes the fence and ends within the abandon time, not the shutdown grace', async () => {
+  const { Fence } = await import('../../../src/runtime/fence.ts');
+  const timers = new ManualTimers(1_000_000);
+  const leases = new MemoryLeases();
+  const informer = new FakeInformer();
+  informer.sync();
+  const fence = new Fence();
+  // A reconcile that ignores its abort signal entirely.
+  const controller = new Controller({ name: 'demo', timers, timeoutMs: 0, reconcile: () => new Promise<void>(() => {}) });
+  const manager = new Manager({
+    informers: [informer],
+    controllers: [controller],
+    shutdownGraceMs: 600_000,
+    abandonMs: 3_000,
+    fence,
+    leaderElection: { client: leases, namespace: 'ops', name: 'op', identity: 'a', timers, random: () => 0 },
+  });
+  await manager.start();
+  await timers.advance(0);
+  controller.enqueue('ns/x');
+  await flushMicrotasks();
+  assert.equal(fence.closed, false, 'open while leading');
+  let exit: { reason: string; code: number } | undefined;
+  void manager.done.then((e) => (exit = e));
+  leases.lease!.spec!.holderIdentity = 'c';
+  leases.lease!.metadata.resourceVersion = String(++leases.rv);
+  await timers.advance(2_000);
+  assert.equal(fence.closed, true, 'closed at step-down');
+  assert.equal(fence.signal.aborted, true);
+  await timers.advance(3_100);
+  assert.deepEqual(exit && { reason: exit.reason, code: exit.code }, { reason: 'leadership-lost', code: 1 }, 'done after the abandon time, far below the 600 s grace');
+});

@@ -122,3 +122,55 @@ test('stableEqual ignores key order and undefined keys', () => {
   assert.ok(!stableEqual({ a: null }, { a: {} }));
   assert.ok(!stableEqual([], {}));
 });
+
+test('replaceFrom: no API call when the status equals the based-on object; else one PUT with its resourceVersion', async () => {
+  const client = new FakeStatusClient();
+  const writer = new StatusWriter({ client });
+  const basedOn = structuredClone(client.object!);
+  const same = await writer.replaceFrom(ref, basedOn, { phase: 'Old', conditions: [], observedGeneration: 4 } as Record<string, unknown>);
+  // observedGeneration is added, so the first one differs; write it, then the same again is unchanged.
+  assert.equal(same.outcome, 'written');
+  const unchanged = await writer.replaceFrom(ref, same.object!, { phase: 'Old', conditions: [] });
+  assert.equal(unchanged.outcome, 'unchanged');
+  assert.equal(client.gets, 0, 'never reads');
+  assert.equal(client.writes.length, 1);
+  assert.equal(client.writes[0]?.metadata?.resourceVersion, '1');
+});
+
+test('replaceFrom: a status changed by someone else since it was read is not overwritten (conflict)', async () => {
+  const client = new FakeStatusClient();
+  const writer = new StatusWriter({ client });
+  const basedOn = structuredClone(client.object!);
+  client.bump({ phase: 'WrittenByTheNewLeader' });
+  const result = await writer.replaceFrom(ref, basedOn, { phase: 'Stale' });
+  assert.equal(result.outcome, 'conflict');
+  assert.equal(client.writes.length, 0);
+  assert.equal((client.object?.['status'] as { phase: string }).phase, 'WrittenByTheNewLeader');
+});
+
+test('replaceFrom: when only metadata moved (same generation and status), the write is retried on the fresh object', async () => {
+  const client = new FakeStatusClient();
+  const writer = new StatusWriter({ client });
+  const basedOn = structuredClone(client.object!);
+  client.bump({}); // e.g. a label or an annotation changed: new resourceVersion, same status
+  const result = await writer.replaceFrom(ref, basedOn, { phase: 'New' });
+  assert.equal(result.outcome, 'written');
+  assert.equal((client.object?.['status'] as { phase: string }).phase, 'New');
+});
+
+test('a closed fence refuses every status write with a LeaderElectionLost error', async () => {
+  const { Fence } = await import('../../../src/runtime/fence.ts');
+  const client = new FakeStatusClient();
+  const fence = new Fence();
+  const writer = new StatusWriter({ client, fence });
+  fence.close('lost the lease');
+  await assert.rejects(writer.replaceFrom(ref, structuredClone(client.object!), { phase: 'X' }), (e: unknown) => e instanceof OperatorError && e.reason === 'LeaderElectionLost');
+  await assert.rejects(writer.update(ref, (s) => ({ ...s, phase: 'Y' })), (e: unknown) => e instanceof OperatorError && e.reason === 'LeaderElectionLost');
+  assert.equal(client.writes.length, 0);
+  const guarded = new Fence();
+  let holds = true;
+  guarded.setGuard(() => holds);
+  assert.equal(guarded.closed, false);
+  holds = false;
+  assert.equal(guarded.closed, true, 'the guard closes it without close()');
+});

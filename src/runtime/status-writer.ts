@@ -6,7 +6,7 @@
 //   overwrites nothing unread; otherwise the result is a conflict and the caller requeues.
 // - update (CloudNativePG's status/patch.go pattern): re-read, apply a pure mutation, retry on 409.
 // Both refuse to write once the replica's fence is closed (leadership lost).
-import { OperatorError } from '../errors.ts';
+import { OperatorError, isOperatorError } from '../errors.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
 import type { Fence } from './fence.ts';
 import { isConflict, isNotFound, refPath, type KubeClient, type KubeObject, type ObjectRef } from './kube.ts';
@@ -172,4 +172,13 @@ export function kubeStatusClient(client: KubeClient): StatusClient {
       return client.replace<KubeObject>(refPath(ref, 'status'), object);
     },
   };
+}
+
+/**
+ * The runtime refused a write because the object changed since it was read (StatusConflict) or this replica
+ * no longer leads (LeaderElectionLost): not a failure of the work, so a reconciler rethrows it (requeue)
+ * instead of reporting the run as failed.
+ */
+export function isRuntimeInterruption(error: unknown): boolean {
+  return isOperatorError(error) && (error.reason === 'StatusConflict' || error.reason === 'LeaderElectionLost');
 }

@@ -23,6 +23,7 @@ import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
 import { pgTargetOf } from '../shared/pg-target.ts';
 import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
+import { isRuntimeInterruption } from '../../runtime/status-writer.ts';
 import type { SecretReader } from '../shared/secrets.ts';
 import type { S3Destination } from '../../api/common.ts';
 import { readSecret, requireKey } from '../shared/secrets.ts';
@@ -246,6 +247,8 @@ export async function reconcileBackup(
     await finished(policy);
     return { status, events };
   } catch (error) {
+    // Not this run's failure: the object changed under us or this replica stopped leading. Requeue, report nothing.
+    if (isRuntimeInterruption(error)) throw error;
     if (limit.exceeded) return fail(R.Timeout, `the backup ran longer than its timeout ${timeout} and was cancelled; no manifest was written, so no partial backup exists (raise spec.timeout of the BackupPolicy or Backup for larger databases)`, policy);
     const typed = isOperatorError(error) ? error : new OperatorError('BackupFailed', describeError(error), { cause: error });
     return fail(typed.reason, typed.message, policy);

@@ -16,6 +16,7 @@ import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
 import { pgTargetOf } from '../shared/pg-target.ts';
 import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
+import { isRuntimeInterruption } from '../../runtime/status-writer.ts';
 import { readSecret, requireKey, type SecretReader } from '../shared/secrets.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { BackupReasons } from '../../engines/backup/reasons.ts';
@@ -192,6 +193,8 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     events.push({ type: 'Normal', reason: R.Completed, action: 'Restore', note: message });
     return { status, events };
   } catch (error) {
+    // Not this run's failure: the object changed under us or this replica stopped leading. Requeue, report nothing.
+    if (isRuntimeInterruption(error)) throw error;
     if (limit.exceeded) return fail(R.Timeout, `the restore ran longer than spec.timeout ${spec.timeout} and was cancelled; pg_restore runs in one transaction, so nothing was committed (raise spec.timeout for larger backups)`);
     if (cancelled.aborted) return fail(R.Cancelled, 'the Restore was deleted while it ran; the restore was cancelled and nothing was committed');
     const typed = isOperatorError(error) ? error : new OperatorError('RestoreFailed', describeError(error), { cause: error });

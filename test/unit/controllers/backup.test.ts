@@ -54,6 +54,7 @@ test('a backup verified in the primary and every replica: Completed, Ready True,
   assert.equal(condition(outcome.status, 'Replicated')?.status, 'True');
   assert.equal(calls.length, 1);
   assert.equal(heldLock, 'backup b1');
+  assert.deepEqual(calls[0]?.policy, { namespace: NS, name: 'nightly', uid: 'uid-nightly' }, 'the backup is owned by its policy');
 });
 
 test('a backup whose replica failed is Completed but not Ready: ReplicaFailed names the replica and its error', async () => {

@@ -52,6 +52,7 @@ export const backupPolicySpecSchema = z
       .describe('age public keys (age1...) the backup is encrypted to; any one matching identity decrypts. Private keys never need to be in the cluster.'),
     compressionLevel: z.number().int().min(1).max(19).default(1).describe('zstd level (1 is fastest; higher is smaller and slower).'),
     timeout: durationSchema('A backup still running after this long is cancelled (its upload aborted, nothing stored) and fails with reason Timeout. Raise it for very large databases.').default(DEFAULT_RUN_TIMEOUT),
+    lockWaitTimeout: durationSchema('pg_dump --lock-wait-timeout: how long the dump waits for a table lock (a long ALTER TABLE or VACUUM FULL) before the backup fails with DumpFailed, instead of queueing every query behind it. 0s waits forever.').default('1m'),
     retention: backupRetentionSchema,
     restoreDrill: restoreDrillSchema.optional(),
     webhook: z

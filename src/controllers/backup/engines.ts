@@ -79,7 +79,7 @@ export function backupEngines(options: {
       const primary = await objectStoreFor(request.destination, secrets, request.namespace);
       const replicas = await Promise.all(request.replicas.map((r) => objectStoreFor(r, secrets, request.namespace)));
       return runBackup({
-        source: pgBackupSource(request.target, { binDirs }),
+        source: pgBackupSource(request.target, { binDirs, lockWaitTimeoutMs: request.lockWaitTimeoutMs }),
         primary,
         replicas,
         recipients: request.recipients,

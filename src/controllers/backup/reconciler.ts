@@ -50,6 +50,8 @@ export interface BackupRunRequest {
   replicas: readonly S3Destination[];
   recipients: readonly string[];
   compressionLevel: number;
+  /** pg_dump --lock-wait-timeout in milliseconds (0: wait forever). */
+  lockWaitTimeoutMs: number;
   namespace: string;
   signal: AbortSignal;
   /** Told how far the dump got, at most every progress interval. */
@@ -176,6 +178,7 @@ export async function reconcileBackup(
   } catch (error) {
     return fail(R.InvalidSpec, `spec.timeout: ${describeError(error)}`, policy);
   }
+  const lockWaitTimeoutMs = parseDuration(policy.lockWaitTimeout);
 
   deps.running.add(key);
   const limit = deadline(signal, timeoutMs, deps.timers);
@@ -202,6 +205,7 @@ export async function reconcileBackup(
           replicas: policy.replicas,
           recipients: policy.recipients,
           compressionLevel: policy.compressionLevel,
+          lockWaitTimeoutMs,
           namespace,
           signal: limit.signal,
           onProgress: reporter.onProgress,

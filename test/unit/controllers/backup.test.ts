@@ -57,6 +57,15 @@ test('a backup verified in the primary and every replica: Completed, Ready True,
   assert.deepEqual(calls[0]?.policy, { namespace: NS, name: 'nightly', uid: 'uid-nightly' }, 'the backup is owned by its policy');
 });
 
+test('pg_dump\'s lock wait timeout comes from the policy (default 1m)', async () => {
+  const defaults = setup(async (r) => backupResult(r.backupId));
+  await defaults.run(backup('b1'));
+  assert.equal(defaults.calls[0]?.lockWaitTimeoutMs, 60_000);
+  const raised = setup(async (r) => backupResult(r.backupId), policySpec({ lockWaitTimeout: '10m' }));
+  await raised.run(backup('b1'));
+  assert.equal(raised.calls[0]?.lockWaitTimeoutMs, 600_000);
+});
+
 test('a backup whose replica failed is Completed but not Ready: ReplicaFailed names the replica and its error', async () => {
   const { run } = setup(async (r) => backupResult(r.backupId, { reason: 'CopyFailed', message: 'PUT dr-bucket: 503 Slow Down' }));
   const outcome = await run(backup('b2'));

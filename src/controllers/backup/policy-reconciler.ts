@@ -331,7 +331,9 @@ async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary,
   const { deps, spec, namespace, now } = ctx;
   const lock = databaseMutexKey(namespace, spec.databaseRef.name);
   if (deps.mutex.busy(lock)) {
-    wait(ctx, `the database is busy (${deps.mutex.holder(lock) ?? 'queued work'}); the retention pass after ${lastGood.metadata.name} runs when it is free`);
+    const message = `the database is busy (${deps.mutex.holder(lock) ?? 'queued work'}); the retention pass after ${lastGood.metadata.name} runs when it is free`;
+    if (ctx.status.pruneWaiting !== message) ctx.events.push({ type: 'Normal', reason: R.PruneDeferred, action: 'Prune', note: message });
+    wait(ctx, message);
     return;
   }
   await deps.mutex.run(lock, `prune ${ctx.name}`, async () => {

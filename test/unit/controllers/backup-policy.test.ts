@@ -326,6 +326,7 @@ test('pruning never waits for a busy database: the reconcile returns at once and
   const outcome = await s.reconcile(policy(policySpec()));
   assert.equal(s.pruneCalls.length, 0);
   assert.match(outcome.status.pruneWaiting ?? '', /busy \(restore big-one\)/);
+  assert.ok(outcome.events.some((e) => e.reason === 'PruneDeferred'), 'said once as an event');
   assert.equal(condition(outcome.status, 'Ready')?.status, 'True', 'waiting to prune is not a failure');
   assert.ok(outcome.requeueAfterMs !== undefined && outcome.requeueAfterMs <= RECHECK_MS);
   release();

@@ -55,6 +55,7 @@ export const backupPolicySpecSchema = z
     ).default('1h'),
     compressionLevel: z.number().int().min(1).max(19).default(1).describe('zstd level (1 is fastest; higher is smaller and slower).'),
     timeout: durationSchema('A backup still running after this long is cancelled (its upload aborted, nothing stored) and fails with reason Timeout. Raise it for very large databases.').default(DEFAULT_RUN_TIMEOUT),
+    lockWaitTimeout: durationSchema('pg_dump --lock-wait-timeout: how long the dump waits for a table lock (a long ALTER TABLE or VACUUM FULL) before the backup fails with DumpFailed, instead of queueing every query behind it. 0s waits forever.').default('1m'),
     retention: backupRetentionSchema,
     restoreDrill: restoreDrillSchema.optional(),
     webhook: z
@@ -84,6 +85,7 @@ export const backupPolicyStatusSchema = z
   .object({
     observedGeneration: z.number().int().optional().describe('metadata.generation of the spec this status was computed from.'),
     conditions: conditionsSchema.optional(),
+    database: z.string().optional().describe('Name of the PostgreSQL database that databaseRef leads to: the folder of its backups in each destination (<prefix><database>/policies/<cluster>/<namespace>/<policy>/).'),
     lastScheduleTime: z.string().optional().describe('Scheduled time of the last run started (RFC 3339).'),
     nextScheduleTime: z.string().optional().describe('When the next scheduled backup is due (RFC 3339); absent while suspended.'),
     lastSuccessfulBackup: z.string().optional().describe('Name of the last Backup that completed.'),
@@ -112,6 +114,7 @@ export const backupPolicyStatusSchema = z
         kept: z.number().optional().describe('Backups the retention rules keep on the primary destination.'),
         locked: z.number().optional().describe('Backups the rules would delete but S3 Object Lock protects; skipped, not failed.'),
         errors: z.array(z.string()).optional().describe('Deletions that failed (destination and reason); they are retried after the next backup.'),
+        keptInUse: z.array(z.string()).optional().describe('Backups the rules would delete but an unfinished Restore reads ("backup (Restore name)"); kept, and pruned by the pass after the next backup.'),
       })
       .optional()
       .describe('The last retention pass over the destinations.'),

@@ -44,7 +44,7 @@ export const EventReasons = {
 /** Condition types of each kind (the LokdarpanDatabase's come from its controller's catalog). */
 export const KindConditions = {
   LokdarpanDatabase: Object.values(DatabaseConditions),
-  BackupPolicy: ['Ready', 'Stalled', 'LastBackupSucceeded', 'Replicated', 'RestoreVerified', 'DestinationsReady', 'DatabaseReady', 'KeysReady'],
+  BackupPolicy: ['Ready', 'Stalled', 'LastBackupSucceeded', 'Replicated', 'RestoreVerified', 'DestinationsReady', 'DatabaseReady', 'KeysReady', 'DestinationsOverlap'],
   Backup: ['Ready', 'Succeeded', 'Replicated'],
   Restore: ['Ready', 'Succeeded'],
   RetentionPolicy: ['Ready', 'Reconciling', 'Stalled', 'DestinationsReady', 'DatabaseReady'],
@@ -114,7 +114,10 @@ export const REASON_MEANINGS = {
   RestoreDrillStarted: 'The policy created a Restore for its restore drill (event).',
   RestoreDrillSkipped: 'A restore drill was due while the previous drill Restore was still running; it was skipped (event).',
   RestoreDrillFailed: 'The last restore drill failed.',
-  PruneDeferred: 'The retention pass waits: a backup it would delete is read by an unfinished Restore, or the database is busy.',
+  PruneDeferred: 'The retention pass waits: the database is busy with a backup, restore or migration.',
+  BackupsInUse: 'The retention pass kept backups it would delete because an unfinished Restore reads them (event).',
+  DestinationsOverlap: 'Another BackupPolicy writes to the same endpoint, bucket and database folder; each keeps only its own backups.',
+  DestinationsExclusive: 'No other BackupPolicy writes to the policy\'s destinations.',
   Timeout: 'The backup or restore ran longer than its spec.timeout and was cancelled.',
   BackupsPruned: 'Backups beyond the retention rules were deleted (event).',
   BackupsLocked: 'Backups due for deletion are protected by S3 Object Lock and were skipped (event).',

@@ -15,7 +15,8 @@ LOKDARPAN_LEASE_NAME, LOKDARPAN_METRICS_HOST, LOKDARPAN_METRICS_PORT (8080; serv
 /readyz), LOG_LEVEL, LOKDARPAN_MIGRATIONS_DIR, LOKDARPAN_PG_BIN_DIRS (e.g. 15=/usr/lib/postgresql/15/bin,18=/opt/pg18/bin),
 LOKDARPAN_SHUTDOWN_GRACE_SECONDS (30; keep terminationGracePeriodSeconds above it + 5),
 LOKDARPAN_RECONCILE_TIMEOUT_SECONDS (3600; database and retention reconciles), LOKDARPAN_PROGRESS_INTERVAL
-(10s; how often a running Backup or Restore writes status.progress), KUBECONFIG.
+(10s; how often a running Backup or Restore writes status.progress), LOKDARPAN_CLUSTER_NAME (default; this
+cluster's name in backup keys: give each cluster sharing a bucket its own), KUBECONFIG.
 `;
 
 export async function runOperatorCli(argv: string[], io: CliIo): Promise<number> {

@@ -33,6 +33,15 @@ export const operatorConfigSchema = z.object({
       }
       return dirs;
     }),
+  /**
+   * This cluster's name in backup keys and manifests (policies/<cluster>/<namespace>/<policy>/): two
+   * clusters whose BackupPolicies share a bucket and prefix must each have their own, or they prune
+   * each other's backups. Changing it later leaves the older backups to the old name (never pruned).
+   */
+  clusterName: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'must be a DNS label or subdomain of up to 63 characters (a-z, 0-9, "-", ".")')
+    .default('default'),
   /** How long SIGTERM waits for in-flight work; the Deployment's terminationGracePeriodSeconds must exceed it (plus 5 s). */
   shutdownGraceSeconds: z.coerce.number().int().min(0).default(30),
   /** How often a running Backup or Restore writes its progress to status ("10s"). */
@@ -69,6 +78,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     logLevel: pick('LOG_LEVEL'),
     migrationsDir: pick('LOKDARPAN_MIGRATIONS_DIR'),
     pgBinDirs: pick('LOKDARPAN_PG_BIN_DIRS'),
+    clusterName: pick('LOKDARPAN_CLUSTER_NAME'),
     shutdownGraceSeconds: pick('LOKDARPAN_SHUTDOWN_GRACE_SECONDS'),
     progressInterval: pick('LOKDARPAN_PROGRESS_INTERVAL'),
     reconcileTimeoutSeconds: pick('LOKDARPAN_RECONCILE_TIMEOUT_SECONDS'),

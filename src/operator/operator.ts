@@ -26,6 +26,7 @@ import { shareConnections } from './kube-connections.ts';
 import type { OperatorConfig } from './config.ts';
 import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeRestoreObjects, kubeRestoreReader, kubeSecretReader } from './kube-readers.ts';
 import { backupEngines } from '../controllers/backup/engines.ts';
+import { overlapFingerprint } from '../controllers/backup/overlap.ts';
 import { postWebhook } from '../controllers/backup/webhook.ts';
 import { reconcileBackup, type BackupResource } from '../controllers/backup/reconciler.ts';
 import { DRILL_LABEL, reconcileBackupPolicy, type BackupPolicyResource } from '../controllers/backup/policy-reconciler.ts';
@@ -141,7 +142,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     policies: kubePolicyReader(client),
     databases: databaseReader,
     secrets,
-    engines: backupEngines({ binDirs: config.pgBinDirs, logger, clock, progressIntervalMs: config.progressInterval }),
+    engines: backupEngines({ binDirs: config.pgBinDirs, cluster: config.clusterName, logger, clock, progressIntervalMs: config.progressInterval }),
     mutex,
     clock,
   };
@@ -180,11 +181,21 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         backups: kubeBackupObjects(client),
         restores: kubeRestoreObjects(client),
         preflight,
+        allPolicies: { list: async () => policies.informer.list() as unknown as BackupPolicyResource[] },
         onStatus: (policy, spec, status) => domain.recordBackupPolicyStatus({ namespace: policy.namespace, policy: policy.name }, status, spec),
       }),
     parts,
     { onDeleted: (object) => forgetting('backup policy', () => domain.forgetBackupPolicy({ namespace: object.metadata?.namespace ?? '', policy: object.metadata?.name ?? '' })) },
   );
+  // A policy whose destinations (or database) change, appear or go may change the others' overlap report.
+  const overlapPrints = new Map<string, string>();
+  policies.informer.onKey((key, event, object) => {
+    const print = event === 'delete' ? '' : overlapFingerprint(object as unknown as BackupPolicyResource | undefined);
+    if ((overlapPrints.get(key) ?? '') === print) return;
+    if (print === '') overlapPrints.delete(key);
+    else overlapPrints.set(key, print);
+    for (const other of overlapPrints.keys()) if (other !== key) policies.controller.enqueue(other);
+  });
   // A Backup that changes (Completed, Failed, deleted) changes its policy's summary.
   backups.informer.onKey((_key, _event, object) => {
     const policy = (object?.['spec'] as BackupResource['spec'] | undefined)?.policyRef?.name;

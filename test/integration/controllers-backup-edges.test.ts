@@ -2,8 +2,8 @@
 // process under its ServiceAccount, kube-apiserver, PostgreSQL, two S3 regions): wrong references are
 // Ready=False at once; a backup whose replica failed is not Ready and the policy says so; a run longer
 // than spec.timeout is cancelled (reason Timeout) leaving nothing stored; a Restore waits on the database
-// lock a running backup holds, and deleting it cancels it; pruning spares a backup an unfinished Restore
-// reads (and its Backup object) until that Restore is gone.
+// lock a running backup holds, and deleting it cancels it; pruning keeps a backup an unfinished Restore
+// reads (and its Backup object) while pruning the rest, until that Restore is gone.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
@@ -138,10 +138,16 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
     assert.equal(await databaseExists('r_cancel_me'), false, 'the cancelled restore created nothing');
   });
 
-  it('pruning spares a backup an unfinished Restore reads, and its Backup object, until that Restore is gone', async () => {
+  it('pruning keeps a backup an unfinished Restore reads, and its Backup object, and prunes the rest; once the Restore is gone it goes', async () => {
     await policy('keep-one', { retention: { keepLast: 1, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 } });
-    await backup('keep-one-a', 'keep-one');
-    assert.equal((await finished('backups', 'keep-one-a')).status?.['phase'], 'Completed');
+    const manifests = async (): Promise<string[]> =>
+      (await env.keys('primary', BUCKET, 'keep-one/')).filter((k) => k.endsWith('.manifest.json')).map((k) => k.split('/').pop()!.replace('.manifest.json', '')).sort();
+    const backupAndPrune = async (name: string): Promise<Obj> => {
+      await backup(name, 'keep-one');
+      assert.equal((await finished('backups', name)).status?.['phase'], 'Completed');
+      return env.waitFor('backuppolicies', 'keep-one', `pruned after ${name}`, (o) => o.status?.['lastPrune']?.afterBackup === name, 90_000);
+    };
+    await backupAndPrune('keep-one-a');
     // A Restore of it that stays Pending: its identity Secret does not exist yet.
     await env.apply({
       apiVersion: v1,
@@ -152,20 +158,22 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
     const pending = await env.waitFor('restores', 'reads-a', 'Pending SecretNotFound', (o) => condition(o, 'Ready')?.reason === 'SecretNotFound', 30_000);
     assert.equal(pending.status?.['phase'], 'Pending', describeObj(pending));
 
-    await backup('keep-one-b', 'keep-one');
-    assert.equal((await finished('backups', 'keep-one-b')).status?.['phase'], 'Completed');
-    const waiting = await env.waitFor('backuppolicies', 'keep-one', 'pruneWaiting names reads-a', (o) => /reads-a/.test(String(o.status?.['pruneWaiting'] ?? '')), 60_000);
-    assert.match(String(waiting.status?.['pruneWaiting']), /keep-one-a \(read by Restore reads-a\)/);
-    assert.ok(await env.get('backups', 'keep-one-a'), 'the Backup object stays');
-    assert.ok((await env.keys('primary', BUCKET, 'keep-one/')).some((k) => k.endsWith('keep-one-a.manifest.json')), 'its manifest stays');
+    await backupAndPrune('keep-one-b');
+    const afterC = await backupAndPrune('keep-one-c');
+    assert.deepEqual(afterC.status?.['lastPrune']?.keptInUse, ['keep-one-a (Restore reads-a)'], describeObj(afterC));
+    assert.equal(afterC.status?.['pruneWaiting'], undefined, 'nothing waits');
+    assert.deepEqual(await manifests(), ['keep-one-a', 'keep-one-c'], 'a is kept for its Restore, b (the rest) is pruned');
+    assert.ok(await env.get('backups', 'keep-one-a'), 'the Backup object of the kept backup stays');
+    assert.equal(await env.get('backups', 'keep-one-b'), undefined, 'the pruned one\'s Backup object is deleted');
+    assert.ok((await env.events()).some((e) => e.reason === 'BackupsInUse' && /keep-one-a \(Restore reads-a\)/.test(e.message)), 'an event says why a is kept');
 
     await env.delete('restores', 'reads-a');
-    const pruned = await env.waitFor('backuppolicies', 'keep-one', 'pruned after keep-one-b', (o) => o.status?.['lastPrune']?.afterBackup === 'keep-one-b', 90_000);
-    assert.equal(pruned.status?.['pruneWaiting'], undefined);
+    const afterD = await backupAndPrune('keep-one-d');
+    assert.equal(afterD.status?.['lastPrune']?.keptInUse, undefined, describeObj(afterD));
+    assert.deepEqual(await manifests(), ['keep-one-d']);
     assert.equal(await env.get('backups', 'keep-one-a'), undefined, 'the Backup object of the pruned backup is deleted');
     const keys = await env.keys('primary', BUCKET, 'keep-one/');
-    assert.ok(!keys.some((k) => k.includes('keep-one-a')), keys.join(', '));
-    assert.ok(keys.some((k) => k.endsWith('keep-one-b.manifest.json')), keys.join(', '));
+    assert.ok(!keys.some((k) => k.includes('keep-one-a') || k.includes('keep-one-c')), keys.join(', '));
   });
 
   it('no secret appears in logs, events or statuses', async () => {

@@ -34,22 +34,44 @@ export interface RestoreEngines {
   dropDatabase(target: PgTarget): Promise<void>;
 }
 
-/** A prune that did not delete because a backup it would delete is in use (an unfinished Restore reads it). */
-export type PolicyPruneResult = PruneResult & { deferredFor?: string[] };
+/** The BackupPolicy a backup belongs to; with the operator's cluster name it is the backup's owner. */
+export interface PolicyIdentity {
+  namespace: string;
+  name: string;
+  uid?: string | undefined;
+}
+
+export interface PruneRequest {
+  destination: S3Destination;
+  /** The PostgreSQL database name (the folder in the destination). */
+  database: string;
+  retention: BackupRetentionSpec;
+  /** The policy's schedule time zone: GFS days, weeks and months follow it. */
+  timeZone: string;
+  namespace: string;
+  /** Only this policy's backups are planned and deleted. */
+  policy: PolicyIdentity;
+  /** Also prune the database's backups without an owner: only when no other policy writes to this destination. */
+  adoptUnowned: boolean;
+  /** Backup ids an unfinished Restore reads: kept (reason 'protected'), the rest is pruned. */
+  protect: ReadonlySet<string>;
+}
 
 export interface PruneEngines {
-  /** Prunes one destination; when the plan would delete a backup in `inUse` (ids), deletes nothing and says so. */
-  prune(destination: S3Destination, database: string, retention: BackupRetentionSpec, namespace: string, secrets: SecretReader, inUse: ReadonlySet<string>): Promise<PolicyPruneResult>;
+  prune(request: PruneRequest, secrets: SecretReader): Promise<PruneResult>;
 }
 
 export function backupEngines(options: {
   binDirs: PgBinDirs;
+  /** This cluster's name in backup owners (LOKDARPAN_CLUSTER_NAME). */
+  cluster: string;
   logger: Logger;
   clock: Clock;
   /** How often a running backup or restore reports progress (default 10 s). */
   progressIntervalMs?: number;
 }): BackupEngines & RestoreEngines & PruneEngines {
   const { binDirs, logger, clock } = options;
+  const ownerOf = (policy: PolicyIdentity) => ({ cluster: options.cluster, namespace: policy.namespace, name: policy.name, ...(policy.uid ? { uid: policy.uid } : {}) });
   const progress = (listener: ProgressListener | undefined) =>
     listener ? { onProgress: listener, ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }) } : {};
   return {
@@ -57,12 +79,13 @@ export function backupEngines(options: {
       const primary = await objectStoreFor(request.destination, secrets, request.namespace);
       const replicas = await Promise.all(request.replicas.map((r) => objectStoreFor(r, secrets, request.namespace)));
       return runBackup({
-        source: pgBackupSource(request.target, { binDirs }),
+        source: pgBackupSource(request.target, { binDirs, lockWaitTimeoutMs: request.lockWaitTimeoutMs }),
         primary,
         replicas,
         recipients: request.recipients,
         database: request.target.database,
         backupId: request.backupId,
+        owner: ownerOf(request.policy),
         compressionLevel: request.compressionLevel,
         clock,
         logger,
@@ -89,10 +112,13 @@ export function backupEngines(options: {
       });
     },
     dropDatabase: (target) => dropDatabase(target),
-    async prune(destination, database, retention, namespace, secrets, inUse) {
-      const options = {
-        store: await objectStoreFor(destination, secrets, namespace),
-        database,
+    async prune(request, secrets) {
+      const { retention } = request;
+      return pruneBackups({
+        store: await objectStoreFor(request.destination, secrets, request.namespace),
+        database: request.database,
+        owner: ownerOf(request.policy),
+        adoptUnowned: request.adoptUnowned,
         rules: {
           keepLast: retention.keepLast,
           keepDaily: retention.keepDaily,
@@ -100,16 +126,11 @@ export function backupEngines(options: {
           keepMonthly: retention.keepMonthly,
           ...(retention.maxAge ? { maxAgeMs: parseDuration(retention.maxAge) } : {}),
         },
+        timeZone: request.timeZone,
+        protect: request.protect,
         clock,
         logger,
-      };
-      if (inUse.size > 0) {
-        // The engine deletes whole plans; a plan that would take a backup being restored waits for a later pass.
-        const planned = await pruneBackups({ ...options, dryRun: true });
-        const deferredFor = planned.plan.delete.map((d) => d.id).filter((id) => inUse.has(id));
-        if (deferredFor.length > 0) return { ...planned, deferredFor };
-      }
-      return pruneBackups(options);
+      });
     },
   };
 }

@@ -4,7 +4,9 @@
 // startingDeadline is skipped, never replayed in a burst), summarise its Backups into status, prune
 // every destination by the GFS rules after each new successful backup, and run the restore drill as
 // its own Restore object. Nothing here waits for a backup, a restore or a database lock: pruning that
-// would wait, or would delete a backup an unfinished Restore reads, is put off and retried.
+// would wait is put off and retried; backups an unfinished Restore reads are kept by the pass. Pruning
+// only ever touches this policy's own backups (its owner folder); destinations other policies also
+// write to are reported (condition DestinationsOverlap).
 import type { z } from 'zod';
 import { backupPolicySpecSchema, type BackupPolicySpec, type backupPolicyStatusSchema } from '../../api/backup.ts';
 import { API_VERSION, type Resource } from '../../api/common.ts';
@@ -19,7 +21,9 @@ import type { DatabaseReader } from '../shared/database-ref.ts';
 import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
 import { msUntilEarliest } from '../shared/schedule.ts';
 import type { SecretReader } from '../shared/secrets.ts';
-import type { PolicyPruneResult, PruneEngines } from './engines.ts';
+import type { PruneEngines } from './engines.ts';
+import type { PruneResult } from '../../engines/backup/index.ts';
+import { policyOverlaps, type PolicyForOverlap, type PolicyOverlaps } from './overlap.ts';
 import { policyReferenceProblems } from './references.ts';
 import { preflightBackupPolicy } from './policy-preflight.ts';
 import type { Preflight } from '../shared/preflight.ts';
@@ -60,6 +64,9 @@ export const BackupPolicyReasons = {
   BackupsPruned: 'BackupsPruned',
   BackupsLocked: 'BackupsLocked',
   PruneDeferred: 'PruneDeferred',
+  BackupsInUse: 'BackupsInUse',
+  DestinationsOverlap: 'DestinationsOverlap',
+  DestinationsExclusive: 'DestinationsExclusive',
 } as const;
 const R = BackupPolicyReasons;
 
@@ -85,6 +92,8 @@ export interface BackupPolicyReconcilerDeps {
   databases: DatabaseReader;
   secrets: SecretReader;
   engines: PruneEngines;
+  /** Every BackupPolicy the operator watches (the informer's cache): destinations they share are reported. */
+  allPolicies: { list(): Promise<readonly PolicyForOverlap[]> };
   mutex: KeyedMutex;
   clock: Clock;
   /** Checks destinations, database and keys without writing a backup (absent: no checks). */
@@ -168,10 +177,11 @@ export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps
   };
 
   try {
-    const problems = await checkReferences(ctx);
+    const { problems, database } = await checkReferences(ctx);
+    const overlaps = await reportOverlaps(ctx, database);
     await scheduleBackups(ctx);
     const summary = await summariseBackups(ctx);
-    await pruneAfterNewBackup(ctx, summary);
+    await pruneAfterNewBackup(ctx, summary, overlaps);
     await restoreDrill(ctx, summary.lastGood);
     setReady(ctx, summary, problems);
     const checks = deps.preflight && (await preflightBackupPolicy({ namespace: ctx.namespace, name: ctx.name, generation, conditions: resource.status?.conditions as Condition[] | undefined }, ctx.spec, ctx.status.nextScheduleTime, now, { preflight: deps.preflight, databases: deps.databases }));
@@ -192,8 +202,9 @@ export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps
 }
 
 /** The database, Secrets and keys the policy names; a missing one is reported now, not at the first run. */
-async function checkReferences(ctx: PolicyReconcile): Promise<OperatorError[]> {
-  const problems = await policyReferenceProblems(ctx.spec, ctx.namespace, ctx.deps);
+async function checkReferences(ctx: PolicyReconcile): Promise<{ problems: OperatorError[]; database: string | undefined }> {
+  const { problems, database } = await policyReferenceProblems(ctx.spec, ctx.namespace, ctx.deps);
+  if (database !== undefined) ctx.status = { ...ctx.status, database };
   const previous = (ctx.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
   if (problems.length > 0) {
     ctx.recheck = true;
@@ -203,7 +214,25 @@ async function checkReferences(ctx: PolicyReconcile): Promise<OperatorError[]> {
       for (const p of problems) ctx.events.push({ type: 'Warning', reason: p.reason, action: 'Validate', note: p.message });
     }
   }
-  return problems;
+  return { problems, database };
+}
+
+/**
+ * Condition DestinationsOverlap: True (a warning; Ready is unaffected) when another BackupPolicy writes
+ * to the same endpoint, bucket and database folder as one of ours. Undefined when unknown (the
+ * database does not resolve): then no destination counts as ours alone.
+ */
+async function reportOverlaps(ctx: PolicyReconcile, database: string | undefined): Promise<PolicyOverlaps | undefined> {
+  if (database === undefined) return undefined;
+  const overlaps = policyOverlaps(ctx.resource, database, await ctx.deps.allPolicies.list());
+  const previous = (ctx.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'DestinationsOverlap');
+  if (overlaps.message === undefined) {
+    ctx.set([{ type: 'DestinationsOverlap', status: 'False', reason: R.DestinationsExclusive, message: 'no other BackupPolicy writes to these destinations' }]);
+  } else {
+    ctx.set([{ type: 'DestinationsOverlap', status: 'True', reason: R.DestinationsOverlap, message: overlaps.message }]);
+    if (previous?.message !== overlaps.message) ctx.events.push({ type: 'Warning', reason: R.DestinationsOverlap, action: 'Validate', note: overlaps.message });
+  }
+  return overlaps;
 }
 
 function referenceMessage(problems: readonly OperatorError[]): string {
@@ -293,12 +322,14 @@ function backupsInUse(restores: readonly RestoreResource[]): Map<string, string>
 }
 
 /**
- * After each new successful backup: prunes every destination by the retention rules and deletes the Backup
- * objects of what was pruned (and failed ones beyond FAILED_BACKUPS_KEPT), under the database's lock, which
- * backups and restores hold too. Backups an unfinished Restore reads are never deleted: a pass that would
- * delete one, or would have to wait for the lock, is put off (status.pruneWaiting) and retried.
+ * After each new successful backup: prunes every destination by the retention rules (this policy's own
+ * backups only; those without an owner too where no other policy writes) and deletes the Backup objects
+ * of what was pruned (and failed ones beyond FAILED_BACKUPS_KEPT), under the database's lock, which
+ * backups and restores hold too. Backups an unfinished Restore reads are kept (status.lastPrune.keptInUse)
+ * and pruned by a later pass; a pass that would have to wait for the lock is put off
+ * (status.pruneWaiting) and retried.
  */
-async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary): Promise<void> {
+async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary, overlaps: PolicyOverlaps | undefined): Promise<void> {
   const { lastGood, completed, failed } = summary;
   const database = lastGood?.status?.database;
   if (!lastGood || !database || ctx.status.lastPrune?.afterBackup === lastGood.metadata.name) {
@@ -309,17 +340,22 @@ async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary)
   const { deps, spec, namespace, now } = ctx;
   const lock = databaseMutexKey(namespace, spec.databaseRef.name);
   if (deps.mutex.busy(lock)) {
-    wait(ctx, `the database is busy (${deps.mutex.holder(lock) ?? 'queued work'}); the retention pass after ${lastGood.metadata.name} runs when it is free`);
+    const message = `the database is busy (${deps.mutex.holder(lock) ?? 'queued work'}); the retention pass after ${lastGood.metadata.name} runs when it is free`;
+    if (ctx.status.pruneWaiting !== message) ctx.events.push({ type: 'Normal', reason: R.PruneDeferred, action: 'Prune', note: message });
+    wait(ctx, message);
     return;
   }
   await deps.mutex.run(lock, `prune ${ctx.name}`, async () => {
     // Listed under the lock: a Restore that starts later waits for it, so it cannot read what is deleted here.
     const inUse = backupsInUse(await deps.restores.list(namespace));
-    const results: PolicyPruneResult[] = [];
+    const results: PruneResult[] = [];
     const errors: string[] = [];
+    const policy = { namespace, name: ctx.name, uid: ctx.resource.metadata.uid };
     for (const destination of [spec.destination, ...spec.replicas]) {
       try {
-        results.push(await deps.engines.prune(destination, database, spec.retention, namespace, deps.secrets, new Set(inUse.keys())));
+        const adoptUnowned = overlaps !== undefined && !overlaps.byDestination.has(destination.name);
+        const request = { destination, database, retention: spec.retention, timeZone: spec.timeZone, namespace, policy, adoptUnowned, protect: new Set(inUse.keys()) };
+        results.push(await deps.engines.prune(request, deps.secrets));
       } catch (error) {
         errors.push(`${destination.name}: ${describeError(error)}`);
       }
@@ -329,24 +365,26 @@ async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary)
     for (const b of completed) if (b.status?.backupId && deletedIds.has(b.status.backupId) && !spare(b)) await deps.backups.delete(namespace, b.metadata.name);
     for (const b of failed.slice(0, Math.max(0, failed.length - FAILED_BACKUPS_KEPT))) if (!spare(b)) await deps.backups.delete(namespace, b.metadata.name);
 
-    const deferred = results.filter((r) => r.deferredFor && r.deferredFor.length > 0);
+    const keptInUse = [...new Set(results.flatMap((r) => r.plan.keep.filter((d) => d.reasons.includes('protected')).map((d) => d.id)))].map((id) => `${id} (Restore ${inUse.get(id)})`);
     const locked = results.reduce((n, r) => n + r.locked.length, 0);
     const deleted = results.reduce((n, r) => n + r.deleted.length, 0);
     if (deleted > 0) ctx.events.push({ type: 'Normal', reason: R.BackupsPruned, action: 'Prune', note: `deleted ${deleted} backup object set(s) beyond the retention rules` });
     if (locked > 0) ctx.events.push({ type: 'Normal', reason: R.BackupsLocked, action: 'Prune', note: `${locked} backup(s) due for deletion are under S3 Object Lock; skipped` });
     for (const e of errors) ctx.events.push({ type: 'Warning', reason: 'PruneFailed', action: 'Prune', note: e });
-    if (deferred.length > 0) {
-      const ids = [...new Set(deferred.flatMap((r) => r.deferredFor ?? []))];
-      const message = `${ids.map((id) => `${id} (read by Restore ${inUse.get(id)})`).join(', ')} due for deletion in ${deferred.map((r) => r.destination).join(', ')}; the retention pass there waits until the Restore finishes`;
-      if (ctx.status.pruneWaiting !== message) ctx.events.push({ type: 'Normal', reason: R.PruneDeferred, action: 'Prune', note: message });
-      wait(ctx, message);
-      return;
-    }
+    if (keptInUse.length > 0) ctx.events.push({ type: 'Normal', reason: R.BackupsInUse, action: 'Prune', note: `kept ${keptInUse.join(', ')}: due for deletion but read by an unfinished Restore; the pass after the next backup prunes them` });
     const primary = results.find((r) => r.destination === spec.destination.name);
     const { pruneWaiting: _none, ...rest } = ctx.status;
     ctx.status = {
       ...rest,
-      lastPrune: { time: now.toISOString(), afterBackup: lastGood.metadata.name, deleted, kept: primary?.plan.keep.length ?? 0, locked, ...(errors.length ? { errors } : {}) },
+      lastPrune: {
+        time: now.toISOString(),
+        afterBackup: lastGood.metadata.name,
+        deleted,
+        kept: primary?.plan.keep.length ?? 0,
+        locked,
+        ...(errors.length ? { errors } : {}),
+        ...(keptInUse.length ? { keptInUse } : {}),
+      },
     };
   });
 }

@@ -28,6 +28,7 @@ import type { SecretReader } from '../shared/secrets.ts';
 import type { S3Destination } from '../../api/common.ts';
 import { readSecret, requireKey } from '../shared/secrets.ts';
 import type { WebhookSender } from './webhook.ts';
+import type { PolicyIdentity } from './engines.ts';
 
 export type BackupStatus = z.infer<typeof backupStatusSchema>;
 export type BackupResource = Resource<{ policyRef?: { name?: string }; timeout?: string }, BackupStatus>;
@@ -43,11 +44,15 @@ export interface PolicyReader {
 
 export interface BackupRunRequest {
   backupId: string;
+  /** The BackupPolicy it belongs to (an on-demand Backup: its policyRef): the owner of the stored backup. */
+  policy: PolicyIdentity;
   target: PgTarget;
   destination: S3Destination;
   replicas: readonly S3Destination[];
   recipients: readonly string[];
   compressionLevel: number;
+  /** pg_dump --lock-wait-timeout in milliseconds (0: wait forever). */
+  lockWaitTimeoutMs: number;
   namespace: string;
   signal: AbortSignal;
   /** Told how far the dump got, at most every progress interval. */
@@ -174,6 +179,7 @@ export async function reconcileBackup(
   } catch (error) {
     return fail(R.InvalidSpec, `spec.timeout: ${describeError(error)}`, policy);
   }
+  const lockWaitTimeoutMs = parseDuration(policy.lockWaitTimeout);
 
   deps.running.add(key);
   const limit = deadline(signal, timeoutMs, deps.timers);
@@ -194,11 +200,13 @@ export async function reconcileBackup(
       deps.engines.run(
         {
           backupId: resource.metadata.name,
+          policy: { namespace, name: policyResource.metadata.name, uid: policyResource.metadata.uid },
           target,
           destination: policy.destination,
           replicas: policy.replicas,
           recipients: policy.recipients,
           compressionLevel: policy.compressionLevel,
+          lockWaitTimeoutMs,
           namespace,
           signal: limit.signal,
           onProgress: reporter.onProgress,
@@ -207,9 +215,9 @@ export async function reconcileBackup(
       ),
     ).finally(() => reporter.settle());
     const m = result.manifest;
-    const failedReplicas = result.destinations.filter((d) => d.error || !d.verified);
+    const failedReplicas = result.failedReplicas;
     const stored = `${humanBytes(m.encryptedBytes)} stored in ${result.destinations.filter((d) => d.verified).map((d) => d.name).join(', ')}`;
-    const replicaErrors = failedReplicas.map((d) => `replica ${d.name} failed: ${d.error ? `${d.error.reason}: ${d.error.message}` : 'copy not verified'}`).join('; ');
+    const replicaErrors = failedReplicas.map((d) => `replica ${d.name} failed: ${d.reason}: ${d.message}`).join('; ');
     status = {
       ...status,
       phase: 'Completed',
@@ -240,10 +248,10 @@ export async function reconcileBackup(
       { type: 'Succeeded', status: 'True', reason: R.Completed, message: `sha256 ${m.sha256}` },
       failedReplicas.length === 0
         ? { type: 'Replicated', status: 'True', reason: R.Completed, message: `${result.destinations.length - 1} replica(s) verified` }
-        : { type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: failedReplicas.map((d) => `${d.name}: ${d.error?.message ?? 'copy not verified'}`).join('; ') },
+        : { type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: failedReplicas.map((d) => `${d.name}: ${d.message}`).join('; ') },
     ]);
     events.push({ type: 'Normal', reason: R.Completed, action: 'Backup', note: `backup of ${m.database} completed: ${status.message} in ${m.durationMs} ms` });
-    for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.error ? `${d.error.reason}: ${d.error.message}` : 'not verified'}` });
+    for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.reason}: ${d.message}` });
     await finished(policy);
     return { status, events };
   } catch (error) {

@@ -6,6 +6,7 @@ import type { S3Destination } from '../../api/common.ts';
 import { isOperatorError, type OperatorError } from '../../errors.ts';
 import { resolveConnection } from '../shared/database-connection.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
+import { pgTargetOf } from '../shared/pg-target.ts';
 import { readSecret, requireKey, type SecretReader } from '../shared/secrets.ts';
 
 export interface ReferenceReaders {
@@ -13,10 +14,16 @@ export interface ReferenceReaders {
   secrets: SecretReader;
 }
 
-/** Every missing reference of the policy, in spec order (empty when all resolve). */
-export async function policyReferenceProblems(spec: BackupPolicySpec, namespace: string, readers: ReferenceReaders): Promise<OperatorError[]> {
+/**
+ * Every missing reference of the policy, in spec order (empty when all resolve), and the name of the
+ * PostgreSQL database its databaseRef leads to, when that resolves.
+ */
+export async function policyReferenceProblems(spec: BackupPolicySpec, namespace: string, readers: ReferenceReaders): Promise<{ problems: OperatorError[]; database: string | undefined }> {
+  let database: string | undefined;
   const checks: Array<() => Promise<unknown>> = [
-    () => resolveDatabaseRef(readers.databases, readers.secrets, namespace, spec.databaseRef.name, { requireSchema: false }),
+    async () => {
+      database = pgTargetOf((await resolveDatabaseRef(readers.databases, readers.secrets, namespace, spec.databaseRef.name, { requireSchema: false })).settings).database;
+    },
     () => checkDestinationCredentials([spec.destination, ...spec.replicas], namespace, readers.secrets),
   ];
   const drill = spec.restoreDrill;
@@ -35,7 +42,7 @@ export async function policyReferenceProblems(spec: BackupPolicySpec, namespace:
       problems.push(error);
     }
   }
-  return problems;
+  return { problems, database };
 }
 
 /** Throws SecretNotFound / SecretKeyMissing for the first destination whose credentials are incomplete. */

@@ -25,7 +25,7 @@ export interface RetentionRules {
   maxAgeMs?: number;
 }
 
-export type KeepReason = 'last' | 'daily' | 'weekly' | 'monthly' | 'newest' | 'future';
+export type KeepReason = 'last' | 'daily' | 'weekly' | 'monthly' | 'newest' | 'future' | 'protected';
 
 export interface PlannedBackup {
   id: string;
@@ -155,6 +155,11 @@ export interface PruneOptions {
   rules: RetentionRules;
   /** IANA time zone of the policy's schedule: GFS days, weeks and months follow it. Default UTC. */
   timeZone?: string;
+  /**
+   * Backup ids the caller needs kept whatever the rules say (a running Restore reads them): they move
+   * from the plan's delete list to its keep list with the reason 'protected'; the rest is pruned as planned.
+   */
+  protect?: ReadonlySet<string>;
   /** Only plan; delete nothing. */
   dryRun?: boolean;
   /** Data objects without a manifest older than this are deleted too (incomplete runs). Default 24 h. */
@@ -173,6 +178,15 @@ export interface PruneResult {
   orphansDeleted: string[];
 }
 
+/** The plan with the protected ids moved from delete to keep (reason 'protected'). */
+function protectBackups(plan: RetentionPlan, protect: ReadonlySet<string> | undefined): RetentionPlan {
+  if (protect === undefined || protect.size === 0) return plan;
+  const spared = plan.delete.filter((d) => protect.has(d.id)).map(({ deleteReason: _gone, ...d }) => ({ ...d, keep: true, reasons: ['protected' as const] }));
+  if (spared.length === 0) return plan;
+  const byTime = (a: RetentionDecision, b: RetentionDecision): number => b.time.localeCompare(a.time) || b.id.localeCompare(a.id);
+  return { keep: [...plan.keep, ...spared].sort(byTime), delete: plan.delete.filter((d) => !protect.has(d.id)) };
+}
+
 /** Lists one destination, plans, and deletes: the data object's lock is checked first, then manifest, then data. */
 export async function pruneBackups(options: PruneOptions): Promise<PruneResult> {
   const clock = options.clock ?? systemClock;
@@ -183,7 +197,10 @@ export async function pruneBackups(options: PruneOptions): Promise<PruneResult> 
     ...(options.adoptUnowned === undefined ? {} : { adoptUnowned: options.adoptUnowned }),
   });
   const byId = new Map(listed.backups.map((b) => [b.id, b]));
-  const plan = planRetention(listed.backups.map((b) => ({ id: b.id, time: new Date(b.manifest.startedAt) })), options.rules, now, options.timeZone === undefined ? {} : { timeZone: options.timeZone });
+  const plan = protectBackups(
+    planRetention(listed.backups.map((b) => ({ id: b.id, time: new Date(b.manifest.startedAt) })), options.rules, now, options.timeZone === undefined ? {} : { timeZone: options.timeZone }),
+    options.protect,
+  );
   const result: PruneResult = { destination: options.store.name, plan, deleted: [], locked: [], failed: [], orphansDeleted: [] };
   if (options.dryRun === true) return result;
   for (const decision of plan.delete) {

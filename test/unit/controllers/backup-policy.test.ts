@@ -1,12 +1,15 @@
 // The BackupPolicy reconciler with fakes at its ports (Backup and Restore objects in memory, a recording
 // prune engine): wrong references are Ready=False at once, a failed replica shows on the policy, the
 // drill is a Restore the policy creates and records, and pruning never deletes what an unfinished
-// Restore reads, runs under the database's lock and never waits for it.
+// Restore reads, runs under the database's lock and never waits for it, touches only the policy's own
+// backups (adopting unowned ones only where it is alone), and overlapping destinations are reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/clock.ts';
 import { KeyedMutex } from '../../../src/controllers/shared/database-mutex.ts';
-import type { PolicyPruneResult, PruneEngines } from '../../../src/controllers/backup/engines.ts';
+import type { PruneEngines, PruneRequest } from '../../../src/controllers/backup/engines.ts';
+import type { PruneResult } from '../../../src/engines/backup/index.ts';
+import type { PolicyForOverlap } from '../../../src/controllers/backup/overlap.ts';
 import {
   DRILL_LABEL,
   RECHECK_MS,
@@ -19,7 +22,7 @@ import {
 import type { BackupResource, BackupStatus } from '../../../src/controllers/backup/reconciler.ts';
 import type { RestoreResource } from '../../../src/controllers/backup/restore-reconciler.ts';
 import { databaseMutexKey } from '../../../src/controllers/lokdarpan-database/reconciler.ts';
-import { NS, condition, fakeDatabases, fakeSecrets, policySpec } from './backup-fakes.ts';
+import { NS, condition, destination, fakeDatabases, fakeSecrets, policySpec } from './backup-fakes.ts';
 
 function policy(spec: Record<string, unknown>, status?: BackupPolicyStatus): BackupPolicyResource {
   return {
@@ -55,12 +58,12 @@ function restoreOf(name: string, backup: string, phase?: 'Pending' | 'Running' |
   };
 }
 
-function setup(options: { backups?: BackupResource[]; restores?: RestoreResource[]; now?: string; prune?: (inUse: ReadonlySet<string>, destination: string) => PolicyPruneResult } = {}) {
+function setup(options: { backups?: BackupResource[]; restores?: RestoreResource[]; now?: string; prune?: (request: PruneRequest) => PruneResult; policies?: PolicyForOverlap[] } = {}) {
   const backups = new Map((options.backups ?? []).map((b) => [b.metadata.name, b]));
   const restores = new Map((options.restores ?? []).map((r) => [r.metadata.name, r]));
   const deletedBackups: string[] = [];
   const deletedRestores: string[] = [];
-  const pruneCalls: Array<{ destination: string; inUse: string[]; lockHolder: string | undefined }> = [];
+  const pruneCalls: Array<{ destination: string; inUse: string[]; lockHolder: string | undefined; request: PruneRequest }> = [];
   const mutex = new KeyedMutex();
   const backupObjects: BackupObjects = {
     list: async () => [...backups.values()],
@@ -87,15 +90,16 @@ function setup(options: { backups?: BackupResource[]; restores?: RestoreResource
     },
   };
   const engines: PruneEngines = {
-    prune: async (destination, _db, _retention, _ns, _secrets, inUse) => {
-      pruneCalls.push({ destination: destination.name, inUse: [...inUse].sort(), lockHolder: mutex.holder(databaseMutexKey(NS, 'ldb')) });
-      return options.prune?.(inUse, destination.name) ?? { destination: destination.name, plan: { keep: [], delete: [] }, deleted: [], locked: [], failed: [], orphansDeleted: [] };
+    prune: async (request) => {
+      pruneCalls.push({ destination: request.destination.name, inUse: [...request.protect].sort(), lockHolder: mutex.holder(databaseMutexKey(NS, 'ldb')), request });
+      return options.prune?.(request) ?? { destination: request.destination.name, plan: { keep: [], delete: [] }, deleted: [], locked: [], failed: [], orphansDeleted: [] };
     },
   };
   const secrets = fakeSecrets();
   const databases = fakeDatabases();
   const clock = new ManualClock(options.now ?? '2026-03-10T10:00:00Z');
-  const deps = { backups: backupObjects, restores: restoreObjects, databases, secrets, engines, mutex, clock };
+  const allPolicies = { list: async () => options.policies ?? [] };
+  const deps = { backups: backupObjects, restores: restoreObjects, databases, secrets, engines, allPolicies, mutex, clock };
   return { deps, backups, restores, deletedBackups, deletedRestores, pruneCalls, secrets, databases, mutex, clock, reconcile: (r: BackupPolicyResource) => reconcileBackupPolicy(r, deps) };
 }
 
@@ -222,9 +226,10 @@ test('old finished drill Restores are deleted beyond the few kept; running ones 
   assert.deepEqual(s.deletedRestores.sort(), ['nightly-drill-20260301-0400', 'nightly-drill-20260302-0400']);
 });
 
-test('pruning runs under the database\'s lock and is told the backups unfinished Restores read; a plan that would delete one waits', async () => {
+test('pruning runs under the database\'s lock and keeps the backups unfinished Restores read, pruning the rest', async () => {
   const backups = [
     completedBackup('nightly-20260301-0200', '2026-03-01T02:00:00Z'),
+    completedBackup('nightly-20260308-0200', '2026-03-08T02:00:00Z'),
     completedBackup('nightly-20260309-0200', '2026-03-09T02:00:00Z'),
     completedBackup('nightly-20260310-0200', '2026-03-10T02:00:00Z'),
     ...['01', '02', '03', '04', '05', '06', '07'].map((d) => failedBackup(`failed-${d}`, `2026-02-${d}T02:00:00Z`)),
@@ -234,14 +239,22 @@ test('pruning runs under the database\'s lock and is told the backups unfinished
     restoreOf('waits-on-failed', 'failed-01', 'Pending'),
     restoreOf('done', 'nightly-20260309-0200', 'Completed'),
   ];
-  let deferred = true;
+  const decision = (id: string, reasons: Array<'last' | 'protected'>) => ({ id, time: '2026-03-01T02:00:00.000Z', keep: true, reasons });
+  // As the engine with protect: the protected backup is kept (reason 'protected'), the rest of the plan is deleted.
   const s = setup({
     backups,
     restores,
-    prune: (inUse, destination) =>
-      deferred && inUse.has('nightly-20260301-0200')
-        ? { destination, plan: { keep: [], delete: [] }, deleted: [], locked: [], failed: [], orphansDeleted: [], deferredFor: ['nightly-20260301-0200'] }
-        : { destination, plan: { keep: [], delete: [] }, deleted: ['nightly-20260301-0200'], locked: [], failed: [], orphansDeleted: [] },
+    prune: (request) => {
+      const protectedOld = request.protect.has('nightly-20260301-0200');
+      return {
+        destination: request.destination.name,
+        plan: { keep: [decision('nightly-20260310-0200', ['last']), ...(protectedOld ? [decision('nightly-20260301-0200', ['protected'])] : [])], delete: [] },
+        deleted: ['nightly-20260308-0200', 'nightly-20260309-0200', ...(protectedOld ? [] : ['nightly-20260301-0200'])],
+        locked: [],
+        failed: [],
+        orphansDeleted: [],
+      };
+    },
   });
   const first = await s.reconcile(policy(policySpec()));
   assert.equal(first.error, undefined);
@@ -252,19 +265,58 @@ test('pruning runs under the database\'s lock and is told the backups unfinished
   }
   assert.ok(!s.deletedBackups.includes('nightly-20260301-0200'));
   assert.ok(!s.deletedBackups.includes('failed-01'), 'a Backup a pending Restore names is never deleted');
-  assert.deepEqual(s.deletedBackups.sort(), ['failed-02'], 'failed ones beyond the five kept, except the one in use');
-  assert.match(first.status.pruneWaiting ?? '', /nightly-20260301-0200 \(read by Restore reads-old\)/);
-  assert.equal(first.status.lastPrune?.afterBackup, undefined, 'the pass is retried');
-  assert.ok(first.requeueAfterMs !== undefined && first.requeueAfterMs <= RECHECK_MS);
-  assert.ok(first.events.some((e) => e.reason === 'PruneDeferred'));
+  assert.deepEqual(s.deletedBackups.sort(), ['failed-02', 'nightly-20260308-0200', 'nightly-20260309-0200'], 'the rest is pruned; failed ones beyond the five kept, except the one in use');
+  assert.equal(first.status.pruneWaiting, undefined, 'nothing waits');
+  assert.equal(first.status.lastPrune?.afterBackup, 'nightly-20260310-0200');
+  assert.deepEqual(first.status.lastPrune?.keptInUse, ['nightly-20260301-0200 (Restore reads-old)']);
+  assert.equal(first.status.lastPrune?.kept, 2);
+  assert.match(first.events.find((e) => e.reason === 'BackupsInUse')?.note ?? '', /kept nightly-20260301-0200 \(Restore reads-old\)/);
+});
 
-  // The Restore finished: the next pass deletes it and records the prune.
-  s.restores.set('reads-old', restoreOf('reads-old', 'nightly-20260301-0200', 'Completed'));
-  deferred = false;
-  const second = await s.reconcile(policy(policySpec(), first.status));
-  assert.ok(s.deletedBackups.includes('nightly-20260301-0200'));
-  assert.equal(second.status.lastPrune?.afterBackup, 'nightly-20260310-0200');
-  assert.equal(second.status.pruneWaiting, undefined);
+test('prune requests carry the policy, its schedule\'s time zone, and adopt unowned backups only where the policy is alone', async () => {
+  const spec = policySpec({ timeZone: 'Asia/Kolkata' });
+  const other: PolicyForOverlap = { metadata: { name: 'hourly', namespace: 'other-ns' }, spec: policySpec({ replicas: [] }), status: { database: 'lokdarpan' } };
+  const s = setup({ backups: [completedBackup('nightly-20260310-0200', '2026-03-10T02:00:00Z')], policies: [other] });
+  const outcome = await s.reconcile(policy(spec));
+  const byDestination = new Map(s.pruneCalls.map((c) => [c.destination, c.request]));
+  assert.deepEqual(byDestination.get('primary')?.policy, { namespace: NS, name: 'nightly', uid: 'uid-nightly' });
+  assert.equal(byDestination.get('primary')?.timeZone, 'Asia/Kolkata');
+  assert.equal(byDestination.get('primary')?.database, 'lokdarpan');
+  assert.equal(byDestination.get('primary')?.adoptUnowned, false, 'hourly also writes to primary-bucket/lokdarpan/lokdarpan/');
+  assert.equal(byDestination.get('dr')?.adoptUnowned, true, 'no other policy writes to dr');
+  assert.equal(outcome.status.database, 'lokdarpan');
+  const overlap = condition(outcome.status, 'DestinationsOverlap');
+  assert.equal(overlap?.status, 'True');
+  assert.equal(overlap?.reason, 'DestinationsOverlap');
+  assert.match(overlap?.message ?? '', /^primary \(aws s3:\/\/primary-bucket\/lokdarpan\/lokdarpan\/\) is also written by BackupPolicy other-ns\/hourly primary/);
+  assert.equal(condition(outcome.status, 'Ready')?.status, 'True', 'an overlap is a warning, not a failure');
+  assert.ok(outcome.events.some((e) => e.type === 'Warning' && e.reason === 'DestinationsOverlap'));
+
+  // Reported once, not on every reconcile.
+  const again = await s.reconcile(policy(spec, outcome.status));
+  assert.ok(!again.events.some((e) => e.reason === 'DestinationsOverlap'));
+});
+
+test('no overlap: another database, another prefix, or a policy whose database is not known yet', async () => {
+  const others: PolicyForOverlap[] = [
+    { metadata: { name: 'a', namespace: NS }, spec: policySpec(), status: { database: 'analytics' } },
+    { metadata: { name: 'b', namespace: NS }, spec: policySpec({ destination: { ...destination('primary', 's3-primary'), prefix: 'staging/' }, replicas: [] }), status: { database: 'lokdarpan' } },
+    { metadata: { name: 'c', namespace: NS }, spec: policySpec() },
+    { metadata: { name: 'nightly', namespace: NS }, spec: policySpec(), status: { database: 'lokdarpan' } },
+  ];
+  const s = setup({ backups: [completedBackup('nightly-20260310-0200', '2026-03-10T02:00:00Z')], policies: others });
+  const outcome = await s.reconcile(policy(policySpec()));
+  assert.equal(condition(outcome.status, 'DestinationsOverlap')?.status, 'False');
+  assert.equal(condition(outcome.status, 'DestinationsOverlap')?.reason, 'DestinationsExclusive');
+  assert.deepEqual(s.pruneCalls.map((c) => c.request.adoptUnowned), [true, true]);
+});
+
+test('a database that does not resolve: no overlap verdict, and nothing unowned is adopted', async () => {
+  const s = setup({ backups: [completedBackup('nightly-20260310-0200', '2026-03-10T02:00:00Z')] });
+  s.databases.items.delete('ldb');
+  const outcome = await s.reconcile(policy(policySpec()));
+  assert.equal(condition(outcome.status, 'DestinationsOverlap'), undefined);
+  assert.deepEqual(s.pruneCalls.map((c) => c.request.adoptUnowned), [false, false]);
 });
 
 test('pruning never waits for a busy database: the reconcile returns at once and the pass is retried', async () => {
@@ -274,6 +326,7 @@ test('pruning never waits for a busy database: the reconcile returns at once and
   const outcome = await s.reconcile(policy(policySpec()));
   assert.equal(s.pruneCalls.length, 0);
   assert.match(outcome.status.pruneWaiting ?? '', /busy \(restore big-one\)/);
+  assert.ok(outcome.events.some((e) => e.reason === 'PruneDeferred'), 'said once as an event');
   assert.equal(condition(outcome.status, 'Ready')?.status, 'True', 'waiting to prune is not a failure');
   assert.ok(outcome.requeueAfterMs !== undefined && outcome.requeueAfterMs <= RECHECK_MS);
   release();

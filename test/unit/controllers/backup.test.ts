@@ -54,6 +54,16 @@ test('a backup verified in the primary and every replica: Completed, Ready True,
   assert.equal(condition(outcome.status, 'Replicated')?.status, 'True');
   assert.equal(calls.length, 1);
   assert.equal(heldLock, 'backup b1');
+  assert.deepEqual(calls[0]?.policy, { namespace: NS, name: 'nightly', uid: 'uid-nightly' }, 'the backup is owned by its policy');
+});
+
+test('pg_dump\'s lock wait timeout comes from the policy (default 1m)', async () => {
+  const defaults = setup(async (r) => backupResult(r.backupId));
+  await defaults.run(backup('b1'));
+  assert.equal(defaults.calls[0]?.lockWaitTimeoutMs, 60_000);
+  const raised = setup(async (r) => backupResult(r.backupId), policySpec({ lockWaitTimeout: '10m' }));
+  await raised.run(backup('b1'));
+  assert.equal(raised.calls[0]?.lockWaitTimeoutMs, 600_000);
 });
 
 test('a backup whose replica failed is Completed but not Ready: ReplicaFailed names the replica and its error', async () => {

@@ -199,6 +199,7 @@ export const REASON_MEANINGS = {
   BucketNotFound: 'The destination\'s bucket does not exist.',
   DestinationAccessDenied: 'The destination\'s credentials are valid but may not write, read or delete under its prefix.',
   DestinationProbeFailed: 'The probe object could not be written, read back or deleted for another reason.',
+  DestinationSettingsMismatch: 'A destination\'s bucket lacks the versioning or Object Lock setting the destination requires, or the setting could not be read.',
   TableNotReadable: 'The database role may not read a table, sequence or schema pg_dump dumps, or change a table a retention rule touches.',
   DrillIdentityMismatch: 'The restore drill identity belongs to none of the policy\'s recipients.',
   // Views and validation

@@ -12,6 +12,8 @@ export const PreflightReasons = {
   /** The recipients parse and the drill identity (when configured) matches one of them. */
   KeysVerified: 'KeysVerified',
   ...S3ProbeReasons,
+  /** A destination's bucket lacks a setting it requires (requireVersioning, requireObjectLock), or it could not be read. */
+  DestinationSettingsMismatch: 'DestinationSettingsMismatch',
   /** The role may not read a table (or sequence, or schema) that pg_dump dumps, or change one a rule touches. */
   TableNotReadable: 'TableNotReadable',
   /** The restore drill's identity is for none of the policy's recipients. */

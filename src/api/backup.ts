@@ -1,7 +1,7 @@
 // BackupPolicy (schedule, destinations, recipients, retention, restore drill), Backup (one run) and
 // Restore (bring a backup back into a database).
 import { z } from 'zod';
-import { conditionsSchema, localObjectReferenceSchema, objectNameSchema, s3DestinationSchema, secretKeySelectorSchema } from './common.ts';
+import { conditionsSchema, localObjectReferenceSchema, objectNameSchema, policyDestinationSchema, s3DestinationSchema, secretKeySelectorSchema } from './common.ts';
 import { cronSchema, timeZoneSchema } from './schedule.ts';
 import { durationSchema } from './duration.ts';
 import { transferProgressSchema } from './progress.ts';
@@ -43,8 +43,8 @@ export const backupPolicySpecSchema = z
     timeZone: timeZoneSchema(),
     suspend: z.boolean().default(false).describe('Take no scheduled backups while true.'),
     startingDeadline: durationSchema('A run missed by more than this (operator down, suspended) is skipped, not replayed.').default('1h'),
-    destination: s3DestinationSchema.describe('Where backups are written first.'),
-    replicas: z.array(s3DestinationSchema).max(4).default([]).describe('Other destinations (another region, bucket or endpoint) each backup is copied to and verified in.'),
+    destination: policyDestinationSchema.describe('Where backups are written first.'),
+    replicas: z.array(policyDestinationSchema).max(4).default([]).describe('Other destinations (another region, bucket or endpoint) each backup is copied to and verified in.'),
     recipients: z
       .array(z.string().regex(new RegExp(AGE_RECIPIENT_PATTERN), { message: 'must be an age X25519 recipient (age1...)' }).describe('An age X25519 public key.'))
       .min(1)

@@ -44,6 +44,25 @@ export const s3DestinationSchema = z
 
 export type S3Destination = z.infer<typeof s3DestinationSchema>;
 
+/**
+ * A destination a policy writes to, with the bucket settings it must have. The preflight check reads
+ * them (no write needed) and fails with DestinationSettingsMismatch when one is missing.
+ */
+export const policyDestinationSchema = s3DestinationSchema
+  .extend({
+    requireVersioning: z
+      .boolean()
+      .default(false)
+      .describe('The bucket must have versioning Enabled (not Off or Suspended); DestinationsReady and Ready stay False (reason DestinationSettingsMismatch) until it has.'),
+    requireObjectLock: z
+      .boolean()
+      .default(false)
+      .describe('The bucket must have Object Lock enabled (it needs versioning on); DestinationsReady and Ready stay False (reason DestinationSettingsMismatch) until it has.'),
+  })
+  .describe('An S3 or S3-compatible bucket location with its credentials, and the bucket settings it must have.');
+
+export type PolicyDestination = z.infer<typeof policyDestinationSchema>;
+
 export const conditionSchema = z
   .object({
     type: z.string().max(316).describe('Type of the condition, for example Ready.'),

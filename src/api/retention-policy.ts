@@ -1,6 +1,6 @@
 // RetentionPolicy: scheduled, batched cleanup or archival of expired LokDarpan rows.
 import { z } from 'zod';
-import { conditionsSchema, localObjectReferenceSchema, s3DestinationSchema } from './common.ts';
+import { conditionsSchema, localObjectReferenceSchema, policyDestinationSchema } from './common.ts';
 import { cronSchema, timeZoneSchema } from './schedule.ts';
 import { durationSchema } from './duration.ts';
 import { AGE_RECIPIENT_PATTERN } from './backup.ts';
@@ -24,7 +24,7 @@ export const retentionPolicySpecSchema = z
     dryRun: z.boolean().default(false).describe('Count what would be affected and change nothing.'),
     archive: z
       .object({
-        destination: s3DestinationSchema,
+        destination: policyDestinationSchema,
         recipients: z.array(z.string().regex(new RegExp(AGE_RECIPIENT_PATTERN))).min(1).max(16).describe('age public keys archives are encrypted to.'),
       })
       .optional()

@@ -55,7 +55,7 @@ export async function runEmbedded(io: CliIo, say: (line: string) => void): Promi
     say(`  PostgreSQL ${pg.version} on 127.0.0.1:${pg.port}, database lokdarpan (role ${db.appUser})`);
     const { primary, secondary } = await env.startTwoRegions();
     cleanups.push(() => primary.stop(), () => secondary.stop());
-    await primary.createBucket('lokdarpan-backups-mumbai');
+    await primary.createBucket('lokdarpan-backups-mumbai', { versioning: true }); // examples/backuppolicy.yaml requires versioning
     await secondary.createBucket('lokdarpan-backups-hyderabad');
     say(`  S3 regions: ${primary.endpoint} (${primary.region}), ${secondary.endpoint} (${secondary.region})`);
     const keys = (await promisify(execFile)(env.ageKeygenBinary(), [])).stdout;

@@ -5,11 +5,14 @@
 // the fix is a Secret change, a spec change, a new bucket or a GRANT. One operator serves every case.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { condition, describe as describeObj, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
 
 const BUCKET = 'probe-ok';
 const DR_BUCKET = 'probe-dr';
 const MISSING_BUCKET = 'probe-created-later';
+const UNVERSIONED_BUCKET = 'probe-versioned-later';
+const LOCKED_BUCKET = 'probe-locked';
 const DEADLINE_MS = 30_000;
 
 describe('policy checks: Ready tells whether the next run can work', { timeout: 300_000 }, () => {
@@ -17,7 +20,7 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
   let db: { name: string; dbName: string };
   let appUser: string;
 
-  const policy = (name: string, overrides: { destination?: Record<string, unknown>; restoreDrill?: Record<string, unknown> } = {}): object => ({
+  const policy = (name: string, overrides: { destination?: Record<string, unknown>; replicas?: Array<Record<string, unknown>>; restoreDrill?: Record<string, unknown> } = {}): object => ({
     apiVersion: 'lokdarpan.io/v1alpha1',
     kind: 'BackupPolicy',
     metadata: { name, namespace: env.h.namespace },
@@ -25,7 +28,7 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
       databaseRef: { name: db.name },
       schedule: '0 0 1 1 *',
       destination: overrides.destination ?? env.destination('primary', 'primary', BUCKET),
-      replicas: [env.destination('secondary', 'dr', DR_BUCKET)],
+      replicas: overrides.replicas ?? [env.destination('secondary', 'dr', DR_BUCKET)],
       recipients: [env.key.recipient],
       ...(overrides.restoreDrill ? { restoreDrill: overrides.restoreDrill } : {}),
     },
@@ -43,7 +46,7 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
   };
 
   before(async () => {
-    env = await startControllersEnv({ buckets: { primary: [BUCKET], secondary: [DR_BUCKET] } });
+    env = await startControllersEnv({ buckets: { primary: [BUCKET, UNVERSIONED_BUCKET], secondary: [DR_BUCKET], locked: [LOCKED_BUCKET] } });
     await env.startOperator();
     db = await env.readyDatabase('probedb');
     appUser = env.h.databaseOf(env.h.namespace, db.name).appUser;
@@ -75,7 +78,7 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
     assert.deepEqual(await env.keys('secondary', DR_BUCKET), []);
   });
 
-  it('wrong credentials, a missing bucket, a missing Secret, a read-only key, a foreign drill identity, a rule on a missing table: False at once, True after each fix', async () => {
+  it('wrong credentials, a missing bucket, a missing Secret, a read-only key, bucket settings short of the required, a foreign drill identity, a rule on a missing table: False at once, True after each fix', async () => {
     await secret('s3-wrong', { accessKeyId: env.s3.primary.accessKeyId, secretAccessKey: 'not-the-right-secret-key' });
     await secret('s3-readonly', { accessKeyId: env.s3.primary.readOnly.accessKeyId, secretAccessKey: env.s3.primary.readOnly.secretAccessKey });
     await secret('drill-id', { identity: env.wrongKey.identity });
@@ -91,7 +94,7 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
         rules: [{ name: 'old-events', table: 'scratch_events', action: 'delete', olderThan: { column: 'created_at', age: '30d' } }],
       },
     };
-    const cases: Array<{ plural: 'backuppolicies' | 'retentionpolicies'; name: string; manifest: object; check: string; reason: string; message: RegExp; fix: () => Promise<void> }> = [
+    const cases: Array<{ plural: 'backuppolicies' | 'retentionpolicies'; name: string; manifest: object; check: string; reason: string; message: RegExp; fix: () => Promise<void>; fixedMessage?: RegExp }> = [
       {
         plural: 'backuppolicies', name: 'wrong-creds', manifest: policy('wrong-creds', { destination: { ...primary, credentialsSecret: 's3-wrong' } }),
         check: 'DestinationsReady', reason: 'DestinationCredentialsRejected', message: /destination primary .*rejected the credentials/,
@@ -111,6 +114,26 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
         plural: 'backuppolicies', name: 'read-only', manifest: policy('read-only', { destination: { ...primary, credentialsSecret: 's3-readonly' } }),
         check: 'DestinationsReady', reason: 'DestinationAccessDenied', message: /destination primary .*may not write/,
         fix: () => env.apply(policy('read-only')),
+      },
+      {
+        plural: 'backuppolicies', name: 'unversioned', manifest: policy('unversioned', { destination: { ...env.destination('primary', 'primary', UNVERSIONED_BUCKET), requireVersioning: true } }),
+        check: 'DestinationsReady', reason: 'DestinationSettingsMismatch', message: new RegExp(`^destination primary \\(s3://${UNVERSIONED_BUCKET}/lokdarpan/\\): versioning is required but is Off$`),
+        fix: async () => {
+          const s3 = env.s3.primary.client();
+          try {
+            await s3.send(new PutBucketVersioningCommand({ Bucket: UNVERSIONED_BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
+          } finally {
+            s3.destroy();
+          }
+        },
+        fixedMessage: /primary \(versioning Enabled\)/,
+      },
+      {
+        // The other policies' replica is this bucket too: they share its probe, this one alone requires Object Lock.
+        plural: 'backuppolicies', name: 'unlocked-replica', manifest: policy('unlocked-replica', { replicas: [{ ...env.destination('secondary', 'dr', DR_BUCKET), requireObjectLock: true }] }),
+        check: 'DestinationsReady', reason: 'DestinationSettingsMismatch', message: new RegExp(`^destination dr \\(s3://${DR_BUCKET}/lokdarpan/\\): Object Lock is required but is not enabled on the bucket$`),
+        fix: () => env.apply(policy('unlocked-replica', { replicas: [{ ...env.destination('primary', 'dr', LOCKED_BUCKET), requireObjectLock: true, requireVersioning: true }] })),
+        fixedMessage: /dr \(versioning Enabled, Object Lock on\)/,
       },
       {
         plural: 'backuppolicies', name: 'foreign-drill', manifest: policy('foreign-drill', { restoreDrill: { schedule: '0 0 1 1 *', identitySecret: { name: 'drill-id' } } }),
@@ -145,11 +168,12 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
       const ok = await readyWithin(c.plural, c.name, fixed, 'True');
       assert.equal(condition(ok, c.check)?.status, 'True', `${c.name}: ${describeObj(ok)}`);
       assert.equal(condition(ok, 'Stalled')?.status, 'False', `${c.name}: ${describeObj(ok)}`);
+      if (c.fixedMessage) assert.match(condition(ok, c.check)?.message ?? '', c.fixedMessage, c.name);
     }));
     const rp = await env.get('retentionpolicies', 'missing-table');
     assert.equal(condition(rp, 'Ready')?.reason, 'NotRunYet', describeObj(rp));
     assert.equal(condition(rp, 'DestinationsReady')?.reason, 'NoArchiveDestination');
-    assert.deepEqual((await env.keys('primary', BUCKET)).filter((k) => k.includes('.lokdarpan-probe/')), []);
+    for (const bucket of [BUCKET, UNVERSIONED_BUCKET, LOCKED_BUCKET]) assert.deepEqual((await env.keys('primary', bucket)).filter((k) => k.includes('.lokdarpan-probe/')), [], bucket);
     await env.assertNoSecretsLeaked();
   });
 });

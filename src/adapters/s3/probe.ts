@@ -1,7 +1,8 @@
 // Proves a destination works without writing a backup: the bucket exists and the credentials are
 // accepted (HeadBucket), a small probe object can be written, read back and deleted under the prefix,
-// and the bucket's versioning and Object Lock settings are read for the report. Each failure names the
-// destination and the step, with a reason an admin can act on.
+// and the bucket's versioning and Object Lock settings are read for the report (the caller compares
+// them with what the destination requires). Each failure names the destination and the step, with a
+// reason an admin can act on.
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { OperatorError, describeError } from '../../errors.ts';
@@ -20,9 +21,12 @@ export const S3ProbeReasonCatalog = {
 
 export const S3ProbeReasons = reasonNames(S3ProbeReasonCatalog);
 
+/** The bucket's settings as read; Unknown when the store refused or failed to say (the error's name in `unreadable`). */
 export interface DestinationProbeReport {
-  versioning: 'Enabled' | 'Suspended' | 'Off';
-  objectLock: boolean;
+  versioning: 'Enabled' | 'Suspended' | 'Off' | 'Unknown';
+  objectLock: 'Enabled' | 'Off' | 'Unknown';
+  /** Why a setting is Unknown, per setting (for example "AccessDenied"). */
+  unreadable?: { versioning?: string; objectLock?: string };
 }
 
 /** Directory under the prefix that holds the probe objects (never a backup id: those are timestamps). */
@@ -85,7 +89,7 @@ export async function probeStore(store: S3ObjectStore, options: { signal?: Abort
   await send('DeleteObject', () => store.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(put.VersionId ? { VersionId: put.VersionId } : {}) }), abort)).catch(
     async (error: OperatorError) => {
       // Object Lock with a default retention keeps even a probe: that is the bucket doing its job.
-      if (error.reason === S3ProbeReasons.DestinationAccessDenied && (await objectLockOf(store)) === true) return;
+      if (error.reason === S3ProbeReasons.DestinationAccessDenied && (await objectLockOf(store)).state === 'Enabled') return;
       throw error;
     },
   );
@@ -93,19 +97,32 @@ export async function probeStore(store: S3ObjectStore, options: { signal?: Abort
   if (readBack === undefined || !readBack.equals(body)) {
     throw new OperatorError(S3ProbeReasons.DestinationProbeFailed, `destination ${store.name} (s3://${bucket}/${store.prefix}): the probe object read back differs from what was written`);
   }
-  const versioning = await store.client.send(new GetBucketVersioningCommand({ Bucket: bucket }), abort).then(
-    (r) => (r.Status === 'Enabled' ? 'Enabled' : r.Status === 'Suspended' ? 'Suspended' : 'Off') as DestinationProbeReport['versioning'],
-    () => 'Off' as const,
-  );
-  return { versioning, objectLock: (await objectLockOf(store)) === true };
+  const [versioning, objectLock] = await Promise.all([versioningOf(store, abort), objectLockOf(store)]);
+  const unreadable = { ...(versioning.error ? { versioning: versioning.error } : {}), ...(objectLock.error ? { objectLock: objectLock.error } : {}) };
+  return { versioning: versioning.state, objectLock: objectLock.state, ...(Object.keys(unreadable).length > 0 ? { unreadable } : {}) };
 }
 
-/** Whether the bucket has Object Lock enabled; undefined when the store does not say. */
-async function objectLockOf(store: S3ObjectStore): Promise<boolean | undefined> {
+interface Setting<S> {
+  state: S;
+  error?: string;
+}
+
+async function versioningOf(store: S3ObjectStore, abort: { abortSignal?: AbortSignal }): Promise<Setting<DestinationProbeReport['versioning']>> {
+  try {
+    const r = await store.client.send(new GetBucketVersioningCommand({ Bucket: store.bucket }), abort);
+    return { state: r.Status === 'Enabled' ? 'Enabled' : r.Status === 'Suspended' ? 'Suspended' : 'Off' };
+  } catch (error) {
+    return { state: 'Unknown', error: code(error) ?? describeError(error) };
+  }
+}
+
+/** Whether the bucket has Object Lock enabled; "no configuration" (404) means Off, any other failure Unknown. */
+async function objectLockOf(store: S3ObjectStore): Promise<Setting<DestinationProbeReport['objectLock']>> {
   try {
     const r = await store.client.send(new GetObjectLockConfigurationCommand({ Bucket: store.bucket }));
-    return r.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
-  } catch {
-    return undefined;
+    return { state: r.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled' ? 'Enabled' : 'Off' };
+  } catch (error) {
+    if (code(error) === 'ObjectLockConfigurationNotFoundError' || httpStatus(error) === 404) return { state: 'Off' };
+    return { state: 'Unknown', error: code(error) ?? describeError(error) };
   }
 }

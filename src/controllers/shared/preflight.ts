@@ -5,7 +5,8 @@
 // any fails. The probes themselves are ports (real ones in preflight-probes.ts, fakes in unit tests).
 import type { PgConnectionSettings, Queryable } from '../../adapters/postgres/index.ts';
 import type { DestinationProbeReport, S3Credentials } from '../../adapters/s3/index.ts';
-import type { S3Destination } from '../../api/common.ts';
+import type { PolicyDestination } from '../../api/common.ts';
+import { checkDestinationSettings } from '../../engines/preflight/destination-settings.ts';
 import { PreflightReasons } from '../../engines/preflight/reasons.ts';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
@@ -16,7 +17,7 @@ import type { EventToRecord } from './resource-controller.ts';
 import type { Reason } from '../../reasons/index.ts';
 
 export interface PreflightProbes {
-  destination(destination: S3Destination, credentials: S3Credentials): Promise<DestinationProbeReport>;
+  destination(destination: PolicyDestination, credentials: S3Credentials): Promise<DestinationProbeReport>;
   /** Runs `fn` on a fresh, short-lived session (DatabaseUnavailable when it cannot connect). */
   withDatabase<T>(settings: PgConnectionSettings, fn: (db: Queryable) => Promise<T>): Promise<T>;
   /** The version of the pg_dump that would dump a server of `major` (PgToolMissing / PgDumpTooOld otherwise). */
@@ -170,8 +171,12 @@ export function failed(type: CheckResult['type'], error: unknown, prefix = ''): 
   return { type, ok: false, reason: typed.reason, message: `${prefix}${typed.message}` };
 }
 
-/** DestinationsReady: every destination probed (write, read, delete under its prefix) through the cache. */
-export async function checkDestinations(context: CheckContext, destinations: readonly S3Destination[]): Promise<CheckResult> {
+/**
+ * DestinationsReady: every destination probed (write, read, delete under its prefix) through the cache,
+ * and its bucket settings compared with what it requires (after the cache: the probe's result is shared
+ * by every policy on the bucket, whatever each requires).
+ */
+export async function checkDestinations(context: CheckContext, destinations: readonly PolicyDestination[]): Promise<CheckResult> {
   const verified: string[] = [];
   for (const destination of destinations) {
     const prefix = `destination ${destination.name}: `;
@@ -188,11 +193,12 @@ export async function checkDestinations(context: CheckContext, destinations: rea
     } catch (error) {
       return failed('DestinationsReady', error, prefix);
     }
-    const { name: _name, credentialsSecret: _secret, ...where } = destination;
+    const { name: _name, credentialsSecret: _secret, requireVersioning, requireObjectLock, ...where } = destination;
     const key = probeKey('s3', { where, credentials });
     try {
       const { value } = await context.cache.get(key, () => context.probes.destination(destination, credentials), { maxAgeMs: context.maxAgeMs });
-      verified.push(`${destination.name} (versioning ${value.versioning}${value.objectLock ? ', Object Lock on' : ''})`);
+      checkDestinationSettings(`destination ${destination.name} (s3://${destination.bucket}/${destination.prefix})`, value, { requireVersioning, requireObjectLock });
+      verified.push(`${destination.name} (versioning ${value.versioning}${value.objectLock === 'Enabled' ? ', Object Lock on' : ''})`);
     } catch (error) {
       // The probe's messages already name the destination.
       return failed('DestinationsReady', error, isOperatorError(error) && error.message.includes(`destination ${destination.name}`) ? '' : prefix);

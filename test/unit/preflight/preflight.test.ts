@@ -17,7 +17,7 @@ function setup() {
   const secrets: SecretReader = { read: async (ns, name) => store.get(`${ns}/${name}`) };
   const poller = new SecretChangePoller({ secrets });
   const changed: string[] = [];
-  const preflight = new Preflight({ cache: new ProbeCache({ clock }), probes: { destination: async () => ({ versioning: 'Off', objectLock: false }), withDatabase: async () => assert.fail(), pgDump: async () => '15' }, secrets, poller });
+  const preflight = new Preflight({ cache: new ProbeCache({ clock }), probes: { destination: async () => ({ versioning: 'Off', objectLock: 'Off' }), withDatabase: async () => assert.fail(), pgDump: async () => '15' }, secrets, poller });
   poller.onChange((owner) => changed.push(owner));
   let ok = true;
   let runs = 0;

@@ -200,6 +200,18 @@ const byNamespaceAndName = (a: { namespace: string; name: string }, b: { namespa
 const backupsOf = (policy: { namespace: string; name: string }, backups: readonly BackupResource[]): BackupResource[] =>
   backups.filter((b) => b.namespace === policy.namespace && b.spec.policyRef?.name === policy.name);
 
+/** What a BackupPolicy and a RetentionPolicy summary start with: where it is, whose database, when it runs. */
+function policyHead(policy: BackupPolicyResource | RetentionPolicyResource) {
+  return {
+    namespace: policy.namespace,
+    name: policy.name,
+    database: policy.spec.databaseRef?.name,
+    schedule: policy.spec.schedule,
+    suspend: policy.spec.suspend,
+    conditions: conditionsOf(policy.status.conditions),
+  };
+}
+
 function summarisePolicy(policy: BackupPolicyResource, backups: readonly BackupResource[]): BackupPolicySummary {
   const { spec, status: s } = policy;
   const mine = backupsOf(policy, backups).sort(newestFirst);
@@ -210,13 +222,8 @@ function summarisePolicy(policy: BackupPolicyResource, backups: readonly BackupR
     return compact({ name, bucket: r.bucket, verified: seen?.verified, error: seen?.error });
   });
   return compact({
-    namespace: policy.namespace,
-    name: policy.name,
-    database: spec.databaseRef?.name,
-    schedule: spec.schedule,
+    ...policyHead(policy),
     timeZone: spec.timeZone,
-    suspend: spec.suspend,
-    conditions: conditionsOf(s.conditions),
     lastSuccessfulBackup: s.lastSuccessfulBackup,
     lastSuccessfulTime: s.lastSuccessfulTime,
     lastFailedBackup: s.lastFailedBackup,
@@ -248,13 +255,8 @@ export function summariseRetention(policy: RetentionPolicyResource): RetentionPo
           failedRules: (run.rules ?? []).filter((r) => r.error).map((r) => `${r.name || '?'}: ${r.error}`),
         });
   return compact({
-    namespace: policy.namespace,
-    name: policy.name,
-    database: spec.databaseRef?.name,
-    schedule: spec.schedule,
-    suspend: spec.suspend,
+    ...policyHead(policy),
     dryRun: spec.dryRun,
-    conditions: conditionsOf(s.conditions),
     nextRunTime: s.nextRunTime,
     lastRun,
   });

@@ -24,14 +24,18 @@ export type RestoreResource = Typed<z.input<typeof restoreSpecSchema>, z.input<t
 export type RetentionPolicyResource = Typed<z.input<typeof retentionPolicySpecSchema>, z.input<typeof retentionPolicyStatusSchema>>;
 
 /**
- * The value itself once the schema accepts it. The API server already checked it against the CRD
- * generated from the same schema; a value that still does not fit reads as absent rather than half.
+ * The value as stored, typed by its schema. The API server checked it against the CRD generated from
+ * the same schema, but not the refinements (a time zone, a cron expression): a top-level field that
+ * does not fit reads as absent, and the others stay (a bad time zone must not hide the database).
  */
-function fitting<S extends z.ZodType>(schema: S, value: unknown): z.input<S> | undefined {
-  return value !== undefined && schema.safeParse(value).success ? (value as z.input<S>) : undefined;
+function fitting<S extends z.ZodObject>(schema: S, value: unknown): Partial<z.input<S>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  if (schema.safeParse(value).success) return value as z.input<S>;
+  const shape: Record<string, z.ZodType | undefined> = schema.shape;
+  return Object.fromEntries(Object.entries(value).filter(([key, field]) => shape[key]?.safeParse(field).success === true)) as Partial<z.input<S>>;
 }
 
-function typed<SpecSchema extends z.ZodType, StatusSchema extends z.ZodType>(
+function typed<SpecSchema extends z.ZodObject, StatusSchema extends z.ZodObject>(
   object: KubeObject,
   specSchema: SpecSchema,
   statusSchema: StatusSchema,
@@ -41,8 +45,8 @@ function typed<SpecSchema extends z.ZodType, StatusSchema extends z.ZodType>(
     namespace: metadata?.namespace ?? '',
     name: metadata?.name ?? '',
     created: metadata?.creationTimestamp ?? '',
-    spec: fitting(specSchema, object['spec']) ?? {},
-    status: fitting(statusSchema, object['status']) ?? {},
+    spec: fitting(specSchema, object['spec']),
+    status: fitting(statusSchema, object['status']),
   };
 }
 

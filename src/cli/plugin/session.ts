@@ -23,7 +23,7 @@ export class UsageError extends Error {}
 export class PluginFailure extends Error {}
 
 /** The message of an error and its causes ("fetch failed (connect ECONNREFUSED 127.0.0.1:6443)"). */
-export function causeChain(error: unknown): string {
+function causeChain(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
@@ -67,7 +67,7 @@ function isMissingResourceType(error: unknown): boolean {
   return message === 'HTTP 404' || /could not find the requested resource|page not found/i.test(message);
 }
 
-export function describeKubeError(error: unknown, server: string | undefined): string {
+function describeKubeError(error: unknown, server: string | undefined): string {
   const status = apiStatusCode(error);
   if (status === undefined) {
     return `cannot reach the Kubernetes API server${server ? ` at ${server}` : ''}: ${causeChain(error)}`;

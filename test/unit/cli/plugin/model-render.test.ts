@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject, ObjectMetaLike } from '../../../../src/runtime/kube.ts';
-import { buildStatusReport, readBackup } from '../../../../src/cli/plugin/model.ts';
+import { buildStatusReport, readBackup, readBackupPolicy } from '../../../../src/cli/plugin/model.ts';
 import { relative, renderStatusReport } from '../../../../src/cli/plugin/render.ts';
 import { stampedName } from '../../../../src/cli/plugin/args.ts';
 
@@ -72,11 +72,13 @@ test('with only, the report keeps that database, its policies and the restores o
   assert.deepEqual(report.restores.map((r) => r.name), ['into-ward']);
 });
 
-test('a status that does not fit its schema reads as absent, not half', () => {
+test('a field that does not fit its schema reads as absent; the others stay', () => {
   const backup = readBackup(object('Backup', 'b', { policyRef: { name: 'p' } }, { phase: 'Exploded', size: '1 MiB' }));
-  assert.deepEqual(backup.status, {});
+  assert.deepEqual(backup.status, { size: '1 MiB' });
   assert.deepEqual(backup.spec, { policyRef: { name: 'p' } });
   assert.deepEqual(readBackup(object('Backup', 'c', { policyRef: 'p' })).spec, {});
+  const policy = readBackupPolicy(object('BackupPolicy', 'nightly', { databaseRef: { name: 'ward-db' }, schedule: '0 2 * * *', timeZone: 'Mars/Olympus' }));
+  assert.deepEqual(policy.spec, { databaseRef: { name: 'ward-db' }, schedule: '0 2 * * *' }, 'an unknown time zone does not hide the database');
 });
 
 test('the rendered report shows headlines, figures, replicas, failed rules and restores', () => {

@@ -1,5 +1,7 @@
-// The one error class engines and adapters throw. `reason` is a CamelCase word from a catalog in
-// src/api/reasons.ts that controllers copy into a condition; `terminal` errors are not retried.
+// The one error class engines and adapters throw. `reason` is a reason of a catalog (src/reasons/index.ts)
+// that controllers copy into a condition; `terminal` errors are not retried.
+import type { Reason } from './reasons/index.ts';
+
 export interface OperatorErrorOptions {
   cause?: unknown;
   terminal?: boolean;
@@ -7,11 +9,11 @@ export interface OperatorErrorOptions {
 }
 
 export class OperatorError extends Error {
-  readonly reason: string;
+  readonly reason: Reason;
   readonly terminal: boolean;
   readonly details: Record<string, unknown>;
 
-  constructor(reason: string, message: string, options: OperatorErrorOptions = {}) {
+  constructor(reason: Reason, message: string, options: OperatorErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OperatorError';
     this.reason = reason;

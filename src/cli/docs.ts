@@ -1,7 +1,8 @@
 // `lokdarpan docs generate|check|print`: writes docs/reference/crds.md, the CRD reference, from the same
 // generated CustomResourceDefinitions the API server gets (src/api -> crdFor): every spec and status
-// field with its type, default, description and validation. `check` fails when the file is stale
-// (test/unit/docs/crd-reference.test.ts runs it).
+// field with its type, default, description and validation; and the reason tables of docs/conditions.md
+// and docs/retention.md from the reason catalogs (src/cli/reason-docs.ts). `check` fails when a file is
+// stale (test/unit/docs/crd-reference.test.ts and reason-tables.test.ts run it).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crdFor, type ResourceKind } from '../api/crd.ts';
@@ -9,6 +10,7 @@ import { API_VERSION } from '../api/common.ts';
 import { allResourceKinds } from '../api/resources.ts';
 import type { CliIo } from './io.ts';
 import { EXIT } from './io.ts';
+import { REASON_DOCS, spliceReasonTables } from './reason-docs.ts';
 
 export const CRD_REFERENCE_PATH = 'docs/reference/crds.md';
 
@@ -163,11 +165,24 @@ export async function crdReferenceIsStale(repoRoot: string): Promise<boolean> {
   return current !== renderCrdReference();
 }
 
+/** The pages the generator writes, with their generated content; reason pages must exist (only their tables are generated). */
+async function generatedPages(repoRoot: string): Promise<Array<{ path: string; current: string; wanted: string }>> {
+  const read = (path: string): Promise<string> => readFile(join(repoRoot, path), 'utf8').catch(() => '');
+  const pages = [{ path: CRD_REFERENCE_PATH, current: await read(CRD_REFERENCE_PATH), wanted: renderCrdReference() }];
+  for (const doc of REASON_DOCS) {
+    const current = await read(doc.path);
+    if (current === '') throw new Error(`${doc.path} is missing: its reason tables are generated into the hand-written page`);
+    pages.push({ path: doc.path, current, wanted: spliceReasonTables(current, doc.groups, doc.path) });
+  }
+  return pages;
+}
+
 const USAGE = `usage: lokdarpan docs generate|check|print
 
-  generate   write ${CRD_REFERENCE_PATH} from the API schemas
-  check      exit 1 when ${CRD_REFERENCE_PATH} is stale
-  print      write the reference to stdout
+  generate   write ${CRD_REFERENCE_PATH} from the API schemas and the reason tables of
+             ${REASON_DOCS.map((d) => d.path).join(', ')} from the reason catalogs
+  check      exit 1 when one of them is stale
+  print      write the CRD reference to stdout
 `;
 
 export async function runDocsCli(argv: string[], io: CliIo): Promise<number> {
@@ -180,16 +195,25 @@ export async function runDocsCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(renderCrdReference());
     return EXIT.ok;
   }
-  if (verb === 'check') {
-    if (!(await crdReferenceIsStale(io.repoRoot))) return EXIT.ok;
-    io.stderr.write(`${CRD_REFERENCE_PATH} is stale; run \`node src/cli/main.ts docs generate\`\n`);
-    return EXIT.failure;
-  }
-  if (verb === 'generate') {
-    const path = join(io.repoRoot, CRD_REFERENCE_PATH);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, renderCrdReference());
-    io.stdout.write(`wrote ${CRD_REFERENCE_PATH}\n`);
+  if (verb === 'check' || verb === 'generate') {
+    let pages;
+    try {
+      pages = await generatedPages(io.repoRoot);
+    } catch (error) {
+      io.stderr.write(`${(error as Error).message}\n`);
+      return EXIT.failure;
+    }
+    const stale = pages.filter((p) => p.current !== p.wanted);
+    if (verb === 'check') {
+      for (const page of stale) io.stderr.write(`${page.path} is stale; run \`node src/cli/main.ts docs generate\`\n`);
+      return stale.length === 0 ? EXIT.ok : EXIT.failure;
+    }
+    for (const page of stale) {
+      const path = join(io.repoRoot, page.path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, page.wanted);
+      io.stdout.write(`wrote ${page.path}\n`);
+    }
     return EXIT.ok;
   }
   io.stderr.write(USAGE);

@@ -62,7 +62,7 @@ const commands: Record<string, Command> = {
     run: async (argv, io) => (await import('./backup.ts')).runBackupCli(['backups', ...argv], io),
   },
   docs: {
-    summary: 'generate|check|print docs/reference/crds.md from the API schemas',
+    summary: 'generate|check|print docs/reference/crds.md and the reason tables of the docs',
     run: async (argv, io) => (await import('./docs.ts')).runDocsCli(argv, io),
   },
   crds: {

@@ -1,13 +1,14 @@
 // Pure helpers for metav1.Condition lists: keyed by type, lastTransitionTime changes only when status
 // changes, observedGeneration on every condition. kstatus readers look for Ready, Reconciling, Stalled.
 import { rfc3339 } from './kube.ts';
+import type { Reason } from '../reasons/index.ts';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 export interface Condition {
   type: string;
   status: ConditionStatus;
-  /** CamelCase, from a catalog in src/api/reasons.ts. */
+  /** CamelCase; the operator writes only reasons of its catalogs (ConditionInput), but a read condition may carry any. */
   reason: string;
   /** One human-readable line; never a secret. */
   message: string;
@@ -19,7 +20,7 @@ export interface Condition {
 export interface ConditionInput {
   type: string;
   status: ConditionStatus;
-  reason: string;
+  reason: Reason;
   message?: string;
 }
 

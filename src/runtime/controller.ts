@@ -12,6 +12,7 @@ import type { OperatorMetrics, ReconcileResultLabel } from '../observability/met
 import type { RateLimiter } from './backoff.ts';
 import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
 import { Workqueue } from './workqueue.ts';
+import type { Reason } from '../reasons/index.ts';
 
 export interface ReconcileResult {
   /** Run again after this many ms (scheduled work); failure backoff is reset. */
@@ -175,7 +176,7 @@ export class Controller {
     await Promise.all(this.#workers);
   }
 
-  #abortAll(reason: string, message: string): void {
+  #abortAll(reason: Reason, message: string): void {
     for (const controller of this.#inFlight.values()) {
       controller.abort(new OperatorError(reason, message, { terminal: true }));
     }

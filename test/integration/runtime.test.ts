@@ -174,7 +174,7 @@ describe('runtime against a real kube-apiserver', { timeout: 240_000 }, () => {
     const now = new Date();
     const first = await writer.update<{ conditions?: Condition[]; phase?: string }>(ref, (s, obj) => {
       s.phase = 'Ready';
-      s.conditions = setCondition(s.conditions, { type: 'Ready', status: 'True', reason: 'Reconciled', message: 'ok' }, obj.metadata?.generation, now);
+      s.conditions = setCondition(s.conditions, { type: 'Ready', status: 'True', reason: 'Ready', message: 'ok' }, obj.metadata?.generation, now);
     });
     assert.equal(first.written, true);
     const got = await client.get(resourcePath(WIDGET, 'status', 'w1'));

@@ -6,6 +6,7 @@ import { OperatorError } from '../../errors.ts';
 import { PgDumpReasons } from './reasons.ts';
 import { pgToolEnv, type PgTarget } from './target.ts';
 import type { PgTool } from './binaries.ts';
+import type { Reason } from '../../reasons/index.ts';
 
 const STDERR_KEEP = 16 * 1024;
 
@@ -30,7 +31,7 @@ function lastLines(text: string, lines = 3): string {
   return text.trim().split('\n').slice(-lines).join(' | ');
 }
 
-function supervise(child: ChildProcess, tool: PgTool, reason: string): ToolProcess {
+function supervise(child: ChildProcess, tool: PgTool, reason: Reason): ToolProcess {
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {

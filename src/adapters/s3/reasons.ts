@@ -1,19 +1,16 @@
-// Failure reasons of the S3 adapter (also in the backup engine's catalog, src/engines/backup/reasons.ts).
-export const S3Reasons = {
-  /** The endpoint did not answer (connection refused, DNS, timeout). */
-  DestinationUnreachable: 'DestinationUnreachable',
-  /** Writing an object failed (refused, aborted, or the source stream failed). */
-  UploadFailed: 'UploadFailed',
-  /** Reading an object failed. */
-  DownloadFailed: 'DownloadFailed',
-  /** The object does not exist. */
-  ObjectNotFound: 'ObjectNotFound',
-  /** Copying an object to another destination failed. */
-  CopyFailed: 'CopyFailed',
-  /** A conditional write (If-None-Match: *) found the key taken. */
-  AlreadyExists: 'AlreadyExists',
-  /** Deleting an object failed for another reason than Object Lock. */
-  DeleteFailed: 'DeleteFailed',
-} as const;
+// Failure reasons of the S3 adapter.
+import { reasonNames, type ReasonCatalog } from '../../reasons/catalog.ts';
 
-export type S3Reason = (typeof S3Reasons)[keyof typeof S3Reasons];
+export const S3ReasonCatalog = {
+  DestinationUnreachable: 'The S3 endpoint did not answer. Check `endpoint`, DNS, network policies and egress.',
+  UploadFailed: 'Writing an object failed (refused, aborted). Check credentials, bucket policy, quota; retried on the next run.',
+  DownloadFailed: 'Reading an object failed. As UploadFailed, for reading.',
+  ObjectNotFound: 'An object the manifest names is missing. The backup is incomplete (pruned or deleted by hand); use another one.',
+  CopyFailed: "Copying to a replica failed. Check the replica's endpoint and credentials.",
+  AlreadyExists: 'A backup with this id already has a manifest. Use another id (or Backup name).',
+  DeleteFailed: 'Deleting an expired backup failed (Object Lock is reported as `BackupsLocked`, not this). Check the credentials may delete; retried after the next backup.',
+} as const satisfies ReasonCatalog;
+
+export const S3Reasons = reasonNames(S3ReasonCatalog);
+
+export type S3Reason = keyof typeof S3ReasonCatalog;

@@ -29,6 +29,8 @@ import { preflightBackupPolicy } from './policy-preflight.ts';
 import type { Preflight } from '../shared/preflight.ts';
 import type { BackupResource } from './reconciler.ts';
 import type { RestoreResource } from './restore-reconciler.ts';
+import { BackupPolicyReasons } from './reasons.ts';
+import { reasonOr } from '../../reasons/index.ts';
 
 export type BackupPolicyStatus = z.infer<typeof backupPolicyStatusSchema>;
 export type BackupPolicyResource = Resource<unknown, BackupPolicyStatus>;
@@ -45,29 +47,6 @@ export const DRILL_RESTORES_KEPT = 3;
 /** How soon a policy looks again when something it waits on (a reference, the database lock) may have changed. */
 export const RECHECK_MS = 30_000;
 
-export const BackupPolicyReasons = {
-  InvalidSpec: 'InvalidSpec',
-  Suspended: 'Suspended',
-  NoBackupYet: 'NoBackupYet',
-  BackupSucceeded: 'BackupSucceeded',
-  BackupFailed: 'BackupFailed',
-  BackupScheduled: 'BackupScheduled',
-  MissedSchedule: 'MissedSchedule',
-  NoReplicas: 'NoReplicas',
-  ReplicasVerified: 'ReplicasVerified',
-  ReplicaFailed: 'ReplicaFailed',
-  NoRestoreDrill: 'NoRestoreDrill',
-  RestoreDrillStarted: 'RestoreDrillStarted',
-  RestoreDrillSkipped: 'RestoreDrillSkipped',
-  RestoreDrillPassed: 'RestoreDrillPassed',
-  RestoreDrillFailed: 'RestoreDrillFailed',
-  BackupsPruned: 'BackupsPruned',
-  BackupsLocked: 'BackupsLocked',
-  PruneDeferred: 'PruneDeferred',
-  BackupsInUse: 'BackupsInUse',
-  DestinationsOverlap: 'DestinationsOverlap',
-  DestinationsExclusive: 'DestinationsExclusive',
-} as const;
 const R = BackupPolicyReasons;
 
 /** The Backup objects of a policy, as the API server has them. */
@@ -297,7 +276,7 @@ async function summariseBackups(ctx: PolicyReconcile): Promise<BackupSummary> {
   const finished = [...completed, ...failed].sort((a, b) => time(a) - time(b)).at(-1);
   if (!finished) ctx.set([{ type: 'LastBackupSucceeded', status: 'Unknown', reason: R.NoBackupYet, message: `no backup has finished yet; next at ${ctx.status.nextScheduleTime ?? '(suspended)'}` }]);
   else if (finished.status?.phase === 'Completed') ctx.set([{ type: 'LastBackupSucceeded', status: 'True', reason: R.BackupSucceeded, message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
-  else ctx.set([{ type: 'LastBackupSucceeded', status: 'False', reason: finished.status?.reason ?? R.BackupFailed, message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
+  else ctx.set([{ type: 'LastBackupSucceeded', status: 'False', reason: reasonOr(finished.status?.reason, R.BackupFailed), message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
   if (spec.replicas.length === 0) ctx.set([{ type: 'Replicated', status: 'True', reason: R.NoReplicas, message: 'no replica destinations configured' }]);
   else if (lastGood?.status?.replicated === true) ctx.set([{ type: 'Replicated', status: 'True', reason: R.ReplicasVerified, message: `${lastGood.metadata.name} verified in ${spec.replicas.map((r) => r.name).join(', ')}` }]);
   else if (lastGood) ctx.set([{ type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: replicaFailureMessage(lastGood) }]);
@@ -470,7 +449,7 @@ function recordDrill(ctx: PolicyReconcile, restore: RestoreResource): void {
     ctx.set([{ type: 'RestoreVerified', status: 'True', reason: R.RestoreDrillPassed, message }]);
     ctx.events.push({ type: 'Normal', reason: R.RestoreDrillPassed, action: 'RestoreDrill', note: message });
   } else {
-    ctx.set([{ type: 'RestoreVerified', status: 'False', reason: s.reason ?? R.RestoreDrillFailed, message }]);
+    ctx.set([{ type: 'RestoreVerified', status: 'False', reason: reasonOr(s.reason, R.RestoreDrillFailed), message }]);
     ctx.events.push({ type: 'Warning', reason: R.RestoreDrillFailed, action: 'RestoreDrill', note: message });
   }
 }

@@ -29,6 +29,8 @@ import type { S3Destination } from '../../api/common.ts';
 import { readSecret, requireKey } from '../shared/secrets.ts';
 import type { WebhookSender } from './webhook.ts';
 import type { PolicyIdentity } from './engines.ts';
+import { BackupConditionReasons } from './reasons.ts';
+import type { Reason } from '../../reasons/index.ts';
 
 export type BackupStatus = z.infer<typeof backupStatusSchema>;
 export type BackupResource = Resource<{ policyRef?: { name?: string }; timeout?: string }, BackupStatus>;
@@ -84,16 +86,6 @@ export interface BackupReconcilerDeps {
   timers?: Timers;
 }
 
-export const BackupConditionReasons = {
-  Completed: 'Completed',
-  Running: 'Running',
-  Interrupted: 'Interrupted',
-  PolicyNotFound: 'PolicyNotFound',
-  InvalidPolicy: 'InvalidPolicy',
-  ReplicaFailed: 'ReplicaFailed',
-  InvalidSpec: 'InvalidSpec',
-  Timeout: 'Timeout',
-} as const;
 const R = BackupConditionReasons;
 
 export function humanBytes(bytes: number): string {
@@ -122,7 +114,7 @@ export async function reconcileBackup(
   const set = (inputs: ConditionInput[]): void => {
     status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
   };
-  const fail = async (reason: string, message: string, policy?: BackupPolicySpec): Promise<ReconcileOutcome<BackupStatus>> => {
+  const fail = async (reason: Reason, message: string, policy?: BackupPolicySpec): Promise<ReconcileOutcome<BackupStatus>> => {
     status = { ...status, phase: 'Failed', reason, message, completionTime: deps.clock.now().toISOString() };
     set([
       { type: 'Ready', status: 'False', reason, message },

@@ -29,6 +29,8 @@ import { statusProgressReporter } from './progress-status.ts';
 import { checkDestinationCredentials } from './references.ts';
 import type { BackupResource, PolicyReader } from './reconciler.ts';
 import type { RunningRuns } from './runs.ts';
+import { RestoreReasons } from './reasons.ts';
+import type { Reason } from '../../reasons/index.ts';
 
 export type RestoreStatus = z.infer<typeof restoreStatusSchema>;
 export type RestoreResource = Resource<unknown, RestoreStatus>;
@@ -53,16 +55,6 @@ export interface RestoreReconcilerDeps {
   timers?: Timers;
 }
 
-export const RestoreReasons = {
-  InvalidSpec: 'InvalidSpec',
-  BackupNotFound: 'BackupNotFound',
-  BackupNotCompleted: 'BackupNotCompleted',
-  Running: 'Running',
-  Completed: 'Completed',
-  Interrupted: 'Interrupted',
-  Timeout: 'Timeout',
-  Cancelled: 'Cancelled',
-} as const;
 const R = RestoreReasons;
 
 export async function reconcileRestore(resource: RestoreResource, deps: RestoreReconcilerDeps, progress: ProgressReporter, signal: AbortSignal): Promise<ReconcileOutcome<RestoreStatus>> {
@@ -75,7 +67,7 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
   const set = (inputs: ConditionInput[]): void => {
     status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
   };
-  const fail = (reason: string, message: string): ReconcileOutcome<RestoreStatus> => {
+  const fail = (reason: Reason, message: string): ReconcileOutcome<RestoreStatus> => {
     status = { ...status, phase: 'Failed', reason, message, completionTime: deps.clock.now().toISOString() };
     set([
       { type: 'Ready', status: 'False', reason, message },
@@ -85,7 +77,7 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     return { status, events };
   };
   // Waiting for something a person can supply (the Backup to complete) is retried, not failed.
-  const wait = (reason: string, message: string): ReconcileOutcome<RestoreStatus> => {
+  const wait = (reason: Reason, message: string): ReconcileOutcome<RestoreStatus> => {
     status = { ...status, phase: 'Pending', reason, message };
     set([{ type: 'Ready', status: 'False', reason, message }]);
     return { status, events, requeueAfterMs: 15_000 };

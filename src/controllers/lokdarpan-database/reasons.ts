@@ -1,5 +1,7 @@
-// Condition types and reasons of a LokdarpanDatabase. docs/conditions.md explains each reason; a test
-// checks that every reason here is documented there.
+// Condition types and reasons of a LokdarpanDatabase (src/reasons/index.ts collects the catalogs).
+import { reasonNames, type ReasonCatalog } from '../../reasons/catalog.ts';
+import { CommonReasonCatalog } from '../../reasons/common.ts';
+
 export const DatabaseConditions = {
   Ready: 'Ready',
   Reconciling: 'Reconciling',
@@ -10,19 +12,20 @@ export const DatabaseConditions = {
   PerformanceHealthy: 'PerformanceHealthy',
 } as const;
 
-export const DatabaseReasons = {
-  Ready: 'Ready',
-  Reconciling: 'Reconciling',
-  Suspended: 'Suspended',
-  InvalidSpec: 'InvalidSpec',
-  SchemaUpToDate: 'SchemaUpToDate',
-  MigrationsPending: 'MigrationsPending',
-  AwaitingApproval: 'AwaitingApproval',
-  ExtensionsAvailable: 'ExtensionsAvailable',
-  ViewsRefreshed: 'ViewsRefreshed',
-  ViewsNotRefreshedYet: 'ViewsNotRefreshedYet',
-  ViewsStale: 'ViewsStale',
-  ThresholdsMet: 'ThresholdsMet',
-  ThresholdsMissed: 'ThresholdsMissed',
-  NotValidatedYet: 'NotValidatedYet',
-} as const;
+export const DatabaseReasonCatalog = {
+  Ready: 'Schema at the target, extensions present, views fresh.',
+  Reconciling: "The operator is retrying after a transient error; Ready carries the error. Read Ready's reason; it usually clears by itself (database back, Secret created).",
+  SchemaUpToDate: 'Every migration up to the target is applied.',
+  MigrationsPending: 'Migrations are waiting to be applied. Nothing: the operator applies them; with `requireApproval` see `AwaitingApproval`.',
+  AwaitingApproval: "`spec.migrations.requireApproval` is true and `approvedPlanHash` differs from `status.plan.hash`. Review `status.plan.steps`, then `kubectl patch ldb NAME --type merge -p '{\"spec\":{\"migrations\":{\"approvedPlanHash\":\"<status.plan.hash>\"}}}'`.",
+  ExtensionsAvailable: 'The server version and pgvector are usable.',
+  ViewsRefreshed: 'The materialized views were refreshed.',
+  ViewsNotRefreshedYet: 'The views are refreshed only once the schema is ready. Look at SchemaReady.',
+  ViewsStale: 'The last successful refresh is older than `spec.views.staleAfter` (refreshes fail, or the schedule is sparser than staleAfter). Check `status.views.lastError`; trigger one: `kubectl lokdarpan refresh NAME` or annotate `lokdarpan.io/refresh-requested-at`.',
+  ThresholdsMet: 'Every probe met its p95 threshold.',
+  ThresholdsMissed: "A probe's p95 exceeded its threshold or it could not use its index (the message names it). See [Performance validation](operations.md#performance-validation): recreate the index, `ANALYZE`, or adjust `spec.validation.thresholds`.",
+  NotValidatedYet: 'The validation has not run yet. Nothing; it runs on `spec.validation.schedule` once the schema is ready.',
+  MigrationsApplied: 'Event: migrations were applied or reverted (the event lists them and their durations).',
+} as const satisfies ReasonCatalog;
+
+export const DatabaseReasons = reasonNames({ ...CommonReasonCatalog, ...DatabaseReasonCatalog });

@@ -19,6 +19,7 @@ import type { SecretReader } from '../shared/secrets.ts';
 import { isDue, msUntilEarliest } from '../shared/schedule.ts';
 import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
 import { DatabaseConditions as C, DatabaseReasons as R } from './reasons.ts';
+import { reasonOr } from '../../reasons/index.ts';
 
 export type LokdarpanDatabase = Resource<unknown, LokdarpanDatabaseStatus>;
 
@@ -319,7 +320,7 @@ function summarise(work: Work, generation: number | undefined): void {
     .map((type) => status.conditions?.find((c) => c.type === type))
     .find((c) => c !== undefined && c.status !== 'True');
   if (blocking) {
-    work.set([{ type: C.Ready, status: 'False', reason: blocking.reason, message: `${blocking.type}: ${blocking.message}` }]);
+    work.set([{ type: C.Ready, status: 'False', reason: reasonOr(blocking.reason, 'ReconcileFailed'), message: `${blocking.type}: ${blocking.message}` }]);
   } else {
     work.set([{ type: C.Ready, status: 'True', reason: R.Ready, message: `schema at ${status.schemaVersion ?? 'nothing'}, views fresh` }]);
   }

@@ -20,20 +20,14 @@ import type { SecretReader } from '../shared/secrets.ts';
 import type { S3Destination } from '../../api/common.ts';
 import type { z } from 'zod';
 import type { retentionPolicyStatusSchema } from '../../api/retention-policy.ts';
+import { RetentionPolicyReasons } from './reasons.ts';
+import { reasonOr, type Reason } from '../../reasons/index.ts';
 
 export type RetentionPolicyStatus = z.infer<typeof retentionPolicyStatusSchema>;
 export type RetentionPolicyResource = Resource<unknown, RetentionPolicyStatus>;
 
 export const RUN_REQUEST_ANNOTATION = 'lokdarpan.io/run-requested-at';
 
-export const RetentionPolicyReasons = {
-  InvalidSpec: 'InvalidSpec',
-  Suspended: 'Suspended',
-  RunSucceeded: 'RunSucceeded',
-  RunPartial: 'RunPartial',
-  RunFailed: 'RunFailed',
-  NotRunYet: 'NotRunYet',
-} as const;
 const R = RetentionPolicyReasons;
 
 export interface RetentionEngines {
@@ -126,7 +120,7 @@ async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: Re
   const set = (inputs: ConditionInput[]): void => {
     status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
   };
-  const stall = (reason: string, message: string): ReconcileOutcome<RetentionPolicyStatus> => {
+  const stall = (reason: Reason, message: string): ReconcileOutcome<RetentionPolicyStatus> => {
     set([
       { type: 'Ready', status: 'False', reason, message },
       { type: 'Stalled', status: 'True', reason, message },
@@ -248,7 +242,7 @@ function readyFromLastRun(status: RetentionPolicyStatus): ConditionInput {
   if (run === undefined) return { type: 'Ready', status: 'True', reason: R.NotRunYet, message: `first run at ${status.nextRunTime ?? '(not scheduled)'}` };
   const failedRules = (run.rules ?? []).filter((r) => r.error);
   if (failedRules.length > 0) {
-    const reason = failedRules[0]?.error?.split(':')[0] ?? R.RunFailed;
+    const reason = reasonOr(failedRules[0]?.error?.split(':')[0], R.RunFailed);
     return { type: 'Ready', status: 'False', reason, message: `the last run failed: ${failedRules.map((r) => `${r.name} (${r.error})`).join('; ')}` };
   }
   const counts = `deleted ${run.deleted ?? 0} rows, archived ${run.archived ?? 0}, marked ${run.marked ?? 0}`;

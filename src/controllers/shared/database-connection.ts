@@ -4,8 +4,9 @@ import type { PgConnectionSettings } from '../../adapters/postgres/index.ts';
 import { OperatorError } from '../../errors.ts';
 import type { LokdarpanDatabaseSpec } from '../../api/lokdarpan-database.ts';
 import { readSecret, requireKey, SECRET_REASONS, type SecretReader } from './secrets.ts';
+import { CONNECTION_REASONS } from './reasons.ts';
 
-export const CONNECTION_REASONS = { ...SECRET_REASONS, InvalidConnection: 'InvalidConnection' } as const;
+export { CONNECTION_REASONS } from './reasons.ts';
 
 export type ConnectionSpec = LokdarpanDatabaseSpec['connection'];
 

@@ -6,8 +6,9 @@ import { OperatorError } from '../../errors.ts';
 import { resolveConnection } from './database-connection.ts';
 import type { SecretReader } from './secrets.ts';
 import { databaseMutexKey } from '../lokdarpan-database/reconciler.ts';
+import { DATABASE_REF_REASONS } from './reasons.ts';
 
-export const DATABASE_REF_REASONS = { DatabaseNotFound: 'DatabaseNotFound', DatabaseNotReady: 'DatabaseNotReady' } as const;
+export { DATABASE_REF_REASONS } from './reasons.ts';
 
 export interface DatabaseResource {
   metadata: { name: string; namespace?: string };

@@ -14,6 +14,7 @@ import { probeKey, type ProbeCache } from './probe-cache.ts';
 import { readSecret, requireKey, type SecretReader } from './secrets.ts';
 import { recordingSecretReader, type SecretChangePoller } from './secret-poller.ts';
 import type { EventToRecord } from './resource-controller.ts';
+import type { Reason } from '../../reasons/index.ts';
 
 export interface PreflightProbes {
   destination(destination: PolicyDestination, credentials: S3Credentials): Promise<DestinationProbeReport>;
@@ -36,7 +37,7 @@ export const BEFORE_RUN_MS = 5 * 60_000;
 export interface CheckResult {
   type: 'DestinationsReady' | 'DatabaseReady' | 'KeysReady';
   ok: boolean;
-  reason: string;
+  reason: Reason;
   message: string;
 }
 
@@ -155,7 +156,7 @@ export function isSetByChecks(condition: Condition | undefined): boolean {
 }
 
 /** The outcome for a policy that is not checked (suspended): its check conditions Unknown, nothing due. */
-export function notChecked(types: ReadonlyArray<CheckResult['type']>, reason: string, message: string): PreflightOutcome {
+export function notChecked(types: ReadonlyArray<CheckResult['type']>, reason: Reason, message: string): PreflightOutcome {
   return {
     failing: undefined,
     events: [],

@@ -1,15 +1,9 @@
 // Reading Secrets for the controllers: a port (so reconcilers can be unit-tested) and the typed errors
 // a missing Secret or key becomes. Values are never logged or copied into status.
 import { OperatorError } from '../../errors.ts';
+import { SECRET_REASONS } from './reasons.ts';
 
-export const SECRET_REASONS = {
-  SecretNotFound: 'SecretNotFound',
-  SecretKeyMissing: 'SecretKeyMissing',
-  /** The operator's ServiceAccount may not read the Secret (RBAC). */
-  SecretAccessDenied: 'SecretAccessDenied',
-  /** Any other failure reading the Secret from the API server. */
-  SecretReadFailed: 'SecretReadFailed',
-} as const;
+export { SECRET_REASONS } from './reasons.ts';
 
 /** Reads the decoded data of a Secret; undefined when it does not exist. */
 export interface SecretReader {

@@ -17,6 +17,7 @@ import { ByteCounter, HashTap, HoldEnd } from './streams.ts';
 import { verifyStoredObject } from './verify.ts';
 import { startProgressSampler, type ProgressListener } from './progress.ts';
 import type { BackupSource, CopyOptions, ObjectStore, StoredObject, TableRowCount } from './ports.ts';
+import type { Reason } from '../../reasons/index.ts';
 
 const STAGE_BUFFER = 1024 * 1024;
 
@@ -83,7 +84,7 @@ export interface DestinationResult {
   method?: ManifestDestination['method'];
   verified: boolean;
   /** Set when this destination failed (a replica; a failed primary fails the whole backup). */
-  error?: { reason: string; message: string };
+  error?: { reason: Reason; message: string };
   /** Parts of the multipart upload (the primary, and replicas written during the dump). */
   parts?: number;
 }
@@ -97,10 +98,10 @@ export interface BackupResult {
   /** Every replica holds a verified copy (true when there are none). */
   replicated: boolean;
   /** The replicas that do not (name, reason, message): a backup with any is not fully Ready. */
-  failedReplicas: Array<{ name: string; reason: string; message: string }>;
+  failedReplicas: Array<{ name: string; reason: Reason; message: string }>;
 }
 
-function reasonOf(error: unknown): { reason: string; message: string } {
+function reasonOf(error: unknown): { reason: Reason; message: string } {
   return { reason: isOperatorError(error) ? error.reason : BackupReasons.UploadFailed, message: describeError(error) };
 }
 

@@ -1,57 +1,29 @@
-// Every reason a backup, replica copy, prune or restore can fail with (OperatorError.reason). The
-// adapters' own catalogs (age, s3, pgdump) are subsets of this one; controllers copy these into the
-// Backup / Restore / BackupPolicy conditions.
-export const BackupReasons = {
-  // dump side
-  /** pg_dump exited non-zero, could not start or was killed; the upload was aborted. */
-  DumpFailed: 'DumpFailed',
-  /** The server is newer than every configured pg_dump / pg_restore. */
-  PgDumpTooOld: 'PgDumpTooOld',
-  /** No pg_dump / pg_restore binaries found where configured. */
-  PgToolMissing: 'PgToolMissing',
-  /** Could not connect to or query the database being backed up or restored into. */
-  DatabaseUnavailable: 'DatabaseUnavailable',
-  // object store side
-  /** The S3 endpoint did not answer. */
-  DestinationUnreachable: 'DestinationUnreachable',
-  /** Writing the backup or its manifest failed; nothing was left that looks complete. */
-  UploadFailed: 'UploadFailed',
-  /** Reading a backup object failed. */
-  DownloadFailed: 'DownloadFailed',
-  /** An object named by a manifest does not exist. */
-  ObjectNotFound: 'ObjectNotFound',
-  /** Copying to a replica destination failed. */
-  CopyFailed: 'CopyFailed',
-  /** Deleting an expired backup failed (Object Lock is reported, not a failure). */
-  DeleteFailed: 'DeleteFailed',
-  // integrity and keys
-  /** The stored object's SHA-256 (or size) differs from the manifest. */
-  ChecksumMismatch: 'ChecksumMismatch',
-  /** No identity matches the backup's recipients, or the payload failed authentication (corrupt or truncated). */
-  DecryptionFailed: 'DecryptionFailed',
-  /** A recipient or identity is malformed. */
-  InvalidKey: 'InvalidKey',
-  /** zstd could not decompress the decrypted payload. */
-  DecompressionFailed: 'DecompressionFailed',
-  /** There is no manifest for the requested backup (it never completed, or it was pruned). */
-  ManifestMissing: 'ManifestMissing',
-  /** The manifest is not a valid lokdarpan backup manifest. */
-  ManifestInvalid: 'ManifestInvalid',
-  // restore side
-  /** The target database holds user objects and overwrite was not requested. */
-  TargetNotEmpty: 'TargetNotEmpty',
-  /** The target database does not exist and creating it was not requested. */
-  TargetMissing: 'TargetMissing',
-  /** pg_restore failed; the single transaction was rolled back. */
-  RestoreFailed: 'RestoreFailed',
-  /** Row counts after the restore differ from the manifest. */
-  RowCountMismatch: 'RowCountMismatch',
-  /** A backup with this id already has a manifest (it completed earlier); nothing was written. */
-  AlreadyExists: 'AlreadyExists',
-  /** The caller's options are invalid (bad backup id, part size, no recipients, a restore into an older major...). */
-  InvalidRequest: 'InvalidRequest',
-  /** The operation was cancelled through its AbortSignal (leadership lost, shutdown) or ran past its timeout. */
-  Cancelled: 'Cancelled',
-} as const;
+// Every reason a backup, replica copy, prune or restore can fail with (OperatorError.reason): the backup
+// engine's own, and (in the `BackupReasons` accessor) those of the adapters it drives.
+import { reasonNames, type ReasonCatalog } from '../../reasons/catalog.ts';
+import { CommonReasonCatalog } from '../../reasons/common.ts';
+import { AgeReasonCatalog } from '../../adapters/age/reasons.ts';
+import { PgDumpReasonCatalog } from '../../adapters/pgdump/reasons.ts';
+import { S3ReasonCatalog } from '../../adapters/s3/reasons.ts';
 
-export type BackupReason = (typeof BackupReasons)[keyof typeof BackupReasons];
+export const BackupReasonCatalog = {
+  DecompressionFailed: 'zstd could not decompress the decrypted payload. The object is corrupt; use another backup.',
+  ManifestMissing: 'No manifest for that backup: it never completed, or it was pruned. `lokdarpan backups list` shows what exists.',
+  ManifestInvalid: 'The manifest is not a `lokdarpan-backup/v1` manifest. Check the key points at a `.manifest.json` written by the operator.',
+  TargetNotEmpty: 'The restore target holds user objects. Restore into a new database (`spec.target.databaseName`) or set `spec.overwrite: true`.',
+  TargetMissing: 'The target database does not exist and creating it was not asked for. Create it, or set `spec.target.databaseName` to have it created.',
+  RowCountMismatch: 'Row counts after the restore differ from the manifest. Keep the restored database for inspection; do not rely on it; report it.',
+  InvalidRequest: 'Invalid options (backup id, part size, no recipients, no identity). Fix the request; the message says which.',
+  Cancelled: 'Cancelled by shutdown, lost leadership or the reconcile timeout; nothing partial is left as complete. Retry (a new Backup / Restore).',
+} as const satisfies ReasonCatalog;
+
+export const BackupReasons = reasonNames({
+  ChecksumMismatch: CommonReasonCatalog.ChecksumMismatch,
+  DatabaseUnavailable: CommonReasonCatalog.DatabaseUnavailable,
+  ...AgeReasonCatalog,
+  ...PgDumpReasonCatalog,
+  ...S3ReasonCatalog,
+  ...BackupReasonCatalog,
+});
+
+export type BackupReason = keyof typeof BackupReasons;

@@ -5,6 +5,7 @@ import { Transform, type TransformCallback, type TransformOptions } from 'node:s
 import { createHash, type Hash } from 'node:crypto';
 import { OperatorError } from '../../errors.ts';
 import { BackupReasons } from './reasons.ts';
+import type { Reason } from '../../reasons/index.ts';
 
 export class ByteCounter extends Transform {
   bytes = 0;
@@ -106,7 +107,7 @@ export async function sha256Of(stream: NodeJS.ReadableStream & AsyncIterable<Buf
 }
 
 /** Gives a stream failure a reason: keeps OperatorErrors, zstd errors become DecompressionFailed. */
-export function classifyStreamError(error: unknown, fallback: string, where: string): OperatorError {
+export function classifyStreamError(error: unknown, fallback: Reason, where: string): OperatorError {
   if (error instanceof OperatorError) return error;
   const e = error as { code?: string; message?: string } | undefined;
   if (typeof e?.code === 'string' && e.code.startsWith('ZSTD_')) {

@@ -6,6 +6,7 @@ import type { Queryable } from '../../adapters/postgres/session.ts';
 import { OperatorError } from '../../errors.ts';
 import { RetentionReasons } from './reasons.ts';
 import type { RetentionRule } from './rules.ts';
+import type { Reason } from '../../reasons/index.ts';
 
 export interface ColumnInfo {
   name: string;
@@ -83,7 +84,7 @@ export async function resolveRules(db: Queryable, rules: readonly RetentionRule[
   for (const rule of rules) {
     const schema = rule.schema ?? 'public';
     const qualified = `${schema}.${rule.table}`;
-    const fail = (reason: string, message: string): never => {
+    const fail = (reason: Reason, message: string): never => {
       throw new OperatorError(reason, `retention rule "${rule.name}": ${message}`, { terminal: true, details: { rule: rule.name, table: qualified } });
     };
     if (SYSTEM_SCHEMAS.has(schema) || schema.startsWith('pg_')) fail(RetentionReasons.RetentionTableProtected, `schema "${schema}" is a system schema`);

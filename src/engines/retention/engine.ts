@@ -25,6 +25,7 @@ import { resolveRules, type ResolvedRule } from './catalog.ts';
 import { RetentionReasons } from './reasons.ts';
 import { parseRules, type RetentionAction, type RetentionRule } from './rules.ts';
 import { archiveSelectSql, countKeysSql, countSql, deleteBatchSql, deleteKeysSql, markBatchSql, type SqlText } from './sql.ts';
+import type { Reason } from '../../reasons/index.ts';
 
 export interface RetentionArchiveOptions {
   sink: ArchiveSink;
@@ -81,7 +82,7 @@ export interface RuleOutcome {
   partial: boolean;
   /** Archive objects written and committed in this run. */
   objects: string[];
-  error?: { reason: string; message: string };
+  error?: { reason: Reason; message: string };
 }
 
 export interface RetentionTotals {

@@ -1,31 +1,22 @@
 // The reasons a retention run can fail or stop with. Each OperatorError the retention engine throws
-// carries one of these; the RetentionPolicy controller copies it into a condition (docs/retention.md
-// explains every one).
-export const RetentionReasons = {
-  /** A rule does not match the schema (missing field, two expiry kinds, unknown operator...). */
-  RetentionRuleInvalid: 'RetentionRuleInvalid',
-  /** A duration is not "<whole number><unit>" or is shorter than the minimum. */
-  RetentionDurationInvalid: 'RetentionDurationInvalid',
-  /** A table or column name is not a plain SQL identifier (quotes, spaces, semicolons: an injection attempt). */
-  RetentionIdentifierInvalid: 'RetentionIdentifierInvalid',
-  /** The rule names a table that is not an ordinary table in the database catalog. */
-  RetentionUnknownTable: 'RetentionUnknownTable',
-  /** The rule names a column the table does not have. */
-  RetentionUnknownColumn: 'RetentionUnknownColumn',
-  /** A column exists but its type does not fit how the rule uses it (e.g. olderThan on a text column). */
-  RetentionColumnTypeMismatch: 'RetentionColumnTypeMismatch',
-  /** The table has no single-column primary key, so it cannot be deleted in keyed batches. */
-  RetentionNoPrimaryKey: 'RetentionNoPrimaryKey',
-  /** The rule names a table that retention must never touch (e.g. `post`). */
-  RetentionTableProtected: 'RetentionTableProtected',
-  /** An archive rule runs without an archive destination (sink and recipients). */
-  RetentionArchiveNotConfigured: 'RetentionArchiveNotConfigured',
-  /** An archive object did not read back with the SHA-256 it was written with; nothing was deleted. */
-  RetentionArchiveVerifyFailed: 'RetentionArchiveVerifyFailed',
-  /** Another run holds this rule's advisory lock; the rule was skipped this time. */
-  RetentionRuleBusy: 'RetentionRuleBusy',
-  /** A batch kept failing (lock timeout, statement timeout, server error); the run stopped. */
-  RetentionBatchFailed: 'RetentionBatchFailed',
-} as const;
+// carries one of these; the RetentionPolicy controller copies it into a condition.
+import { reasonNames, type ReasonCatalog } from '../../reasons/catalog.ts';
 
-export type RetentionReason = (typeof RetentionReasons)[keyof typeof RetentionReasons];
+export const RetentionReasonCatalog = {
+  RetentionRuleInvalid: 'A rule does not match the schema: a missing field, both or neither of olderThan/expiresAtColumn, a wrong operator/value combination, a duplicate name. Fix the rule; the message names the rule and the field.',
+  RetentionDurationInvalid: 'A duration is not `<number><h|d|w|y>`, or is outside 1h..100y. Write e.g. `90d`, `26w`, `3y`.',
+  RetentionIdentifierInvalid: 'A schema/table/column name is not a plain identifier (quotes, spaces, `;`): treated as an injection attempt. Use the bare name; it is quoted for you.',
+  RetentionUnknownTable: 'The table is not an ordinary table in the catalog. Check the name and schema (and that migrations ran).',
+  RetentionUnknownColumn: 'The table has no such column. Check the column name.',
+  RetentionColumnTypeMismatch: "The column's type does not fit its use (time for olderThan, boolean for mark, scalar for comparisons). Use a column of the right type.",
+  RetentionNoPrimaryKey: 'No single-column primary key to batch by. Add one, or do not use retention on this table.',
+  RetentionTableProtected: 'The table is protected (`public.post`) or in a system schema. Retention never touches it.',
+  RetentionArchiveNotConfigured: 'An `archive` rule without an archive destination and recipients. Configure `spec.archive` (or `--archive-bucket` + `--recipient`).',
+  RetentionArchiveVerifyFailed: 'An object did not read back with its SHA-256, so nothing was deleted. Also raised when recovery finds a committed batch whose object is missing. Check the bucket; the next run retries.',
+  RetentionRuleBusy: "Another session holds the rule's advisory lock; the rule was skipped. Nothing; it runs next time.",
+  RetentionBatchFailed: 'A batch kept hitting timeouts or conflicts, deleted an unexpected count, or ended with an unknown commit outcome. Look at the message; the next run resumes.',
+} as const satisfies ReasonCatalog;
+
+export const RetentionReasons = reasonNames(RetentionReasonCatalog);
+
+export type RetentionReason = keyof typeof RetentionReasons;

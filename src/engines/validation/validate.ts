@@ -10,6 +10,7 @@ import type { PgConnector } from '../../adapters/postgres/index.ts';
 import { OperatorError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/logger.ts';
 import { systemClock, type Clock } from '../../clock.ts';
+import { VALIDATION_REASONS } from './reasons.ts';
 
 export interface Probe {
   /** Stable name used in status and metrics, e.g. "wardQuery". */
@@ -68,7 +69,7 @@ export interface ValidationOptions {
   signal?: AbortSignal;
 }
 
-export const VALIDATION_REASONS = { ValidationQueryFailed: 'ValidationQueryFailed' } as const;
+export { VALIDATION_REASONS } from './reasons.ts';
 
 const INDEX_NODE = /^(Index Scan|Index Only Scan|Bitmap Index Scan)$/;
 

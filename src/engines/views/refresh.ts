@@ -6,14 +6,11 @@ import { quoteIdent, sqlState } from '../../adapters/postgres/index.ts';
 import { OperatorError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/logger.ts';
 import { systemClock, type Clock } from '../../clock.ts';
+import { VIEW_REASONS } from './reasons.ts';
 
 export const LOKDARPAN_VIEWS = ['ward_analytics_summary', 'daily_ward_trends'] as const;
 
-export const VIEW_REASONS = {
-  ViewMissing: 'ViewMissing',
-  ViewRefreshFailed: 'ViewRefreshFailed',
-  ViewRefreshLockTimeout: 'ViewRefreshLockTimeout',
-} as const;
+export { VIEW_REASONS } from './reasons.ts';
 
 export interface ViewRefreshOptions {
   views?: readonly string[];

@@ -1,6 +1,7 @@
 // Fakes at the ports of the Backup, Restore and BackupPolicy reconcilers: Secrets and LokdarpanDatabases
 // in maps, engines that record their calls, and results shaped like the real engines'.
 import { OperatorError } from '../../../src/errors.ts';
+import type { Reason } from '../../../src/reasons/index.ts';
 import type { BackupResult } from '../../../src/engines/backup/index.ts';
 import type { BackupManifest } from '../../../src/engines/backup/index.ts';
 import type { RestoreResult } from '../../../src/engines/restore/index.ts';
@@ -72,7 +73,7 @@ export function manifest(id: string, finishedAt = '2026-03-10T02:00:05.000Z'): B
   } as unknown as BackupManifest;
 }
 
-export function backupResult(id: string, replicaError?: { reason: string; message: string }): BackupResult {
+export function backupResult(id: string, replicaError?: { reason: Reason; message: string }): BackupResult {
   return {
     id,
     manifest: manifest(id),

@@ -2,13 +2,14 @@
 // must be current; it documents every field of every kind with type, default and validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parse } from 'yaml';
 import { CRD_REFERENCE_PATH, crdReferenceIsStale, renderCrdReference, runDocsCli } from '../../../src/cli/docs.ts';
 import { renderCrds } from '../../../src/cli/crds.ts';
+import { REASON_DOCS } from '../../../src/cli/reason-docs.ts';
 
 const repoRoot = new URL('../../../', import.meta.url).pathname;
 
@@ -70,6 +71,11 @@ test('rows carry type, default, description and validation', () => {
 test('`docs check` fails on a stale page and `docs generate` fixes it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'lokdarpan-docs-'));
   try {
+    const noPages = io(dir);
+    assert.equal(await runDocsCli(['check'], noPages.io), 1);
+    assert.match(noPages.err(), /docs\/conditions\.md is missing/);
+    await mkdir(join(dir, 'docs'), { recursive: true });
+    for (const doc of REASON_DOCS) await copyFile(join(repoRoot, doc.path), join(dir, doc.path));
     const missing = io(dir);
     assert.equal(await runDocsCli(['check'], missing.io), 1);
     assert.match(missing.err(), /docs\/reference\/crds\.md is stale/);
@@ -78,6 +84,15 @@ test('`docs check` fails on a stale page and `docs generate` fixes it', async ()
     assert.equal(await runDocsCli(['check'], io(dir).io), 0);
     await writeFile(join(dir, CRD_REFERENCE_PATH), `${renderCrdReference()}\nedited by hand\n`);
     assert.equal(await runDocsCli(['check'], io(dir).io), 1);
+    assert.equal(await runDocsCli(['generate'], io(dir).io), 0);
+    const conditions = join(dir, 'docs', 'conditions.md');
+    const page = await readFile(conditions, 'utf8');
+    await writeFile(conditions, page.replace(/^\| `UploadFailed` \| .*$/m, '| `UploadFailed` | edited by hand |'));
+    const staleReasons = io(dir);
+    assert.equal(await runDocsCli(['check'], staleReasons.io), 1);
+    assert.match(staleReasons.err(), /docs\/conditions\.md is stale/);
+    assert.equal(await runDocsCli(['generate'], io(dir).io), 0);
+    assert.equal(await readFile(conditions, 'utf8'), page);
     assert.equal(await runDocsCli(['bogus'], io(dir).io), 2);
     const help = io(dir);
     assert.equal(await runDocsCli(['--help'], help.io), 0);

@@ -13,12 +13,12 @@ const t0 = new Date('2026-01-01T00:00:00.123Z');
 const t1 = new Date('2026-01-01T00:05:00.456Z');
 
 test('a new condition gets now as lastTransitionTime (seconds precision) and the generation', () => {
-  const list = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'SecretMissing', message: 'no secret' }, 3, t0);
+  const list = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'SecretNotFound', message: 'no secret' }, 3, t0);
   assert.deepEqual(list, [
     {
       type: 'Ready',
       status: 'False',
-      reason: 'SecretMissing',
+      reason: 'SecretNotFound',
       message: 'no secret',
       observedGeneration: 3,
       lastTransitionTime: '2026-01-01T00:00:00Z',
@@ -27,30 +27,30 @@ test('a new condition gets now as lastTransitionTime (seconds precision) and the
 });
 
 test('lastTransitionTime changes only when status changes; reason/message/generation always update', () => {
-  const a = setCondition([], { type: 'Ready', status: 'False', reason: 'SecretMissing', message: 'x' }, 1, t0);
-  const b = setCondition(a, { type: 'Ready', status: 'False', reason: 'ServerDown', message: 'y' }, 2, t1);
+  const a = setCondition([], { type: 'Ready', status: 'False', reason: 'SecretNotFound', message: 'x' }, 1, t0);
+  const b = setCondition(a, { type: 'Ready', status: 'False', reason: 'DatabaseUnavailable', message: 'y' }, 2, t1);
   assert.equal(b[0]?.lastTransitionTime, '2026-01-01T00:00:00Z');
-  assert.equal(b[0]?.reason, 'ServerDown');
+  assert.equal(b[0]?.reason, 'DatabaseUnavailable');
   assert.equal(b[0]?.message, 'y');
   assert.equal(b[0]?.observedGeneration, 2);
-  const c = setCondition(b, { type: 'Ready', status: 'True', reason: 'Reconciled' }, 2, t1);
+  const c = setCondition(b, { type: 'Ready', status: 'True', reason: 'Ready' }, 2, t1);
   assert.equal(c[0]?.lastTransitionTime, '2026-01-01T00:05:00Z');
   assert.equal(c[0]?.message, '');
-  assert.equal(a[0]?.reason, 'SecretMissing', 'the input list is not mutated');
+  assert.equal(a[0]?.reason, 'SecretNotFound', 'the input list is not mutated');
 });
 
 test('conditions are keyed by type and keep their order', () => {
   let list: Condition[] = setConditions(
     undefined,
     [
-      { type: 'Ready', status: 'Unknown', reason: 'Pending' },
-      { type: 'Reconciling', status: 'True', reason: 'Progressing' },
-      { type: 'Stalled', status: 'False', reason: 'Progressing' },
+      { type: 'Ready', status: 'Unknown', reason: 'NotRunYet' },
+      { type: 'Reconciling', status: 'True', reason: 'Reconciling' },
+      { type: 'Stalled', status: 'False', reason: 'Reconciling' },
     ],
     1,
     t0,
   );
-  list = setCondition(list, { type: 'Reconciling', status: 'False', reason: 'Done' }, 1, t1);
+  list = setCondition(list, { type: 'Reconciling', status: 'False', reason: 'Idle' }, 1, t1);
   assert.deepEqual(list.map((c) => c.type), ['Ready', 'Reconciling', 'Stalled']);
   assert.equal(getCondition(list, 'Reconciling')?.status, 'False');
   assert.equal(isConditionTrue(list, 'Ready'), false);
@@ -58,7 +58,7 @@ test('conditions are keyed by type and keep their order', () => {
 });
 
 test('messages are one line and bounded', () => {
-  const list = setCondition([], { type: 'Ready', status: 'False', reason: 'X', message: 'a\n  b\n' + 'z'.repeat(5000) }, undefined, t0);
+  const list = setCondition([], { type: 'Ready', status: 'False', reason: 'ReconcileFailed', message: 'a\n  b\n' + 'z'.repeat(5000) }, undefined, t0);
   assert.ok(!list[0]?.message.includes('\n'));
   assert.ok(list[0]!.message.startsWith('a b'));
   assert.equal(list[0]?.message.length, 1024);

@@ -10,7 +10,7 @@ import { reconcileDatabase, type LokdarpanDatabase } from '../controllers/lokdar
 import { retentionEngines } from '../controllers/retention-policy/engines.ts';
 import { reconcileRetentionPolicy, type RetentionPolicyResource } from '../controllers/retention-policy/reconciler.ts';
 import { HealthServer } from '../observability/health.ts';
-import { createDomainMetrics, type DatabaseLabels, type DomainMetricsRecorder } from '../observability/domain-metrics.ts';
+import { createDomainMetrics, type DatabaseLabels, type DomainMetricsRecorder } from '../observability/domain-metrics/index.ts';
 import { lokdarpanDatabaseSpecSchema } from '../api/lokdarpan-database.ts';
 import { retentionPolicySpecSchema } from '../api/retention-policy.ts';
 import type { DatabaseObserver } from '../controllers/lokdarpan-database/reconciler.ts';

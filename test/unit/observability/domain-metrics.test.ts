@@ -158,7 +158,6 @@ describe('backup metrics', () => {
     domain.recordRestore(policy, { trigger: 'restore', finishedAt: new Date('2026-03-03T05:00:00Z'), durationMs: 1000, succeeded: false, reason: 'WrongKey' });
     assert.equal(await value(registry, 'lokdarpan_restore_drill_last_success_timestamp_seconds', policy), Date.parse('2026-03-03T04:00:00Z') / 1000);
     assert.equal(await value(registry, 'lokdarpan_restore_failures_total', { ...policy, trigger: 'restore', reason: 'WrongKey' }), 1);
-
   });
 });
 

@@ -148,6 +148,13 @@ describe('the shipped backup alerts against the operator\'s /metrics', { timeout
       assert.deepEqual(alert(name, samples, 'refused', later), [], `${name} later`);
     }
     assert.ok(series(samples, 'healthy').length > 0, 'the other policy keeps its series');
+
+    // A Backup that still names the deleted policy fails, and brings none of its series back.
+    const orphan = await backup('refused-orphan', 'refused');
+    assert.equal(orphan.status?.['phase'], 'Failed', describeObj(orphan));
+    const afterOrphan = await scrape();
+    assert.deepEqual(series(afterOrphan, 'refused').map((s) => s.labels['__name__']), [], 'no series of the deleted policy after its orphan Backup failed');
+    assert.deepEqual(alert('LokdarpanBackupFailing', afterOrphan, 'refused'), []);
     assert.equal(alert('LokdarpanBackupMissing', samples, 'healthy', later).length, 1);
     await env.assertNoSecretsLeaked();
   });

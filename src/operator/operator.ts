@@ -10,7 +10,7 @@ import { reconcileDatabase, type LokdarpanDatabase } from '../controllers/lokdar
 import { retentionEngines } from '../controllers/retention-policy/engines.ts';
 import { reconcileRetentionPolicy, type RetentionPolicyResource } from '../controllers/retention-policy/reconciler.ts';
 import { HealthServer } from '../observability/health.ts';
-import { createDomainMetrics, type DatabaseLabels, type DomainMetricsRecorder } from '../observability/domain-metrics.ts';
+import { createDomainMetrics, type DatabaseLabels, type DomainMetricsRecorder } from '../observability/domain-metrics/index.ts';
 import { lokdarpanDatabaseSpecSchema } from '../api/lokdarpan-database.ts';
 import { retentionPolicySpecSchema } from '../api/retention-policy.ts';
 import type { DatabaseObserver } from '../controllers/lokdarpan-database/reconciler.ts';
@@ -162,8 +162,11 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
           fresh: backupReader.get,
           onFinished: (backup, policy, status) => {
             const policyName = backup.spec.policyRef?.name;
-            if (!policyName) return;
-            domain.recordBackupStatus({ namespace: backup.metadata.namespace ?? '', policy: policyName }, status, { primaryDestination: policy?.destination.name });
+            const namespace = backup.metadata.namespace ?? '';
+            // Only a policy that exists gets series: a Backup naming a missing (or just deleted) policy
+            // would otherwise bring back series its deletion forgot, and its alerts with them.
+            if (!policyName || !policy || !policies.informer.get(`${namespace}/${policyName}`)) return;
+            domain.recordBackupStatus({ namespace, policy: policyName }, status, { primaryDestination: policy.destination.name });
           },
         },
         progress,
@@ -220,7 +223,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     const backupName = (resource.spec as { backupRef?: { name?: string } } | undefined)?.backupRef?.name;
     const backup = backupName ? backups.informer.get(`${namespace}/${backupName}`) : undefined;
     const policy = (backup?.['spec'] as BackupResource['spec'] | undefined)?.policyRef?.name;
-    if (!policy) return;
+    if (!policy || !policies.informer.get(`${namespace}/${policy}`)) return;
     const finished = status?.completionTime ? new Date(status.completionTime) : clock.now();
     const started = status?.startTime ? new Date(status.startTime).getTime() : undefined;
     domain.recordRestore(

@@ -8,7 +8,7 @@ import { backupPolicySpecSchema, backupPolicyStatusSchema, backupStatusSchema } 
 import { lokdarpanDatabaseStatusSchema } from '../../../src/api/lokdarpan-database.ts';
 import { retentionPolicyStatusSchema } from '../../../src/api/retention-policy.ts';
 import type { RetentionRunResult } from '../../../src/engines/retention/index.ts';
-import { createDomainMetrics, DOMAIN_METRIC_NAMES, expectedIntervalSeconds, timestampSeconds } from '../../../src/observability/domain-metrics.ts';
+import { createDomainMetrics, DOMAIN_METRIC_NAMES, expectedIntervalSeconds, timestampSeconds } from '../../../src/observability/domain-metrics/index.ts';
 
 function fresh() {
   const metrics = createOperatorMetrics(new Registry(), { defaultMetrics: false });
@@ -158,10 +158,6 @@ describe('backup metrics', () => {
     domain.recordRestore(policy, { trigger: 'restore', finishedAt: new Date('2026-03-03T05:00:00Z'), durationMs: 1000, succeeded: false, reason: 'WrongKey' });
     assert.equal(await value(registry, 'lokdarpan_restore_drill_last_success_timestamp_seconds', policy), Date.parse('2026-03-03T04:00:00Z') / 1000);
     assert.equal(await value(registry, 'lokdarpan_restore_failures_total', { ...policy, trigger: 'restore', reason: 'WrongKey' }), 1);
-
-    domain.recordPrune(policy, { deleted: 3, locked: 1 });
-    assert.equal(await value(registry, 'lokdarpan_backups_pruned_total', policy), 3);
-    assert.equal(await value(registry, 'lokdarpan_backups_locked_skipped_total', policy), 1);
   });
 });
 

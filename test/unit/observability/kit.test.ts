@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { createOperatorMetrics } from '../../../src/observability/metrics.ts';
-import { createDomainMetrics, DOMAIN_METRIC_DEFINITIONS, DOMAIN_METRIC_NAMES } from '../../../src/observability/domain-metrics.ts';
+import { createDomainMetrics, DOMAIN_METRIC_DEFINITIONS, DOMAIN_METRIC_NAMES } from '../../../src/observability/domain-metrics/index.ts';
 import { checkExpression, exportedSeries, parsePromQL, substituteGrafanaVariables } from './promql-check.ts';
 
 const root = new URL('../../../', import.meta.url);

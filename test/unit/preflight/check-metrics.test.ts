@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { createOperatorMetrics } from '../../../src/observability/metrics.ts';
-import { createDomainMetrics } from '../../../src/observability/domain-metrics.ts';
+import { createDomainMetrics } from '../../../src/observability/domain-metrics/index.ts';
 
 const condition = (type: string, status: 'True' | 'False') => ({ type, status, reason: 'R', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' });
 

@@ -159,12 +159,19 @@ export function describeLdb(ldb: Ldb | undefined): string {
   return `${ldb.metadata.namespace}/${ldb.metadata.name} gen ${ldb.metadata.generation} observed ${ldb.status?.observedGeneration} schema ${ldb.status?.schemaVersion}\n  ${conds}`;
 }
 
+/**
+ * How long a test waits for a condition that has no deadline of its own (an operator process to start and
+ * answer /readyz, ...): generous, because a busy 2-core machine starts Node processes slowly. A wait
+ * whose bound IS the property under test asserts that bound separately.
+ */
+export const GENEROUS_WAIT_MS = 120_000;
+
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
 /** Polls `check` every 200 ms until it returns a value other than undefined/false. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, detail?: () => string | Promise<string>): Promise<T> {
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = GENEROUS_WAIT_MS, detail?: () => string | Promise<string>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -279,7 +286,7 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
         process: proc,
         log,
         lines,
-        async waitForLog(what, timeoutMs = 30_000, fromLine = 0) {
+        async waitForLog(what, timeoutMs = GENEROUS_WAIT_MS, fromLine = 0) {
           return eventually(
             `log line ${what} from ${name}`,
             async () => {
@@ -307,7 +314,9 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
             if (proc.child.exitCode !== null) throw new Error(`${name} exited with ${proc.child.exitCode}:\n${proc.tail(30)}`);
             return (await http('/readyz')).status === 200;
           },
-          30_000,
+          // No requirement: the Deployment's readinessProbe has no startup deadline (only /healthz has a
+          // liveness limit), so this only has to be long enough for a slow start.
+          GENEROUS_WAIT_MS,
           () => `${name} log tail:\n${proc.tail(30)}`,
         );
       }

@@ -21,6 +21,7 @@ import {
   type TestDatabase,
 } from '../env/index.ts';
 import { KubeClient } from '../../src/runtime/kube.ts';
+import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
 import { generateLokdarpanData, type Counts } from '../../src/engines/datagen/index.ts';
 
 export const OPERATOR_NAMESPACE = 'lokdarpan-system';
@@ -159,35 +160,7 @@ export function describeLdb(ldb: Ldb | undefined): string {
   return `${ldb.metadata.namespace}/${ldb.metadata.name} gen ${ldb.metadata.generation} observed ${ldb.status?.observedGeneration} schema ${ldb.status?.schemaVersion}\n  ${conds}`;
 }
 
-/**
- * How long a test waits for a condition that has no deadline of its own (an operator process to start and
- * answer /readyz, ...): generous, because a busy 2-core machine starts Node processes slowly. A wait
- * whose bound IS the property under test asserts that bound separately.
- */
-export const GENEROUS_WAIT_MS = 120_000;
-
-export async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `check` every 200 ms until it returns a value other than undefined/false. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = GENEROUS_WAIT_MS, detail?: () => string | Promise<string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const extra = detail ? await Promise.resolve(detail()).catch((e: unknown) => String(e)) : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${extra}`);
-    }
-    await sleep(200);
-  }
-}
+export { eventually, GENEROUS_WAIT_MS, sleep } from '../wait.ts';
 
 let counter = 0;
 export function uniqueName(prefix: string): string {

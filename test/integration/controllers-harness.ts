@@ -10,6 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { startTwoRegions, pgBinDir, type S3Server, type PgMajor } from '../env/index.ts';
 import { generateIdentity } from '../../src/adapters/age/index.ts';
 import { isNotFound } from '../../src/runtime/kube.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 import {
   eventually,
   startOperatorHarness,
@@ -229,7 +230,7 @@ export async function startControllersEnv(options: { buckets?: { primary?: strin
     async list(plural) {
       return (await h.client.get<{ items: Obj[] }>(path(plural))).items;
     },
-    async waitFor(plural, name, what, predicate, timeoutMs = 60_000) {
+    async waitFor(plural, name, what, predicate, timeoutMs = GENEROUS_WAIT_MS) {
       let last: Obj | undefined;
       return eventually(
         `${plural}/${name}: ${what}`,

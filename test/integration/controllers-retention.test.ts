@@ -16,6 +16,7 @@ import pg from 'pg';
 import { ageBinary, zstdBinary } from '../env/index.ts';
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv } from './controllers-harness.ts';
 import { EXECUTION_INSERT_SQL, fingerprint, seedAiTables, startWriter } from './retention-fixture.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const BUCKET = 'retention-archive';
 const POLICY = 'cleanup';
@@ -184,7 +185,7 @@ describe('RetentionPolicy controller (real apiserver, PostgreSQL, S3, age CLI)',
       // A valid rule that would delete every metric older than an hour comes first.
       await env.apply(policy(name, { rules: [{ name: 'all-metrics', table: 'ai_system_metrics', olderThan: { column: 'created_at', age: '1h' }, action: 'delete' }, ghost] }));
       await requestRun(name, 'now');
-      const stalled = await env.waitFor('retentionpolicies', name, 'Stalled', (p) => condition(p, 'Stalled')?.status === 'True', 30_000);
+      const stalled = await env.waitFor('retentionpolicies', name, 'Stalled', (p) => condition(p, 'Stalled')?.status === 'True', GENEROUS_WAIT_MS);
       assert.equal(condition(stalled, 'Stalled')?.reason, reason, describeObj(stalled));
       assert.match(condition(stalled, 'Stalled')?.message ?? '', message);
       assert.match(condition(stalled, 'Stalled')?.message ?? '', /retention rule "ghost"/);

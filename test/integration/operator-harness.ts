@@ -337,7 +337,7 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
 
     get,
 
-    async waitFor(ns, name, what, predicate, timeoutMs = 60_000) {
+    async waitFor(ns, name, what, predicate, timeoutMs = GENEROUS_WAIT_MS) {
       let last: Ldb | undefined;
       return eventually(
         `${ns}/${name}: ${what}`,

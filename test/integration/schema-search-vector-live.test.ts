@@ -98,10 +98,9 @@ describe('006 on a live post table: batches commit one by one, writers are not b
     const rowLocked = locker.query('SELECT id FROM post WHERE id = $1 FOR UPDATE', [HELD]);
     await eventually('the row lock request to queue behind step 1', () => waiting(`pid = ${lockerPid}`));
     await gate.query('COMMIT');
-    // Granted the moment step 1 commits, long before the backfill reaches the 10th batch.
-    await rowLocked;
 
-    // A writer inserting posts during the rest of the migration; a lock wait past its lock_timeout fails it.
+    // A writer inserting posts from step 1 on (its first inserts may wait for step 1's lock); a lock wait
+    // past its lock_timeout fails it.
     const insertMs: number[] = [];
     let inserting = true;
     const insertLoop = (async () => {
@@ -114,6 +113,8 @@ describe('006 on a live post table: batches commit one by one, writers are not b
     })();
     // Kept (and awaited below) so that a failed insert fails the test with its error, not as unhandled.
     const insertOutcome = insertLoop.then(() => undefined, (error: unknown) => error);
+    // Granted the moment step 1 commits, long before the backfill reaches the 10th batch.
+    await rowLocked;
     try {
       // Wait until the batches before the held row are committed (seen from another session).
       const deadline = Date.now() + 180_000;

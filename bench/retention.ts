@@ -51,7 +51,7 @@ let lastMaxBatchMs: number | undefined;
 
 async function measure(method: string, writerKind: keyof typeof WRITERS, config: pg.ClientConfig, work: () => Promise<number>): Promise<Case> {
   lastMaxBatchMs = undefined;
-  const writer = startWriter(config, WRITERS[writerKind].sql, WRITERS[writerKind].params);
+  const writer = startWriter(config, WRITERS[writerKind].sql, { params: WRITERS[writerKind].params });
   await new Promise((r) => setTimeout(r, 500));
   const start = performance.now();
   const deleted = await work();

@@ -6,7 +6,7 @@
 // slot, none for the interrupted one.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { condition, describe as describeObj, eventually, pgDumpControl, sleep, startControllersEnv, type ControllersEnv, type Obj, type OperatorProcess } from './controllers-harness.ts';
+import { condition, describe as describeObj, eventually, pgDumpControl, pgDumpDone, startControllersEnv, type ControllersEnv, type Obj, type OperatorProcess } from './controllers-harness.ts';
 
 const BUCKET = 'kill-backups';
 const DR_BUCKET = 'kill-dr';
@@ -62,7 +62,7 @@ describe('Backups across an operator kill and two replicas (leader election)', {
     const leader = operators[leaderKey]!;
     const other = operators[leaderKey === 'a' ? 'b' : 'a']!;
     // pg_dump is done and its bytes are in the upload; the wrapper holds the stream open.
-    await sleep(4000);
+    await eventually('pg_dump to have written the whole dump', async () => pgDumpDone(env.wrapperDir), 60_000);
     await leader.kill();
     pgDumpControl(env.wrapperDir, {});
 
@@ -71,12 +71,20 @@ describe('Backups across an operator kill and two replicas (leader election)', {
     assert.equal(interrupted.status?.['reason'], 'Interrupted', describeObj(interrupted));
     assert.match(interrupted.status?.['message'], /no manifest was written/);
     assert.equal(condition(interrupted, 'Succeeded')?.status, 'False');
-    // Recorded by the surviving replica (the Event's reportingInstance is the replica's identity).
-    const out = await env.h.kubectlOk(['get', 'events.v1.events.k8s.io', '-n', env.h.namespace, '-o', 'json']);
-    const interruptedEvents = (JSON.parse(out) as { items: Array<{ reason: string; reportingInstance: string; regarding: { name: string } }> }).items.filter(
-      (e) => e.reason === 'Interrupted' && e.regarding.name === name,
+    // Recorded by the surviving replica (the Event's reportingInstance is the replica's identity). The
+    // Event is recorded just after the status write seen above, so wait for it.
+    const interruptedEvents = await eventually(
+      'the Interrupted event',
+      async () => {
+        const out = await env.h.kubectlOk(['get', 'events.v1.events.k8s.io', '-n', env.h.namespace, '-o', 'json']);
+        const found = (JSON.parse(out) as { items: Array<{ reason: string; reportingInstance: string; regarding: { name: string } }> }).items.filter(
+          (e) => e.reason === 'Interrupted' && e.regarding.name === name,
+        );
+        return found.length > 0 ? found : undefined;
+      },
+      60_000,
     );
-    assert.deepEqual(interruptedEvents.map((e) => e.reportingInstance.split('_')[0]), [other.name]);
+    assert.deepEqual(interruptedEvents.map((e) => e.reportingInstance.split('_')[0]), [other.name], 'the Interrupted event comes from the other replica');
     for (const [server, bucket] of [['primary', BUCKET], ['secondary', DR_BUCKET]] as const) {
       const keys = await env.keys(server, bucket);
       assert.deepEqual(keys.filter((k) => k.includes(name)), [], `nothing of ${name} in ${bucket}: ${keys.join(', ')}`);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ageBinary, zstdBinary } from '../env/index.ts';
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const run = promisify(execFile);
 const POLICY = 'nightly';
@@ -207,7 +208,7 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
   });
 
   it('the webhook (URL from a Secret) receives the BackupFinished JSON', async () => {
-    const hook = await eventually('webhook for ondemand-1', async () => hooks.find((x) => x['backup'] === 'ondemand-1'), 10_000, () => JSON.stringify(hooks));
+    const hook = await eventually('webhook for ondemand-1', async () => hooks.find((x) => x['backup'] === 'ondemand-1'), GENEROUS_WAIT_MS, () => JSON.stringify(hooks));
     assert.equal(hook['kind'], 'BackupFinished');
     assert.equal(hook['policy'], POLICY);
     assert.equal(hook['namespace'], env.h.namespace);

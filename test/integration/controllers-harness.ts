@@ -4,12 +4,13 @@
 // need, generic readers for every lokdarpan kind, a pg_dump wrapper the tests can make slow or fail,
 // and a secret-leak check over logs, events and the statuses of every kind.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { startTwoRegions, pgBinDir, type S3Server, type PgMajor } from '../env/index.ts';
 import { generateIdentity } from '../../src/adapters/age/index.ts';
 import { isNotFound } from '../../src/runtime/kube.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 import {
   eventually,
   startOperatorHarness,
@@ -83,17 +84,23 @@ export function describe(o: Obj | undefined): string {
 /**
  * The pg_dump wrapper reads control files in its directory: `fail` (run the real pg_dump, then exit 1),
  * `sleep-after` (seconds to sleep after the real pg_dump finished, before exiting with its code: the
- * upload is then open, waiting for the end of the stream), `throttle` (seconds over which the dump's
+ * upload is then open, waiting for the end of the stream; the wrapper creates `dumped` when that sleep
+ * begins, see `pgDumpDone`), `throttle` (seconds over which the dump's
  * output is released, in 20 even pieces, so a small database dumps slowly). The pg_restore wrapper:
  * `restore-sleep-before` (seconds before pg_restore starts to read its input: the download fills the
  * buffers and waits). `--version` always passes straight through.
  */
 export function pgDumpControl(dir: string, control: { fail?: boolean; sleepAfter?: number; throttle?: number; restoreSleepBefore?: number }): void {
-  for (const file of ['fail', 'sleep-after', 'throttle', 'restore-sleep-before']) rmSync(join(dir, file), { force: true });
+  for (const file of ['fail', 'sleep-after', 'dumped', 'throttle', 'restore-sleep-before']) rmSync(join(dir, file), { force: true });
   if (control.fail) writeFileSync(join(dir, 'fail'), '1\n');
   if (control.sleepAfter) writeFileSync(join(dir, 'sleep-after'), `${control.sleepAfter}\n`);
   if (control.throttle) writeFileSync(join(dir, 'throttle'), `${control.throttle}\n`);
   if (control.restoreSleepBefore) writeFileSync(join(dir, 'restore-sleep-before'), `${control.restoreSleepBefore}\n`);
+}
+
+/** True once a pg_dump run under `sleepAfter` has written its whole dump and holds its output open. */
+export function pgDumpDone(dir: string): boolean {
+  return existsSync(join(dir, 'dumped'));
 }
 
 function makeWrapperDir(root: string, major: PgMajor): string {
@@ -122,7 +129,7 @@ else
   "${real}/pg_dump" "$@"
   rc=$?
 fi
-if [ -f "$here/sleep-after" ]; then sleep "$(cat "$here/sleep-after")"; fi
+if [ -f "$here/sleep-after" ]; then touch "$here/dumped"; sleep "$(cat "$here/sleep-after")"; fi
 if [ -f "$here/fail" ]; then echo "pg_dump: error: simulated failure by the test wrapper" >&2; exit 1; fi
 exit $rc
 `;
@@ -223,7 +230,7 @@ export async function startControllersEnv(options: { buckets?: { primary?: strin
     async list(plural) {
       return (await h.client.get<{ items: Obj[] }>(path(plural))).items;
     },
-    async waitFor(plural, name, what, predicate, timeoutMs = 60_000) {
+    async waitFor(plural, name, what, predicate, timeoutMs = GENEROUS_WAIT_MS) {
       let last: Obj | undefined;
       return eventually(
         `${plural}/${name}: ${what}`,

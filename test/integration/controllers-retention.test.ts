@@ -3,7 +3,8 @@
 // RetentionPolicy run on request (annotation lokdarpan.io/run-requested-at) removes exactly the rows its
 // rules name (independent SQL counts and fingerprints before and after), archives the reports its
 // archive rule names to S3 (the age CLI + zstd give back exactly the deleted rows), reports per-rule
-// counts, Ready and an event, and a writer inserting meanwhile is never blocked for long (measured).
+// counts, Ready and an event, and a writer inserting meanwhile never waits on a lock for long (its
+// statements run under lock_timeout = 50ms and none fails, however busy the machine is).
 // Invalid rules are refused by the API server where the CRD can say so (patterns) and otherwise stall
 // the policy with a clear message before any statement runs.
 import { after, before, describe, it } from 'node:test';
@@ -13,8 +14,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ageBinary, zstdBinary } from '../env/index.ts';
-import { condition, describe as describeObj, startControllersEnv, type ControllersEnv } from './controllers-harness.ts';
+import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv } from './controllers-harness.ts';
 import { EXECUTION_INSERT_SQL, fingerprint, seedAiTables, startWriter } from './retention-fixture.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const BUCKET = 'retention-archive';
 const POLICY = 'cleanup';
@@ -23,6 +25,8 @@ const POLICY = 'cleanup';
 const EXEC_EXPIRED = `FROM ai_model_execution WHERE created_at < now() - interval '180 days' AND success_status <> 'error'`;
 const METRICS_EXPIRED = `FROM ai_system_metrics WHERE created_at < now() - interval '365 days'`;
 const REPORTS_EXPIRED = `FROM ai_geopolitical_report t WHERE requested_at < now() - interval '1095 days'`;
+// The writer's lock_timeout: no lock held against it for longer than this during a run.
+const WRITER_LOCK_TIMEOUT_MS = 50;
 
 describe('RetentionPolicy controller (real apiserver, PostgreSQL, S3, age CLI)', { timeout: 180_000 }, () => {
   let env: ControllersEnv;
@@ -85,10 +89,12 @@ describe('RetentionPolicy controller (real apiserver, PostgreSQL, S3, age CLI)',
     const otherTables = await fingerprint(client);
     const expectedDocs = (await client.query<{ doc: string }>(`SELECT to_jsonb(t)::text AS doc ${REPORTS_EXPIRED} ORDER BY id`)).rows.map((r) => r.doc);
 
-    const writer = startWriter(appConfig, EXECUTION_INSERT_SQL);
-    await new Promise((r) => setTimeout(r, 300));
+    const writer = startWriter(appConfig, EXECUTION_INSERT_SQL, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
+    await eventually('the writer to be writing', async () => writer.inserts() + writer.errors() >= 10, 60_000);
+    const insertsBefore = writer.inserts();
     await requestRun(POLICY, 'run-1');
     const done = await env.waitFor('retentionpolicies', POLICY, 'the requested run', (p) => p.status?.['lastRequest'] === 'run-1', 120_000);
+    const insertsDuring = writer.inserts() - insertsBefore;
     const stats = await writer.stop();
 
     const last = done.status?.['lastRun'];
@@ -140,11 +146,14 @@ describe('RetentionPolicy controller (real apiserver, PostgreSQL, S3, age CLI)',
     assert.equal(archived.length, expectedDocs.length);
     assert.deepEqual(archived.map((d) => JSON.stringify(JSON.parse(d))).sort(), expectedDocs.map((d) => JSON.stringify(JSON.parse(d))).sort());
 
-    t.diagnostic(`run ${last?.durationMs} ms; writer ${stats.inserts} inserts, p50 ${stats.p50Ms.toFixed(1)} ms, p99 ${stats.p99Ms.toFixed(1)} ms, max ${stats.maxMs.toFixed(1)} ms`);
-    assert.ok(stats.inserts > 50, `the writer ran during the run (${stats.inserts} inserts)`);
-    assert.equal(stats.errors, 0);
-    assert.ok(stats.p99Ms < 50, `writer p99 ${stats.p99Ms.toFixed(1)} ms`);
-    assert.ok(stats.maxMs < 250, `writer max ${stats.maxMs.toFixed(1)} ms`);
+    t.diagnostic(
+      `run ${last?.durationMs} ms; writer ${stats.inserts} inserts (${insertsDuring} from request to result), ` +
+        `p50 ${stats.p50Ms.toFixed(1)} ms, p99 ${stats.p99Ms.toFixed(1)} ms, max ${stats.maxMs.toFixed(1)} ms (not asserted: load-dependent)`,
+    );
+    assert.ok(insertsDuring > 50, `the writer ran during the run (${insertsDuring} inserts from request to result)`);
+    // No statement of the writer waited for a lock longer than its lock_timeout.
+    assert.equal(stats.lockTimeout, `${WRITER_LOCK_TIMEOUT_MS}ms`);
+    assert.deepEqual(stats.errors, []);
   });
 
   it('rules the CRD can judge (injection in a name, bad durations, bad rule names) are refused by the API server', async () => {
@@ -176,7 +185,7 @@ describe('RetentionPolicy controller (real apiserver, PostgreSQL, S3, age CLI)',
       // A valid rule that would delete every metric older than an hour comes first.
       await env.apply(policy(name, { rules: [{ name: 'all-metrics', table: 'ai_system_metrics', olderThan: { column: 'created_at', age: '1h' }, action: 'delete' }, ghost] }));
       await requestRun(name, 'now');
-      const stalled = await env.waitFor('retentionpolicies', name, 'Stalled', (p) => condition(p, 'Stalled')?.status === 'True', 30_000);
+      const stalled = await env.waitFor('retentionpolicies', name, 'Stalled', (p) => condition(p, 'Stalled')?.status === 'True', GENEROUS_WAIT_MS);
       assert.equal(condition(stalled, 'Stalled')?.reason, reason, describeObj(stalled));
       assert.match(condition(stalled, 'Stalled')?.message ?? '', message);
       assert.match(condition(stalled, 'Stalled')?.message ?? '', /retention rule "ghost"/);

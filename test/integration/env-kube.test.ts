@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { createCrd, startKube, type KubeEnv } from '../env/kube.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const GROUP = 'smoke.lokdarpan.io';
 
@@ -138,7 +139,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
       await custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'widgets', body });
       await Promise.race([
         arrived,
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`no ADDED event; saw ${seen.join(', ')}`)), 10_000)),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`no ADDED event; saw ${seen.join(', ')}`)), GENEROUS_WAIT_MS).unref()),
       ]);
     } finally {
       controller.abort();
@@ -237,7 +238,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'bystander' } } });
 
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'owner' });
-    await eventually('garbage collection of the dependent', 15_000, () =>
+    await eventually('garbage collection of the dependent', GENEROUS_WAIT_MS, () =>
       isGone(() => core.readNamespacedConfigMap({ namespace: ns, name: 'dependent' })),
     );
     await core.readNamespacedConfigMap({ namespace: ns, name: 'bystander' }); // not collected
@@ -250,7 +251,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
     await custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'widgets', body });
     const t0 = Date.now();
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'widget-owner' });
-    await eventually('garbage collection of the owned Widget', 15_000, () =>
+    await eventually('garbage collection of the owned Widget', GENEROUS_WAIT_MS, () =>
       isGone(() => custom.getNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'widgets', name: 'owned' })),
     );
     console.log(`# owned Widget collected ${Date.now() - t0} ms after its owner was deleted`);
@@ -266,7 +267,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
     const body = { apiVersion: `${GROUP}/v1`, kind: 'Gadget', metadata: { name: 'owned', ownerReferences }, spec: { replicas: 1 } };
     await custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'gadgets', body });
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'gadget-owner' });
-    await eventually('garbage collection of the owned Gadget', 10_000, () =>
+    await eventually('garbage collection of the owned Gadget', GENEROUS_WAIT_MS, () =>
       isGone(() => custom.getNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'gadgets', name: 'owned' })),
     );
   });
@@ -303,7 +304,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
     await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
     await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'x' } } });
     await core.deleteNamespace({ name: 'doomed' });
-    await eventually('deletion of the namespace', 30_000, () => isGone(() => core.readNamespace({ name: 'doomed' })));
+    await eventually('deletion of the namespace', GENEROUS_WAIT_MS, () => isGone(() => core.readNamespace({ name: 'doomed' })));
   });
 
   it('restarts kube-apiserver on the same port, keeping data and credentials', async () => {

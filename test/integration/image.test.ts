@@ -15,6 +15,7 @@ import { repoRoot, startPostgres, type PgMajor, type PostgresServer } from '../e
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
 import { buildImage, deploymentFacts, IMAGE, podman, podmanProblem, startContainerOperator, type ContainerOperator } from './image-harness.ts';
 import { OPERATOR_NAMESPACE } from './operator-harness.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const problem = podmanProblem();
 const facts = deploymentFacts();
@@ -122,7 +123,7 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     assert.ok(pod.lines().some((l) => l['msg'] === 'operator started'), pod.log());
     // In-cluster configuration: no kubeconfig in the container, the mounted ServiceAccount instead.
     assert.equal((await pod.exec(['sh', '-c', 'test -e /tmp/.kube/config || test -n "$KUBECONFIG"'])).code, 1, 'no kubeconfig in the container');
-    await eventually('idle after start-up', async () => (await pod.http('/readyz')).status === 200, 10_000);
+    await eventually('idle after start-up', async () => (await pod.http('/readyz')).status === 200, GENEROUS_WAIT_MS);
     const rssAtReady = await pod.rssBytes();
 
     const db = await env.readyDatabase('imagedb');

@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { condition, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 describe('LokdarpanDatabase operator: kube-apiserver restart', { timeout: 150_000 }, () => {
   let h: OperatorHarness;
@@ -41,7 +42,7 @@ describe('LokdarpanDatabase operator: kube-apiserver restart', { timeout: 150_00
 
     // The resource from before the restart still answers to changes.
     await h.client.patch(`/apis/lokdarpan.io/v1alpha1/namespaces/${first.namespace}/lokdarpandatabases/${first.name}`, { spec: { validation: { samples: 3 } } }, 'merge');
-    const observed = await h.waitFor(first.namespace, first.name, 'generation 2 observed', (l) => l.status?.observedGeneration === 2, 30_000);
+    const observed = await h.waitFor(first.namespace, first.name, 'generation 2 observed', (l) => l.status?.observedGeneration === 2, GENEROUS_WAIT_MS);
     assert.equal(condition(observed, 'Ready')?.status, 'True');
   });
 

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { startTcpProxy, type TcpProxy } from '../env/index.ts';
 import { LDB_PATH, OPERATOR_NAMESPACE, condition, eventually, sleep, startOperatorHarness, uniqueName, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const YEARLY = '0 2 1 1 *';
 const QUARTERLY = '0 3 1 */3 *';
@@ -158,7 +159,7 @@ describe('operator at the edges: long schedules, hung databases, lost leadership
     const proxy = await hungDatabase('frozen');
     await eventually('the leader to be mid-work on the hung database', async () => proxy.stalled >= 1, 60_000);
     process.kill(pid, 'SIGSTOP');
-    await eventually('the leader to be stopped', async () => processState(pid) === 'T', 10_000);
+    await eventually('the leader to be stopped', async () => processState(pid) === 'T', GENEROUS_WAIT_MS);
     const stoppedAt = Date.now();
     try {
       await eventually('the other replica to take the Lease', async () => (await holder()).startsWith(`${other.name}_`), 60_000);

@@ -21,6 +21,7 @@ import {
   type TestDatabase,
 } from '../env/index.ts';
 import { KubeClient } from '../../src/runtime/kube.ts';
+import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
 import { generateLokdarpanData, type Counts } from '../../src/engines/datagen/index.ts';
 
 export const OPERATOR_NAMESPACE = 'lokdarpan-system';
@@ -159,28 +160,7 @@ export function describeLdb(ldb: Ldb | undefined): string {
   return `${ldb.metadata.namespace}/${ldb.metadata.name} gen ${ldb.metadata.generation} observed ${ldb.status?.observedGeneration} schema ${ldb.status?.schemaVersion}\n  ${conds}`;
 }
 
-export async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `check` every 200 ms until it returns a value other than undefined/false. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, detail?: () => string | Promise<string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const extra = detail ? await Promise.resolve(detail()).catch((e: unknown) => String(e)) : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${extra}`);
-    }
-    await sleep(200);
-  }
-}
+export { eventually, GENEROUS_WAIT_MS, sleep } from '../wait.ts';
 
 let counter = 0;
 export function uniqueName(prefix: string): string {
@@ -279,7 +259,7 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
         process: proc,
         log,
         lines,
-        async waitForLog(what, timeoutMs = 30_000, fromLine = 0) {
+        async waitForLog(what, timeoutMs = GENEROUS_WAIT_MS, fromLine = 0) {
           return eventually(
             `log line ${what} from ${name}`,
             async () => {
@@ -307,7 +287,9 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
             if (proc.child.exitCode !== null) throw new Error(`${name} exited with ${proc.child.exitCode}:\n${proc.tail(30)}`);
             return (await http('/readyz')).status === 200;
           },
-          30_000,
+          // No requirement: the Deployment's readinessProbe has no startup deadline (only /healthz has a
+          // liveness limit), so this only has to be long enough for a slow start.
+          GENEROUS_WAIT_MS,
           () => `${name} log tail:\n${proc.tail(30)}`,
         );
       }
@@ -355,7 +337,7 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
 
     get,
 
-    async waitFor(ns, name, what, predicate, timeoutMs = 60_000) {
+    async waitFor(ns, name, what, predicate, timeoutMs = GENEROUS_WAIT_MS) {
       let last: Ldb | undefined;
       return eventually(
         `${ns}/${name}: ${what}`,

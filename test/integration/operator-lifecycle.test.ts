@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { condition, describeLdb, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const MIGRATIONS = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
   '006_post_search_vector', '007_embedding_inline_storage'];
@@ -77,7 +78,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
       'merge',
     );
     const generation = before.metadata.generation + 1;
-    const after = await h.waitFor(h.namespace, name, `observedGeneration ${generation}`, (l) => l.status?.observedGeneration === generation, 30_000);
+    const after = await h.waitFor(h.namespace, name, `observedGeneration ${generation}`, (l) => l.status?.observedGeneration === generation, GENEROUS_WAIT_MS);
     assert.equal(after.metadata.generation, generation);
     for (const c of after.status?.conditions ?? []) assert.equal(c.observedGeneration, generation, `${c.type}.observedGeneration`);
     assert.equal(condition(after, 'Ready')?.status, 'True');
@@ -93,7 +94,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     // Ask for a reconcile now (a refresh) so the missing Secret is noticed without waiting for a schedule.
     await h.kubectlOk(['delete', 'secret', secretName, '-n', h.namespace]);
     await h.annotate(h.namespace, name, { 'lokdarpan.io/refresh-requested-at': new Date().toISOString() });
-    const broken = await h.waitForCondition(h.namespace, name, 'Ready', 'False', { reason: 'SecretNotFound', timeoutMs: 30_000 });
+    const broken = await h.waitForCondition(h.namespace, name, 'Ready', 'False', { reason: 'SecretNotFound', timeoutMs: GENEROUS_WAIT_MS });
     const ready = condition(broken, 'Ready');
     assert.match(ready?.message ?? '', new RegExp(`Secret ${h.namespace}/${secretName} not found`));
     assert.notEqual(ready?.lastTransitionTime, undefined);
@@ -114,7 +115,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
 
   it('with requireApproval nothing is applied until approvedPlanHash carries the published plan hash', async () => {
     const { name, namespace, db } = await h.applyDatabase({ name: 'gated', spec: { migrations: { requireApproval: true } } });
-    const waiting = await h.waitForCondition(namespace, name, 'SchemaReady', 'False', { reason: 'AwaitingApproval', timeoutMs: 45_000 });
+    const waiting = await h.waitForCondition(namespace, name, 'SchemaReady', 'False', { reason: 'AwaitingApproval', timeoutMs: GENEROUS_WAIT_MS });
     const hash = waiting.status?.plan?.hash ?? '';
     assert.match(hash, /^[0-9a-f]{16,64}$/, `plan hash published: ${describeLdb(waiting)}`);
     assert.deepEqual(waiting.status?.plan?.steps.map((s) => s.name), MIGRATIONS);
@@ -129,7 +130,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
 
     // A wrong hash changes nothing.
     await h.client.patch(`/apis/lokdarpan.io/v1alpha1/namespaces/${namespace}/lokdarpandatabases/${name}`, { spec: { migrations: { approvedPlanHash: 'deadbeefdeadbeef' } } }, 'merge');
-    await h.waitFor(namespace, name, 'the wrong hash observed', (l) => l.status?.observedGeneration === l.metadata.generation && condition(l, 'SchemaReady')?.reason === 'AwaitingApproval', 30_000);
+    await h.waitFor(namespace, name, 'the wrong hash observed', (l) => l.status?.observedGeneration === l.metadata.generation && condition(l, 'SchemaReady')?.reason === 'AwaitingApproval', GENEROUS_WAIT_MS);
     assert.equal((await h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0]?.n, 0);
 
     await h.client.patch(`/apis/lokdarpan.io/v1alpha1/namespaces/${namespace}/lokdarpandatabases/${name}`, { spec: { migrations: { approvedPlanHash: hash } } }, 'merge');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../env/index.ts';
 import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, condition, eventually, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 interface Rule {
   apiGroups: string[];
@@ -92,9 +93,9 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
 
   it('without `get` on secrets a database never becomes Ready (the condition says forbidden); restoring the verb heals it', async () => {
     await applyRole(without('secrets', 'get'));
-    await eventually('RBAC to take the verb away', async () => !(await canI(['get', 'secrets', '-n', h.namespace])), 10_000);
+    await eventually('RBAC to take the verb away', async () => !(await canI(['get', 'secrets', '-n', h.namespace])), GENEROUS_WAIT_MS);
     const { name, namespace } = await h.applyDatabase({ name: 'no-secret-access' });
-    const denied = await h.waitForCondition(namespace, name, 'Ready', 'False', { reason: 'SecretAccessDenied', timeoutMs: 30_000 });
+    const denied = await h.waitForCondition(namespace, name, 'Ready', 'False', { reason: 'SecretAccessDenied', timeoutMs: GENEROUS_WAIT_MS });
     assert.match(
       condition(denied, 'Ready')?.message ?? '',
       new RegExp(`^reading Secret ${namespace}/${name}-db failed: secrets "${name}-db" is forbidden: User "${SA}" cannot get resource "secrets" in API group "" in the namespace "${namespace}"$`),
@@ -111,10 +112,10 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
 
   it('without `update` on lokdarpandatabases/status no status is written (the log says forbidden); restoring the verb heals it', async () => {
     await applyRole(without('lokdarpandatabases/status', 'update'));
-    await eventually('RBAC to take the verb away', async () => !(await canI(['update', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', h.namespace])), 10_000);
+    await eventually('RBAC to take the verb away', async () => !(await canI(['update', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', h.namespace])), GENEROUS_WAIT_MS);
     const fromLine = operator.log().split('\n').length;
     const { name, namespace, db } = await h.applyDatabase({ name: 'no-status-access' });
-    await operator.waitForLog(/"key":"lokdarpan\/no-status-access".* is forbidden: .*cannot update resource .*lokdarpandatabases\/status/, 30_000, fromLine);
+    await operator.waitForLog(/"key":"lokdarpan\/no-status-access".* is forbidden: .*cannot update resource .*lokdarpandatabases\/status/, GENEROUS_WAIT_MS, fromLine);
     const blind = await h.get(namespace, name);
     assert.equal(blind.status, undefined, 'no status could be written');
     // The work itself happened; only reporting it is forbidden, so the resource cannot show Ready.

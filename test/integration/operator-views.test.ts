@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { condition, describeLdb, startOperatorHarness, type AppliedDatabase, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const REFRESH = 'lokdarpan.io/refresh-requested-at';
 
@@ -42,7 +43,7 @@ describe('LokdarpanDatabase operator: materialized views', { timeout: 150_000 },
       await reader.query('SELECT count(*) FROM ward_analytics_summary');
       const requestedAt = new Date().toISOString();
       await h.annotate(namespace, name, { [REFRESH]: requestedAt });
-      const refreshed = await h.waitFor(namespace, name, 'the requested refresh', (l) => l.status?.views?.lastRequest === requestedAt, 30_000);
+      const refreshed = await h.waitFor(namespace, name, 'the requested refresh', (l) => l.status?.views?.lastRequest === requestedAt, GENEROUS_WAIT_MS);
       const views = refreshed.status?.views;
       assert.ok(views?.lastRefreshTime && views.lastRefreshTime > firstRefresh, `lastRefreshTime moved: ${firstRefresh} -> ${views?.lastRefreshTime}`);
       assert.equal(views.lastSuccessfulRefreshTime, views.lastRefreshTime);
@@ -75,7 +76,7 @@ describe('LokdarpanDatabase operator: materialized views', { timeout: 150_000 },
     await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
     await h.adminQuery(db, 'DROP MATERIALIZED VIEW daily_ward_trends');
     await h.annotate(namespace, name, { [REFRESH]: new Date().toISOString() });
-    const broken = await h.waitForCondition(namespace, name, 'ViewsFresh', 'False', { reason: 'ViewMissing', timeoutMs: 30_000 });
+    const broken = await h.waitForCondition(namespace, name, 'ViewsFresh', 'False', { reason: 'ViewMissing', timeoutMs: GENEROUS_WAIT_MS });
     assert.match(condition(broken, 'ViewsFresh')?.message ?? '', /daily_ward_trends not found/);
     assert.equal(condition(broken, 'Ready')?.status, 'False');
     assert.equal(condition(broken, 'Ready')?.reason, 'ViewMissing');

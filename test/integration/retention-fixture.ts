@@ -131,43 +131,64 @@ export async function fingerprint(client: Queryable): Promise<Record<string, { r
 
 export interface WriterStats {
   inserts: number;
-  errors: number;
+  /** Statements that failed (`SQLSTATE: message`); a lock wait past the writer's lock_timeout is one. */
+  errors: string[];
+  /** The writer session's lock_timeout as PostgreSQL reports it (`SHOW lock_timeout`). */
+  lockTimeout: string;
+  /** Wall-clock latencies: diagnostics only, they depend on the machine's load. */
   maxMs: number;
   p99Ms: number;
   p50Ms: number;
 }
 
+export interface Writer {
+  /** Statements that succeeded so far. */
+  inserts(): number;
+  /** Statements that failed so far. */
+  errors(): number;
+  stop(): Promise<WriterStats>;
+}
+
 /**
  * Runs one statement at a time (autocommit; by default an insert whose $1 is "w<i>") until stopped,
- * timing each: what an application writing during retention sees.
+ * timing each: what an application writing during retention sees. With `lockTimeoutMs` the session runs
+ * under that lock_timeout, so any wait for a lock longer than it fails the statement (and shows in
+ * `errors`) however slow the machine is: no failure proves no lock was held against the writer longer.
  */
-export function startWriter(config: pg.ClientConfig, sql: string, params: (i: number) => unknown[] = (i) => [`w${i}`]): { stop(): Promise<WriterStats> } {
+export function startWriter(config: pg.ClientConfig, sql: string, options: { lockTimeoutMs?: number; params?: (i: number) => unknown[] } = {}): Writer {
+  const params = options.params ?? ((i: number) => [`w${i}`]);
   const latencies: number[] = [];
-  let errors = 0;
+  const errors: string[] = [];
+  let lockTimeout = '';
   let running = true;
   const client = new pg.Client(config);
   client.on('error', () => {});
   const loop = (async () => {
     await client.connect();
+    if (options.lockTimeoutMs !== undefined) await client.query(`SET lock_timeout = '${Math.trunc(options.lockTimeoutMs)}ms'`);
+    lockTimeout = String((await client.query<{ lock_timeout: string }>('SHOW lock_timeout')).rows[0]?.lock_timeout);
     let i = 0;
     while (running) {
       const start = performance.now();
       try {
         await client.query(sql, params(i++));
         latencies.push(performance.now() - start);
-      } catch {
-        errors++;
+      } catch (error) {
+        const e = error as { code?: string; message?: string };
+        errors.push(`${e.code ?? '?'}: ${e.message ?? String(error)}`);
       }
     }
     await client.end();
   })();
   return {
+    inserts: () => latencies.length,
+    errors: () => errors.length,
     async stop(): Promise<WriterStats> {
       running = false;
       await loop;
       const sorted = [...latencies].sort((a, b) => a - b);
       const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-      return { inserts: sorted.length, errors, maxMs: sorted[sorted.length - 1] ?? 0, p99Ms: at(0.99), p50Ms: at(0.5) };
+      return { inserts: sorted.length, errors, lockTimeout, maxMs: sorted[sorted.length - 1] ?? 0, p99Ms: at(0.99), p50Ms: at(0.5) };
     },
   };
 }

@@ -17,6 +17,7 @@ import { Controller } from '../../src/runtime/controller.ts';
 import { Manager } from '../../src/runtime/manager.ts';
 import { HealthServer } from '../../src/observability/health.ts';
 import { createOperatorMetrics } from '../../src/observability/metrics.ts';
+import { GENEROUS_WAIT_MS } from '../wait.ts';
 
 const GROUP = 'runtime.test.lokdarpan.io';
 const WIDGET: ResourceType = { apiVersion: `${GROUP}/v1`, kind: 'Widget', plural: 'widgets', namespaced: true };
@@ -50,7 +51,8 @@ const widgetCrd: k8s.V1CustomResourceDefinition = {
   },
 };
 
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+/** Polls every 50 ms (fine enough to measure hand-overs with) and returns how long it waited. */
+async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = GENEROUS_WAIT_MS): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await predicate()) return Date.now() - started;
@@ -104,7 +106,7 @@ describe('runtime against a real kube-apiserver', { timeout: 240_000 }, () => {
     const watchesBefore = informer.stats.watches;
     await kube.restartApiServer();
     await client.create(cmPath, { metadata: { name: 'after-restart' }, data: { b: '1' } });
-    const ms = await waitFor('add after restart', () => seen.some(([k, e]) => k === 'informer/after-restart' && e === 'add'), 30_000);
+    const ms = await waitFor('add after restart', () => seen.some(([k, e]) => k === 'informer/after-restart' && e === 'add'));
     assert.ok(informer.stats.watches > watchesBefore, 'a new watch was opened');
     await client.patch(resourcePath(CONFIGMAP, 'informer', 'after-restart'), { data: { b: '2' } });
     await waitFor('update after restart', () => seen.some(([k, e]) => k === 'informer/after-restart' && e === 'update'));

@@ -48,6 +48,8 @@ export interface RuntimeParts {
   metrics?: OperatorMetrics;
   /** Only this namespace (all when absent). */
   namespace?: string;
+  /** How often every cached object is reconciled again although nothing changed (0: never). Default the informer's. */
+  resyncMs?: number;
 }
 
 export function resourceTypeOf(kind: ResourceKind): ResourceType {
@@ -83,6 +85,7 @@ export function createResourceController(
     name,
     source: kubeListWatchSource<KubeObject>(parts.client, { type, ...(parts.namespace ? { namespace: parts.namespace } : {}) }),
     logger: parts.logger,
+    ...(parts.resyncMs === undefined ? {} : { resyncMs: parts.resyncMs }),
   });
   const controller = new Controller({
     name,

@@ -39,6 +39,7 @@ import { Preflight } from '../controllers/shared/preflight.ts';
 import { realPreflightProbes } from '../controllers/shared/preflight-probes.ts';
 import { ProbeCache } from '../controllers/shared/probe-cache.ts';
 import { SecretChangePoller } from '../controllers/shared/secret-poller.ts';
+import { cachedSecretReader } from '../controllers/shared/secret-cache.ts';
 
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
@@ -75,12 +76,13 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     resyncMs: config.resyncPeriod,
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
   };
-  const secrets = kubeSecretReader(client);
+  // Reconciles reading the same Secret at the same time share one GET (nothing is kept after it: see secret-cache.ts).
+  const secrets = cachedSecretReader(kubeSecretReader(client));
   const mutex = new KeyedMutex();
   const instance = `operator/${config.podName}`;
 
   // One cache and one concurrency limit for every policy's checks; Secrets re-read every 10 s.
-  const secretPoller = new SecretChangePoller({ secrets, logger });
+  const secretPoller = new SecretChangePoller({ secrets: secrets.fresh, logger });
   const preflight = new Preflight({ cache: new ProbeCache({ clock }), probes: realPreflightProbes({ binDirs: config.pgBinDirs }), secrets, poller: secretPoller });
 
   const domain = createDomainMetrics(metrics);

@@ -16,7 +16,9 @@ LOKDARPAN_LEASE_NAME, LOKDARPAN_METRICS_HOST, LOKDARPAN_METRICS_PORT (8080; serv
 LOKDARPAN_SHUTDOWN_GRACE_SECONDS (30; keep terminationGracePeriodSeconds above it + 5),
 LOKDARPAN_RECONCILE_TIMEOUT_SECONDS (3600; database and retention reconciles), LOKDARPAN_PROGRESS_INTERVAL
 (10s; how often a running Backup or Restore writes status.progress), LOKDARPAN_CLUSTER_NAME (default; this
-cluster's name in backup keys: give each cluster sharing a bucket its own), KUBECONFIG.
+cluster's name in backup keys: give each cluster sharing a bucket its own), LOKDARPAN_WORKERS (4; reconciles
+at once per controller), LOKDARPAN_BACKUP_WORKERS (2; Backups and Restores at once), LOKDARPAN_KUBE_API_QPS
+(50; 0: no limit) and LOKDARPAN_KUBE_API_BURST (100), LOKDARPAN_RESYNC_PERIOD (10h; 0s: never), KUBECONFIG.
 `;
 
 export async function runOperatorCli(argv: string[], io: CliIo): Promise<number> {

@@ -3,6 +3,7 @@
 // status, process metrics, and a factory for domain metrics registered in the same registry.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WorkqueueMetrics } from '../runtime/workqueue.ts';
+import type { KubeRequestMetrics } from '../runtime/kube.ts';
 
 /** controller-runtime's reconcile time buckets (seconds). */
 const RECONCILE_BUCKETS = [
@@ -40,8 +41,14 @@ export interface OperatorMetrics {
   readonly workqueueRetriesTotal: Counter<'name' | 'controller'>;
   /** 1 while this replica holds the lease `name`, else 0 (client-go's leader_election_master_status). */
   readonly leaderElectionMasterStatus: Gauge<'name'>;
+  /** Kubernetes API requests by HTTP method, resource (and subresource) and status code (`<error>`: no response). */
+  readonly kubeRequestsTotal: Counter<'method' | 'resource' | 'code'>;
+  /** client-go's rest_client_rate_limiter_duration_seconds: time requests waited for the client-side rate limiter. */
+  readonly kubeRateLimiterSeconds: Histogram;
   /** Workqueue hooks labelled with one controller's name. */
   workqueueMetricsFor(controller: string): WorkqueueMetrics;
+  /** The Kubernetes client's request hooks. */
+  kubeRequestMetrics(): KubeRequestMetrics;
   /** A domain counter in this registry (the same object if `name` is registered already). */
   counter<L extends string>(options: MetricOptions<L>): Counter<L>;
   gauge<L extends string>(options: MetricOptions<L>): Gauge<L>;
@@ -151,6 +158,16 @@ export function createOperatorMetrics(registry = new Registry(), options: Create
       help: 'Total number of retries handled by workqueue',
       labelNames: wqLabels,
     }),
+    kubeRequestsTotal: counter({
+      name: 'rest_client_requests_total',
+      help: 'Number of Kubernetes API requests, partitioned by HTTP method, resource and status code',
+      labelNames: ['method', 'resource', 'code'] as const,
+    }),
+    kubeRateLimiterSeconds: histogram({
+      name: 'rest_client_rate_limiter_duration_seconds',
+      help: 'Client side rate limiter latency in seconds',
+      buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+    }),
     leaderElectionMasterStatus: gauge({
       name: 'leader_election_master_status',
       help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master',
@@ -173,7 +190,12 @@ export function createOperatorMetrics(registry = new Registry(), options: Create
     };
   };
 
-  return { ...m, workqueueMetricsFor, counter, gauge, histogram };
+  const kubeRequestMetrics = (): KubeRequestMetrics => ({
+    requested: (method, resource, code) => m.kubeRequestsTotal.inc({ method, resource, code }),
+    rateLimited: (waitMs) => m.kubeRateLimiterSeconds.observe(waitMs / 1000),
+  });
+
+  return { ...m, workqueueMetricsFor, kubeRequestMetrics, counter, gauge, histogram };
 }
 
 let processMetrics: OperatorMetrics | undefined;

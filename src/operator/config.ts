@@ -60,6 +60,29 @@ export const operatorConfigSchema = z.object({
     }),
   /** A LokdarpanDatabase or RetentionPolicy reconcile running longer is aborted and its worker freed. */
   reconcileTimeoutSeconds: z.coerce.number().int().min(1).default(3600),
+  /** Reconciles at once per controller for LokdarpanDatabase, RetentionPolicy and BackupPolicy. */
+  workers: z.coerce.number().int().min(1).max(64).default(4),
+  /** Reconciles at once for Backup and for Restore (each running one runs pg_dump or pg_restore). */
+  backupWorkers: z.coerce.number().int().min(1).max(16).default(2),
+  /** Client-side limit on Kubernetes API requests per second (a token bucket refilled at this rate); 0 disables it. */
+  kubeApiQps: z.coerce.number().min(0).max(10_000).default(50),
+  /** Requests the token bucket lets through at once before QPS applies. */
+  kubeApiBurst: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** How often every cached resource is reconciled again although nothing changed ("10h"; "0s" disables). */
+  resyncPeriod: z
+    .string()
+    .default('10h')
+    .transform((text, ctx) => {
+      try {
+        const ms = parseDuration(text);
+        // Node timers hold at most 2^31-1 ms (24.8 days); a week is plenty for a safety net.
+        if (ms === 0 || (ms >= 60_000 && ms <= 7 * 86_400_000)) return ms;
+        ctx.addIssue({ code: 'custom', message: 'must be 0s (off) or between 1m and 7d' });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+      return z.NEVER;
+    }),
 });
 
 export type OperatorConfig = Readonly<z.infer<typeof operatorConfigSchema>>;
@@ -82,6 +105,11 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     shutdownGraceSeconds: pick('LOKDARPAN_SHUTDOWN_GRACE_SECONDS'),
     progressInterval: pick('LOKDARPAN_PROGRESS_INTERVAL'),
     reconcileTimeoutSeconds: pick('LOKDARPAN_RECONCILE_TIMEOUT_SECONDS'),
+    workers: pick('LOKDARPAN_WORKERS'),
+    backupWorkers: pick('LOKDARPAN_BACKUP_WORKERS'),
+    kubeApiQps: pick('LOKDARPAN_KUBE_API_QPS'),
+    kubeApiBurst: pick('LOKDARPAN_KUBE_API_BURST'),
+    resyncPeriod: pick('LOKDARPAN_RESYNC_PERIOD'),
   };
   const parsed = operatorConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {

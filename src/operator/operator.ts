@@ -18,6 +18,7 @@ import type { Logger } from '../observability/logger.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.ts';
 import { EventRecorder, kubeEventSink } from '../runtime/events.ts';
 import { KubeClient } from '../runtime/kube.ts';
+import { TokenBucket } from '../runtime/rate-limiter.ts';
 import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
 import { Fence } from '../runtime/fence.ts';
 import { Manager } from '../runtime/manager.ts';
@@ -38,6 +39,7 @@ import { Preflight } from '../controllers/shared/preflight.ts';
 import { realPreflightProbes } from '../controllers/shared/preflight-probes.ts';
 import { ProbeCache } from '../controllers/shared/probe-cache.ts';
 import { SecretChangePoller } from '../controllers/shared/secret-poller.ts';
+import { cachedSecretReader } from '../controllers/shared/secret-cache.ts';
 
 export interface OperatorDeps {
   kubeConfig: KubeConfig;
@@ -56,8 +58,11 @@ export interface RunningOperator {
 export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<RunningOperator> {
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
-  const client = new KubeClient(shareConnections(deps.kubeConfig));
   const metrics = deps.metrics ?? createOperatorMetrics();
+  const client = new KubeClient(shareConnections(deps.kubeConfig), {
+    metrics: metrics.kubeRequestMetrics(),
+    ...(config.kubeApiQps > 0 ? { rateLimiter: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }) } : {}),
+  });
   const identity = leaderIdentity(config.podName);
   const health = new HealthServer({ port: config.metricsPort, host: config.metricsHost, registry: metrics.registry, logger });
   // Closed by the manager when this replica loses the Lease: from then on no status or event write leaves it.
@@ -68,14 +73,16 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     recorder: new EventRecorder({ sink: kubeEventSink(client), reportingInstance: identity, clock, logger, fence }),
     logger,
     metrics,
+    resyncMs: config.resyncPeriod,
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
   };
-  const secrets = kubeSecretReader(client);
+  // Reconciles reading the same Secret at the same time share one GET (nothing is kept after it: see secret-cache.ts).
+  const secrets = cachedSecretReader(kubeSecretReader(client));
   const mutex = new KeyedMutex();
   const instance = `operator/${config.podName}`;
 
   // One cache and one concurrency limit for every policy's checks; Secrets re-read every 10 s.
-  const secretPoller = new SecretChangePoller({ secrets, logger });
+  const secretPoller = new SecretChangePoller({ secrets: secrets.fresh, logger });
   const preflight = new Preflight({ cache: new ProbeCache({ clock }), probes: realPreflightProbes({ binDirs: config.pgBinDirs }), secrets, poller: secretPoller });
 
   const domain = createDomainMetrics(metrics);
@@ -102,6 +109,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     {
       // The reconciler schedules its own next run (requeue-after, backoff); the echo of its status write is noise.
       ignoreStatusOnlyUpdates: true,
+      concurrency: config.workers,
       timeoutMs: reconcileTimeoutMs,
       onDeleted: (object) => forgetting('database', () => domain.forgetDatabase({ namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '' })),
     },
@@ -133,6 +141,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     },
     parts,
     {
+      concurrency: config.workers,
       timeoutMs: reconcileTimeoutMs,
       onDeleted: (object) => forgetting('retention policy', () => domain.forgetRetentionPolicy({ namespace: object.metadata?.namespace ?? '', policy: object.metadata?.name ?? '' })),
     },
@@ -174,7 +183,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       ),
     parts,
     // Each run enforces its own spec.timeout (an AbortSignal into the engine), not a fixed controller cut.
-    { concurrency: 2, timeoutMs: 0 },
+    { concurrency: config.backupWorkers, timeoutMs: 0 },
   );
   const policies = createResourceController(
     backupPolicyKind,
@@ -188,7 +197,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         onStatus: (policy, spec, status) => domain.recordBackupPolicyStatus({ namespace: policy.namespace, policy: policy.name }, status, spec),
       }),
     parts,
-    { onDeleted: (object) => forgetting('backup policy', () => domain.forgetBackupPolicy({ namespace: object.metadata?.namespace ?? '', policy: object.metadata?.name ?? '' })) },
+    { concurrency: config.workers, onDeleted: (object) => forgetting('backup policy', () => domain.forgetBackupPolicy({ namespace: object.metadata?.namespace ?? '', policy: object.metadata?.name ?? '' })) },
   );
   // A policy whose destinations (or database) change, appear or go may change the others' overlap report.
   const overlapPrints = new Map<string, string>();
@@ -246,7 +255,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       return outcome;
     },
     parts,
-    { concurrency: 2, timeoutMs: 0 },
+    { concurrency: config.backupWorkers, timeoutMs: 0 },
   );
   restores.informer.onKey((key, event, object) => {
     // Deleting a Restore (a drill, say) cancels its run; a drill's progress is its policy's news.

@@ -11,6 +11,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { unlimited, type RequestRateLimiter } from './rate-limiter.ts';
 
 /** A resource type the runtime can address by path. */
 export interface ResourceType {
@@ -125,13 +126,46 @@ export function parseKubeTime(value: unknown): number | undefined {
 
 export type PatchType = 'merge' | 'json';
 
+/** What the client reports per API request (the operator feeds Prometheus with it). */
+export interface KubeRequestMetrics {
+  /** One finished request: HTTP method, resource (`secrets`, `lokdarpandatabases/status`), status code or `<error>`. */
+  requested(method: string, resource: string, code: string): void;
+  /** Time a request waited for the client-side rate limiter, in ms (0 when it did not wait). */
+  rateLimited(waitMs: number): void;
+}
+
+export interface KubeClientOptions {
+  rateLimiter?: RequestRateLimiter;
+  metrics?: KubeRequestMetrics;
+}
+
+/**
+ * The resource a path addresses, with its subresource: `/api/v1/namespaces/n/secrets/s` -> `secrets`,
+ * `/apis/g/v1/namespaces/n/things/x/status` -> `things/status`, `/api/v1/namespaces/n` -> `namespaces`.
+ * Bounded by the kinds the operator uses, so it is a safe metric label (names never appear).
+ */
+export function resourceOfPath(path: string): string {
+  const parts = path.split('?')[0]!.split('/').filter(Boolean);
+  const rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : undefined;
+  if (!rest || rest.length === 0) return 'other';
+  const scoped = rest[0] === 'namespaces' && rest.length > 2 ? rest.slice(2) : rest;
+  const [plural, , subresource] = scoped;
+  return subresource ? `${plural}/${subresource}` : (plural ?? 'other');
+}
+
+/** A successful response: its status code (for metrics) and body. */
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
 /** Uses KubernetesObjectApi's protected request pipeline to send and receive plain JSON. */
 class JsonApi extends KubernetesObjectApi {
   async send(
     method: HttpMethod,
     path: string,
     options: { query?: Record<string, string>; body?: unknown; contentType?: string },
-  ): Promise<unknown> {
+  ): Promise<Answer> {
     const ctx = this.configuration.baseServer.makeRequestContext(path, method);
     ctx.setHeaderParam('Accept', 'application/json');
     for (const [k, v] of Object.entries(options.query ?? {})) ctx.setQueryParam(k, v);
@@ -139,50 +173,73 @@ class JsonApi extends KubernetesObjectApi {
       ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
       ctx.setBody(JSON.stringify(options.body));
     }
-    return this.requestPromise<KubernetesObject>(ctx, 'any');
+    return (await this.requestPromise<KubernetesObject>(ctx, 'any')) as unknown as Answer;
   }
+
 
   /** Plain JSON out: the base class would turn known kinds into model classes with Date fields. */
   protected override async processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
     if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
       const text = await response.body.text();
-      return (text === '' ? {} : JSON.parse(text)) as T;
+      const answer: Answer = { status: response.httpStatusCode, body: text === '' ? {} : JSON.parse(text) };
+      return answer as unknown as T;
     }
     throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', await response.getBodyAsAny(), response.headers);
   }
 }
 
-/** JSON verbs on paths. Errors are client-node ApiExceptions (use apiStatusCode / isConflict). */
+/**
+ * JSON verbs on paths. Errors are client-node ApiExceptions (use apiStatusCode / isConflict). Every
+ * request, watches included, first takes a token from the rate limiter (none by default).
+ */
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly #api: JsonApi;
   readonly #watch: Watch;
+  readonly #limiter: RequestRateLimiter;
+  readonly #metrics: KubeRequestMetrics | undefined;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
     this.kubeConfig = kubeConfig;
     this.#api = kubeConfig.makeApiClient(JsonApi);
     this.#watch = new Watch(kubeConfig);
+    this.#limiter = options.rateLimiter ?? unlimited;
+    this.#metrics = options.metrics;
+  }
+
+  async #send(method: HttpMethod, path: string, options: { query?: Record<string, string> | undefined; body?: unknown; contentType?: string }): Promise<unknown> {
+    const waited = await this.#limiter.take();
+    this.#metrics?.rateLimited(waited);
+    const { query, ...rest } = options;
+    try {
+      const answer = await this.#api.send(method, path, query ? { ...rest, query } : rest);
+      this.#metrics?.requested(method, resourceOfPath(path), String(answer.status));
+      return answer.body;
+    } catch (error) {
+      this.#metrics?.requested(method, resourceOfPath(path), String(apiStatusCode(error) ?? '<error>'));
+      throw error;
+    }
   }
 
   async get<T = KubeObject>(path: string, query?: Record<string, string>): Promise<T> {
-    return (await this.#api.send(HttpMethod.GET, path, query ? { query } : {})) as T;
+    return (await this.#send(HttpMethod.GET, path, { query })) as T;
   }
 
   async create<T = KubeObject>(path: string, body: unknown, query?: Record<string, string>): Promise<T> {
-    return (await this.#api.send(HttpMethod.POST, path, { body, ...(query ? { query } : {}) })) as T;
+    return (await this.#send(HttpMethod.POST, path, { body, query })) as T;
   }
 
   async replace<T = KubeObject>(path: string, body: unknown, query?: Record<string, string>): Promise<T> {
-    return (await this.#api.send(HttpMethod.PUT, path, { body, ...(query ? { query } : {}) })) as T;
+    return (await this.#send(HttpMethod.PUT, path, { body, query })) as T;
   }
 
   async patch<T = KubeObject>(path: string, body: unknown, type: PatchType = 'merge', query?: Record<string, string>): Promise<T> {
     const contentType = type === 'merge' ? PatchStrategy.MergePatch : PatchStrategy.JsonPatch;
-    return (await this.#api.send(HttpMethod.PATCH, path, { body, contentType, ...(query ? { query } : {}) })) as T;
+    return (await this.#send(HttpMethod.PATCH, path, { body, contentType, query })) as T;
   }
 
   async delete(path: string): Promise<void> {
-    await this.#api.send(HttpMethod.DELETE, path, {});
+    await this.#send(HttpMethod.DELETE, path, {});
   }
 
   /** Lists every page (limit per request) and returns the items with the list's resourceVersion. */
@@ -204,12 +261,14 @@ export class KubeClient {
   }
 
   /** client-node's Watch: callbacks per event, done(err) once when the stream ends. */
-  watch(
+  async watch(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     onEvent: (type: string, object: unknown) => void,
     onDone: (error: unknown) => void,
   ): Promise<AbortController> {
+    const waited = await this.#limiter.take();
+    this.#metrics?.rateLimited(waited);
     return this.#watch.watch(path, query, onEvent, onDone);
   }
 }

@@ -86,6 +86,25 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     assert.equal((await h.get(h.namespace, name)).metadata.generation, generation);
   });
 
+  it('/metrics counts the API requests by method, resource and code (status writes, Secret reads, events), names never', async () => {
+    const { status, body } = await operator.http('/metrics');
+    assert.equal(status, 200);
+    const requests = new Map<string, number>();
+    for (const line of body.split('\n')) {
+      const m = /^rest_client_requests_total\{(.*)\} (\d+)$/.exec(line);
+      if (m) requests.set(m[1]!, Number(m[2]));
+    }
+    const count = (method: string, resource: string, code: string): number =>
+      [...requests].find(([labels]) => labels.includes(`method="${method}"`) && labels.includes(`resource="${resource}"`) && labels.includes(`code="${code}"`))?.[1] ?? 0;
+    // Two spec generations reconciled so far: each wrote its status and read the password Secret.
+    assert.ok(count('PUT', 'lokdarpandatabases/status', '200') >= 2, [...requests.keys()].join('\n'));
+    assert.ok(count('GET', 'secrets', '200') >= 1, [...requests.keys()].join('\n'));
+    assert.ok(count('GET', 'lokdarpandatabases', '200') >= 1, 'the informer list');
+    assert.ok(count('POST', 'events', '201') >= 1, [...requests.keys()].join('\n'));
+    assert.doesNotMatch([...requests.keys()].join('\n'), /lokdarpan-db|name=/, 'no object names in labels');
+    assert.match(body, /^rest_client_rate_limiter_duration_seconds_count \d+$/m);
+  });
+
   it('deleting the Secret turns Ready False (SecretNotFound) with a Warning event; re-creating it recovers without a restart', async () => {
     const name = 'lokdarpan';
     const secretName = `${name}-db`;

@@ -1,6 +1,6 @@
 // The real engines behind a LokdarpanDatabase reconcile (unit tests pass fakes instead).
 import { createConnector } from '../../adapters/postgres/index.ts';
-import { createMigrationEngine, lokdarpanAdopters } from '../../engines/migrations/index.ts';
+import { cachedMigrations, createMigrationEngine, lokdarpanAdopters } from '../../engines/migrations/index.ts';
 import { refreshMaterializedViews } from '../../engines/views/refresh.ts';
 import { validatePerformance } from '../../engines/validation/validate.ts';
 import { lokdarpanProbes } from '../../engines/validation/lokdarpan-probes.ts';
@@ -9,11 +9,13 @@ import type { DatabaseEngines } from './reconciler.ts';
 
 export function lokdarpanDatabaseEngines(options: { migrationsDir: string; logger: Logger }): DatabaseEngines {
   const { migrationsDir, logger } = options;
+  const files = cachedMigrations(migrationsDir);
+  const adopters = lokdarpanAdopters(migrationsDir);
   return {
     // The signal is bound to the connector too: every session it opens is closed when the reconcile aborts.
     connector: (settings, signal) => createConnector(settings, { applicationName: 'lokdarpan-operator', ...(signal ? { signal } : {}) }),
     migrations: (connection, { lockTimeoutMs, instance, signal }) =>
-      createMigrationEngine({ connection, migrationsDir, instance, logger, lockTimeoutMs, adopters: lokdarpanAdopters(migrationsDir), ...(signal ? { signal } : {}) }),
+      createMigrationEngine({ connection, migrationsDir, files, instance, logger, lockTimeoutMs, adopters, ...(signal ? { signal } : {}) }),
     refreshViews: (connector, signal) => refreshMaterializedViews(connector, { logger, ...(signal ? { signal } : {}) }),
     validate: (connector, validation, signal) =>
       validatePerformance(connector, lokdarpanProbes, { samples: validation.samples, thresholds: validation.thresholds, logger, ...(signal ? { signal } : {}) }),

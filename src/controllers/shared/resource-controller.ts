@@ -48,6 +48,8 @@ export interface RuntimeParts {
   metrics?: OperatorMetrics;
   /** Only this namespace (all when absent). */
   namespace?: string;
+  /** How often every cached object is reconciled again although nothing changed (0: never). Default the informer's. */
+  resyncMs?: number;
 }
 
 export function resourceTypeOf(kind: ResourceKind): ResourceType {
@@ -83,6 +85,7 @@ export function createResourceController(
     name,
     source: kubeListWatchSource<KubeObject>(parts.client, { type, ...(parts.namespace ? { namespace: parts.namespace } : {}) }),
     logger: parts.logger,
+    ...(parts.resyncMs === undefined ? {} : { resyncMs: parts.resyncMs }),
   });
   const controller = new Controller({
     name,
@@ -122,8 +125,15 @@ export function createResourceController(
       if (written === 'gone') return {};
       for (const event of outcome.events) await parts.recorder.record(objectRefOf({ ...object, apiVersion: API_VERSION, kind: kind.kind }), event);
       if (outcome.events.length > 0) context.logger.debug({ events: outcome.events.map((e) => e.reason) }, 'events recorded');
-      if (outcome.error) throw outcome.error;
-      return outcome.requeueAfterMs === undefined ? {} : { requeueAfterMs: outcome.requeueAfterMs };
+      // A stalled object waits for a person (a fixed Secret or database changes nothing we watch): look
+      // again every few minutes, as the old 10-minute resync did, now that the resync is hours apart.
+      const stalled = isStalled(outcome.status);
+      if (outcome.error) {
+        if (stalled) controller.enqueueAfter(context.key, STALLED_RECHECK_MS);
+        throw outcome.error;
+      }
+      if (outcome.requeueAfterMs !== undefined) return { requeueAfterMs: outcome.requeueAfterMs };
+      return stalled ? { requeueAfterMs: STALLED_RECHECK_MS } : {};
     },
   });
   const triggers = new Map<string, string>();
@@ -148,6 +158,14 @@ export function createResourceController(
     controller.enqueue(key);
   });
   return { informer, controller };
+}
+
+/** How often a Stalled object is reconciled again without a change. */
+export const STALLED_RECHECK_MS = 10 * 60_000;
+
+function isStalled(status: object): boolean {
+  const conditions = (status as { conditions?: unknown }).conditions;
+  return Array.isArray(conditions) && conditions.some((c: { type?: unknown; status?: unknown }) => c?.type === 'Stalled' && c.status === 'True');
 }
 
 function requeueOnConflict(context: ReconcileContext): { requeue: true } {

@@ -26,6 +26,11 @@ export interface MigrationEngineOptions {
   connection: PgConnector;
   /** Directory of `NAME.up.sql` / `NAME.down.sql` files. */
   migrationsDir: string;
+  /**
+   * Where the parsed files of `migrationsDir` come from. Default: read and parse the directory on every
+   * call; a long-running process passes `cachedMigrations(dir)` so it reads them once.
+   */
+  files?: () => Promise<readonly MigrationFile[]>;
   /** Who runs: recorded in history (`applied_by`) and in application_name. E.g. "operator/pod-x", "cli:me@host". */
   instance: string;
   logger?: Logger;
@@ -258,13 +263,15 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     }
   };
 
+  const readFiles = async (): Promise<MigrationFile[]> => [...(await (options.files ?? (() => loadMigrations(options.migrationsDir)))())];
+
   return {
     async preflight() {
       return withSession((client) => runPreflight(client, requirements));
     },
 
     async status() {
-      const files = await loadMigrations(options.migrationsDir);
+      const files = await readFiles();
       return withSession(async (client) => {
         const history = await readHistory(client, table);
         const problems: MigrationStatus['problems'] = [];
@@ -290,7 +297,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     },
 
     async plan(planOptions = {}) {
-      const files = await loadMigrations(options.migrationsDir);
+      const files = await readFiles();
       return withSession(async (client) => {
         const history = await readHistory(client, table);
         validateHistory(files, history);
@@ -310,7 +317,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     },
 
     async up(upOptions = {}) {
-      const files = await loadMigrations(options.migrationsDir);
+      const files = await readFiles();
       return withSession(async (client) => {
         const report = await runPreflight(client, requirements);
         logger.debug({ serverVersion: report.serverVersion, role: report.role }, 'preflight passed');
@@ -338,7 +345,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     },
 
     async down(downOptions) {
-      const files = await loadMigrations(options.migrationsDir);
+      const files = await readFiles();
       return withSession(async (client) => {
         await runPreflight(client, { ...requirements, extensions: [] });
         return underLock(async () => {
@@ -354,7 +361,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     },
 
     async repair(repairOptions = {}) {
-      const files = await loadMigrations(options.migrationsDir);
+      const files = await readFiles();
       return withSession((client) =>
         underLock(async () => {
           const result: RepairResult = { updatedChecksums: [], removedMissing: [] };

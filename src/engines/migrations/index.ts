@@ -11,5 +11,5 @@ export { LOKDARPAN_REQUIREMENTS } from './preflight.ts';
 export type { PreflightReport, PreflightRequirements, ExtensionRequirement, ExtensionCheck } from './preflight.ts';
 export { DEFAULT_HISTORY_TABLE } from './history.ts';
 export type { HistoryTable } from './history.ts';
-export { loadMigrations } from './source.ts';
+export { cachedMigrations, loadMigrations } from './source.ts';
 export type * from './types.ts';

@@ -54,6 +54,24 @@ export async function loadMigrations(dir: string): Promise<MigrationFile[]> {
   return result;
 }
 
+/**
+ * The directory read and parsed once, on first use, then shared: migrations ship with the operator's
+ * image and do not change while it runs. A failed read is not kept, so the next call tries again.
+ */
+export function cachedMigrations(dir: string, load: (dir: string) => Promise<MigrationFile[]> = loadMigrations): () => Promise<readonly MigrationFile[]> {
+  let files: Promise<readonly MigrationFile[]> | undefined;
+  return () => {
+    files ??= load(dir).then(
+      (loaded) => Object.freeze(loaded.map((file) => Object.freeze(file))),
+      (error: unknown) => {
+        files = undefined;
+        throw error;
+      },
+    );
+    return files;
+  };
+}
+
 /** Byte order of the names (not locale order), so `001_a` < `001a` < `002` everywhere. */
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -9,6 +9,7 @@ import {
   isNotFound,
   microTime,
   parseKubeTime,
+  resourceOfPath,
   resourcePath,
   rfc3339,
 } from '../../../src/runtime/kube.ts';
@@ -44,4 +45,15 @@ test('API errors are classified by status code and give the server message', () 
   assert.ok(isGone({ statusCode: 410 }));
   assert.equal(apiStatusCode(new Error('x')), undefined);
   assert.equal(apiErrorMessage(new ApiException(500, 'x', undefined, {})), 'HTTP 500');
+});
+
+test('the resource of a request path is its plural and subresource, never a name', () => {
+  assert.equal(resourceOfPath('/api/v1/namespaces/ns/secrets/db-password'), 'secrets');
+  assert.equal(resourceOfPath('/apis/lokdarpan.io/v1alpha1/namespaces/ns/lokdarpandatabases/main/status'), 'lokdarpandatabases/status');
+  assert.equal(resourceOfPath('/apis/lokdarpan.io/v1alpha1/lokdarpandatabases?limit=500'), 'lokdarpandatabases');
+  assert.equal(resourceOfPath('/apis/events.k8s.io/v1/namespaces/ns/events'), 'events');
+  assert.equal(resourceOfPath('/api/v1/namespaces/ns'), 'namespaces');
+  assert.equal(resourceOfPath('/api/v1/namespaces'), 'namespaces');
+  assert.equal(resourceOfPath('/apis/coordination.k8s.io/v1/namespaces/sys/leases/lokdarpan-operator'), 'leases');
+  assert.equal(resourceOfPath('/version'), 'other');
 });

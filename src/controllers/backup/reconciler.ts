@@ -11,7 +11,7 @@ import type { Resource } from '../../api/common.ts';
 import type { Clock } from '../../clock.ts';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import type { BackupResult, ProgressListener } from '../../engines/backup/index.ts';
-import { describeProgress } from '../../api/progress.ts';
+import { describeProgress, formatBytes } from '../../api/progress.ts';
 import { statusProgressReporter } from './progress-status.ts';
 import type { PgTarget } from '../../adapters/pgdump/index.ts';
 import { parseDuration } from '../../api/duration.ts';
@@ -87,17 +87,6 @@ export interface BackupReconcilerDeps {
 }
 
 const R = BackupConditionReasons;
-
-export function humanBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 export async function reconcileBackup(
   resource: BackupResource,
@@ -208,7 +197,7 @@ export async function reconcileBackup(
     ).finally(() => reporter.settle());
     const m = result.manifest;
     const failedReplicas = result.failedReplicas;
-    const stored = `${humanBytes(m.encryptedBytes)} stored in ${result.destinations.filter((d) => d.verified).map((d) => d.name).join(', ')}`;
+    const stored = `${formatBytes(m.encryptedBytes)} stored in ${result.destinations.filter((d) => d.verified).map((d) => d.name).join(', ')}`;
     const replicaErrors = failedReplicas.map((d) => `replica ${d.name} failed: ${d.reason}: ${d.message}`).join('; ');
     status = {
       ...status,
@@ -218,7 +207,7 @@ export async function reconcileBackup(
       completionTime: m.finishedAt,
       plainBytes: m.plainBytes,
       encryptedBytes: m.encryptedBytes,
-      size: humanBytes(m.encryptedBytes),
+      size: formatBytes(m.encryptedBytes),
       sha256: m.sha256,
       serverVersion: m.server.version,
       manifestKey: result.manifestKey,

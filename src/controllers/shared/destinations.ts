@@ -1,5 +1,5 @@
 // An S3 destination of a resource spec, with its credentials from a Secret, as an object store.
-import { S3ObjectStore } from '../../adapters/s3/index.ts';
+import { S3ObjectStore, type S3Credentials, type S3StoreConfig } from '../../adapters/s3/index.ts';
 import type { S3Destination } from '../../api/common.ts';
 import { readSecret, requireKey, type SecretReader } from './secrets.ts';
 
@@ -7,7 +7,18 @@ export async function objectStoreFor(destination: S3Destination, secrets: Secret
   const data = await readSecret(secrets, namespace, destination.credentialsSecret);
   const what = `credentials of destination ${destination.name}`;
   const sessionToken = data['sessionToken'];
-  return new S3ObjectStore({
+  return new S3ObjectStore(
+    storeOptionsOf(destination, {
+      accessKeyId: requireKey(data, destination.credentialsSecret, 'accessKeyId', what),
+      secretAccessKey: requireKey(data, destination.credentialsSecret, 'secretAccessKey', what),
+      ...(sessionToken ? { sessionToken } : {}),
+    }),
+  );
+}
+
+/** The object-store options of a destination of a resource spec, with its credentials. */
+export function storeOptionsOf(destination: S3Destination, credentials: S3Credentials): S3StoreConfig {
+  return {
     name: destination.name,
     bucket: destination.bucket,
     prefix: destination.prefix,
@@ -15,10 +26,6 @@ export async function objectStoreFor(destination: S3Destination, secrets: Secret
     forcePathStyle: destination.forcePathStyle,
     checksums: destination.checksums,
     ...(destination.endpoint ? { endpoint: destination.endpoint } : {}),
-    credentials: {
-      accessKeyId: requireKey(data, destination.credentialsSecret, 'accessKeyId', what),
-      secretAccessKey: requireKey(data, destination.credentialsSecret, 'secretAccessKey', what),
-      ...(sessionToken ? { sessionToken } : {}),
-    },
-  });
+    credentials,
+  };
 }

@@ -4,23 +4,13 @@ import { chooseTool, type PgBinDirs } from '../../adapters/pgdump/index.ts';
 import { createConnector, describeConnection } from '../../adapters/postgres/index.ts';
 import { S3ObjectStore, probeStore } from '../../adapters/s3/index.ts';
 import { OperatorError, describeError } from '../../errors.ts';
+import { storeOptionsOf } from './destinations.ts';
 import type { PreflightProbes } from './preflight.ts';
 
 export function realPreflightProbes(options: { binDirs: PgBinDirs }): PreflightProbes {
   return {
     async destination(destination, credentials) {
-      const store = new S3ObjectStore({
-        name: destination.name,
-        bucket: destination.bucket,
-        prefix: destination.prefix,
-        region: destination.region,
-        forcePathStyle: destination.forcePathStyle,
-        checksums: destination.checksums,
-        ...(destination.endpoint ? { endpoint: destination.endpoint } : {}),
-        credentials,
-        maxAttempts: 2,
-        connectionTimeoutMs: 5_000,
-      });
+      const store = new S3ObjectStore({ ...storeOptionsOf(destination, credentials), maxAttempts: 2, connectionTimeoutMs: 5_000 });
       try {
         return await probeStore(store, { signal: AbortSignal.timeout(30_000) });
       } finally {

@@ -266,10 +266,12 @@ async function summariseBackups(ctx: PolicyReconcile): Promise<BackupSummary> {
   const failed = backups.filter((b) => b.status?.phase === 'Failed').sort((a, b) => time(a) - time(b));
   const lastGood = completed.at(-1);
   const lastBad = failed.at(-1);
-  const lastGoodCreated = lastGood ? created(lastGood) : -1;
+  // Finish times (millisecond RFC 3339), not creation times: those have whole seconds, so a backup
+  // created in the same second as the last success would not count as a failure after it.
+  const lastGoodFinished = lastGood ? time(lastGood) : -1;
   ctx.status = {
     ...ctx.status,
-    consecutiveFailures: failed.filter((b) => created(b) > lastGoodCreated).length,
+    consecutiveFailures: failed.filter((b) => time(b) > lastGoodFinished).length,
     ...(lastGood ? { lastSuccessfulBackup: lastGood.metadata.name, lastSuccessfulTime: lastGood.status?.completionTime } : {}),
     ...(lastBad ? { lastFailedBackup: lastBad.metadata.name } : {}),
   };

@@ -335,3 +335,14 @@ test('pruning never waits for a busy database: the reconcile returns at once and
   assert.equal(s.pruneCalls.length, 2);
   assert.equal(later.status.lastPrune?.afterBackup, 'nightly-20260310-0200');
 });
+
+test('failures since the last success count by finish time: a failure created in the same second as the success still counts', async () => {
+  const success = completedBackup('refused-1', '2026-03-10T09:00:00Z', { completionTime: '2026-03-10T09:00:00.400Z' });
+  const sameSecond = { ...failedBackup('refused-2', '2026-03-10T09:00:00Z'), status: { phase: 'Failed' as const, reason: 'DumpFailed', message: 'pg_dump exited 1', completionTime: '2026-03-10T09:00:00.700Z' } };
+  const later = failedBackup('refused-3', '2026-03-10T09:00:01Z');
+  const before = failedBackup('refused-0', '2026-03-10T08:59:59Z');
+  const { reconcile } = setup({ backups: [before, success, sameSecond, later] });
+  const outcome = await reconcile(policy(policySpec()));
+  assert.equal(outcome.status.consecutiveFailures, 2);
+  assert.equal(condition(outcome.status, 'Ready')?.reason, 'BackupFailed');
+});

@@ -69,10 +69,14 @@ function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** weed mini listens on base..base+8 and on the admin port + 10000 (its admin gRPC default). */
+/**
+ * weed mini listens on base..base+8 and on the admin port + 10000 (its admin gRPC default). All of them
+ * stay below the kernel's ephemeral range (32768 and up), where any outgoing connection of the machine
+ * may take a port between our check and weed's bind.
+ */
 async function freeWeedPorts(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 35000);
+    const base = 10000 + Math.floor(Math.random() * 12700);
     const ports = [...Array.from({ length: 9 }, (_, i) => base + i), base + 8 + 10000];
     let ok = true;
     for (const p of ports) if (ok) ok = await isPortFree(p);
@@ -100,7 +104,19 @@ function makeClient(
   });
 }
 
+/** Starts a SeaweedFS S3 server; a port taken between the check and weed's bind gets new ports (3 tries). */
 export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startS3Once(options);
+    } catch (error) {
+      const text = `${error instanceof Error ? error.message : String(error)} ${(error as { log?: unknown }).log ?? ''}`;
+      if (attempt >= 3 || !text.includes('address already in use')) throw error;
+    }
+  }
+}
+
+async function startS3Once(options: StartS3Options): Promise<S3Server> {
   const name = options.name ?? 's3';
   const region = options.region ?? 'ap-south-1';
   const weed = weedBinary();

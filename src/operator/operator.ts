@@ -17,7 +17,7 @@ import type { DatabaseObserver } from '../controllers/lokdarpan-database/reconci
 import type { Logger } from '../observability/logger.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.ts';
 import { EventRecorder, kubeEventSink } from '../runtime/events.ts';
-import { KubeClient } from '../runtime/kube.ts';
+import { KubeClient, type KubeObject } from '../runtime/kube.ts';
 import { TokenBucket } from '../runtime/rate-limiter.ts';
 import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
 import { Fence } from '../runtime/fence.ts';
@@ -102,7 +102,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         context.signal,
       );
       const spec = lokdarpanDatabaseSpecSchema.safeParse(resource.spec);
-      domain.recordDatabaseStatus(labels, outcome.status, spec.success ? { views: { schedule: spec.data.views.refreshSchedule, timeZone: spec.data.views.timeZone }, suspended: spec.data.suspend } : {});
+      if (stillCurrent(databases.informer, object)) domain.recordDatabaseStatus(labels, outcome.status, spec.success ? { views: { schedule: spec.data.views.refreshSchedule, timeZone: spec.data.views.timeZone }, suspended: spec.data.suspend } : {});
       return outcome;
     },
     parts,
@@ -135,8 +135,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         context.signal,
       );
       const spec = retentionPolicySpecSchema.safeParse(resource.spec);
-      if (spec.success) domain.recordRetentionPolicyStatus(labels, outcome.status, { schedule: spec.data.schedule, timeZone: spec.data.timeZone, suspend: spec.data.suspend });
-      if (outcome.error) domain.recordRetentionFailure(labels, { finishedAt: clock.now(), reason: outcome.error.reason });
+      if (spec.success && stillCurrent(retention.informer, object)) domain.recordRetentionPolicyStatus(labels, outcome.status, { schedule: spec.data.schedule, timeZone: spec.data.timeZone, suspend: spec.data.suspend });
+      if (outcome.error && stillCurrent(retention.informer, object)) domain.recordRetentionFailure(labels, { finishedAt: clock.now(), reason: outcome.error.reason });
       return outcome;
     },
     parts,
@@ -194,7 +194,9 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         restores: kubeRestoreObjects(client),
         preflight,
         allPolicies: { list: async () => policies.informer.list() as unknown as BackupPolicyResource[] },
-        onStatus: (policy, spec, status) => domain.recordBackupPolicyStatus({ namespace: policy.namespace, policy: policy.name }, status, spec),
+        onStatus: (policy, spec, status) => {
+          if (stillCurrent(policies.informer, object)) domain.recordBackupPolicyStatus({ namespace: policy.namespace, policy: policy.name }, status, spec);
+        },
       }),
     parts,
     { concurrency: config.workers, onDeleted: (object) => forgetting('backup policy', () => domain.forgetBackupPolicy({ namespace: object.metadata?.namespace ?? '', policy: object.metadata?.name ?? '' })) },
@@ -289,4 +291,14 @@ function databaseObserver(domain: DomainMetricsRecorder, labels: DatabaseLabels,
     refreshFailed: (reason) => domain.recordViewRefreshFailure(labels, reason),
     validated: (result) => domain.recordValidation(labels, { finishedAt: clock.now(), passed: result.passed, results: result.results }),
   };
+}
+
+/**
+ * Whether the object a reconcile worked on is still in the cache (same uid, not being deleted). A
+ * reconcile that finishes after its object was deleted must not record metrics: the delete hook has
+ * already removed the object's series, and recording would bring them back for good.
+ */
+function stillCurrent(informer: { get(key: string): KubeObject | undefined }, object: KubeObject): boolean {
+  const now = informer.get(`${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`);
+  return now !== undefined && now.metadata?.uid === object.metadata?.uid && !now.metadata?.deletionTimestamp;
 }

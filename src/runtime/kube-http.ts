@@ -58,6 +58,10 @@ export interface KubeHttpOptions {
   watchIdleTimeoutMs?: number;
 }
 
+export type WatchQuery = Record<string, string | number | boolean | undefined>;
+export type WatchEventHandler = (type: string, object: unknown) => void;
+export type WatchDoneHandler = (error: unknown) => void;
+
 export interface KubeResponse {
   status: number;
   body: unknown;
@@ -146,12 +150,7 @@ export class KubeHttp {
    * the stream ends, fails, is aborted or stays silent for the idle timeout. A non-200 answer ends it with
    * an Error carrying `statusCode`.
    */
-  async watch(
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    onEvent: (type: string, object: unknown) => void,
-    onDone: (error: unknown) => void,
-  ): Promise<AbortController> {
+  async watch(path: string, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<AbortController> {
     const params: Record<string, string> = { watch: 'true' };
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params[k] = String(v);
     const { url, options } = await this.#open('GET', path, params, { Accept: 'application/json' });

@@ -2,7 +2,7 @@
 // returning plain JSON objects exactly as the API server sent them (no Date conversion), plus helpers
 // shared by the runtime: resource paths, API error classification, and MicroTime formatting.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeHttp, type KubeConnection } from './kube-http.ts';
+import { KubeHttp, type KubeConnection, type WatchDoneHandler, type WatchEventHandler, type WatchQuery } from './kube-http.ts';
 import { kubeConfigConnection } from './kube-config.ts';
 import { unlimited, type RequestRateLimiter } from './rate-limiter.ts';
 
@@ -219,12 +219,7 @@ export class KubeClient {
   }
 
   /** A watch: callbacks per event, done(err) once when the stream ends (KubeHttp.watch). */
-  async watch(
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    onEvent: (type: string, object: unknown) => void,
-    onDone: (error: unknown) => void,
-  ): Promise<AbortController> {
+  async watch(path: string, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<AbortController> {
     const waited = await this.#limiter.take();
     this.#metrics?.rateLimited(waited);
     return this.#http.watch(path, query, onEvent, onDone);

@@ -17,7 +17,6 @@ const DEFAULT_MODULES = [
   'zod',
   'prom-client',
   'yaml',
-  'age-encryption',
   'croner',
   './src/runtime/kube.ts',
   './src/runtime/kube-config.ts',

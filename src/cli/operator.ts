@@ -1,9 +1,9 @@
 // `lokdarpan operator`: runs the operator against the current kubeconfig (or in-cluster config) until
 // SIGTERM/SIGINT. Configuration comes from the environment (see docs/operations.md).
-import { KubeConfig } from '@kubernetes/client-node';
 import { configFromEnv } from '../operator/config.ts';
 import { startOperator } from '../operator/operator.ts';
 import { runUntilStopped } from '../runtime/manager.ts';
+import { loadKubeConnection } from '../runtime/kube-config.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { CliIo } from './io.ts';
 
@@ -28,10 +28,8 @@ export async function runOperatorCli(argv: string[], io: CliIo): Promise<number>
   }
   const config = configFromEnv(io.env);
   const logger = createLogger({ level: config.logLevel, destination: io.stdout });
-  const kubeConfig = new KubeConfig();
-  const explicit = argv[argv.indexOf('--kubeconfig') + 1];
-  if (argv.includes('--kubeconfig') && explicit) kubeConfig.loadFromFile(explicit);
-  else kubeConfig.loadFromDefault();
+  const explicit = argv.includes('--kubeconfig') ? argv[argv.indexOf('--kubeconfig') + 1] : undefined;
+  const kubeConfig = await loadKubeConnection({ env: io.env, kubeconfig: explicit });
   const running = await startOperator(config, { kubeConfig, logger });
   const exit = await runUntilStopped(running.manager);
   logger.info({ reason: exit.reason, abandoned: exit.abandoned }, 'operator stopped');

@@ -1,6 +1,7 @@
 // The composition root of the running operator: Kubernetes client, metrics and health server, status
 // writer, event recorder, one informer + controller per resource kind, leader election, manager.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from '../runtime/kube-http.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind, retentionPolicyKind } from '../api/resources.ts';
 import { KeyedMutex } from '../controllers/shared/database-mutex.ts';
@@ -23,7 +24,6 @@ import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
 import { Fence } from '../runtime/fence.ts';
 import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
-import { shareConnections } from './kube-connections.ts';
 import type { OperatorConfig } from './config.ts';
 import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeRestoreObjects, kubeRestoreReader, kubeSecretReader } from './kube-readers.ts';
 import { backupEngines } from '../controllers/backup/engines.ts';
@@ -42,7 +42,8 @@ import { SecretChangePoller } from '../controllers/shared/secret-poller.ts';
 import { cachedSecretReader } from '../controllers/shared/secret-cache.ts';
 
 export interface OperatorDeps {
-  kubeConfig: KubeConfig;
+  /** The API server: a loaded connection (the operator command) or a client-node KubeConfig (local, tests). */
+  kubeConfig: KubeConnection | KubeConfig;
   logger: Logger;
   clock?: Clock;
   metrics?: OperatorMetrics;
@@ -59,7 +60,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const { logger } = deps;
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createOperatorMetrics();
-  const client = new KubeClient(shareConnections(deps.kubeConfig), {
+  const client = new KubeClient(deps.kubeConfig, {
     metrics: metrics.kubeRequestMetrics(),
     ...(config.kubeApiQps > 0 ? { rateLimiter: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }) } : {}),
   });

@@ -19,7 +19,7 @@ import { ValidationReasonCatalog } from '../engines/validation/reasons.ts';
 import { AgeReasonCatalog } from '../adapters/age/reasons.ts';
 import { PgDumpReasonCatalog } from '../adapters/pgdump/reasons.ts';
 import { S3ReasonCatalog } from '../adapters/s3/reasons.ts';
-import { S3ProbeReasonCatalog } from '../adapters/s3/probe.ts';
+import { S3ProbeReasonCatalog } from '../adapters/s3/reasons.ts';
 import type { ReasonCatalog } from './catalog.ts';
 
 export interface ReasonGroup {

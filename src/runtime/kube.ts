@@ -1,16 +1,9 @@
-// A small JSON client over @kubernetes/client-node's request pipeline (its auth, TLS and middleware),
+// A small JSON client over the operator's own HTTP layer (kube-http.ts: node:https, one keep-alive pool),
 // returning plain JSON objects exactly as the API server sent them (no Date conversion), plus helpers
 // shared by the runtime: resource paths, API error classification, and MicroTime formatting.
-import {
-  ApiException,
-  HttpMethod,
-  KubernetesObjectApi,
-  PatchStrategy,
-  Watch,
-  type ResponseContext,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeHttp, type KubeConnection, type WatchDoneHandler, type WatchEventHandler, type WatchQuery } from './kube-http.ts';
+import { kubeConfigConnection } from './kube-config.ts';
 import { unlimited, type RequestRateLimiter } from './rate-limiter.ts';
 
 /** A resource type the runtime can address by path. */
@@ -74,7 +67,6 @@ export function refPath(ref: ObjectRef, subresource?: string): string {
 
 /** The HTTP status of an API or watch error, if it has one. */
 export function apiStatusCode(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
   if (typeof error === 'object' && error !== null) {
     const e = error as { statusCode?: unknown; code?: unknown };
     if (typeof e.statusCode === 'number') return e.statusCode;
@@ -88,9 +80,14 @@ export const isNotFound = (e: unknown): boolean => apiStatusCode(e) === 404;
 export const isConflict = (e: unknown): boolean => apiStatusCode(e) === 409;
 export const isGone = (e: unknown): boolean => apiStatusCode(e) === 410;
 
+/** An API answer that was not 2xx: KubeApiError here, client-node's ApiException in tests and the CLI. */
+function isApiError(error: unknown): error is { code: number; body: unknown } {
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number' && 'body' in error;
+}
+
 /** The API server's one-line message for an error (Status.message), else the error's message. */
 export function apiErrorMessage(error: unknown): string {
-  if (error instanceof ApiException) {
+  if (isApiError(error)) {
     const body = error.body as { message?: unknown } | string | undefined;
     if (body && typeof body === 'object' && typeof body.message === 'string') return body.message;
     if (typeof body === 'string') {
@@ -153,66 +150,27 @@ export function resourceOfPath(path: string): string {
   return subresource ? `${plural}/${subresource}` : (plural ?? 'other');
 }
 
-/** A successful response: its status code (for metrics) and body. */
-interface Answer {
-  status: number;
-  body: unknown;
-}
-
-/** Uses KubernetesObjectApi's protected request pipeline to send and receive plain JSON. */
-class JsonApi extends KubernetesObjectApi {
-  async send(
-    method: HttpMethod,
-    path: string,
-    options: { query?: Record<string, string>; body?: unknown; contentType?: string },
-  ): Promise<Answer> {
-    const ctx = this.configuration.baseServer.makeRequestContext(path, method);
-    ctx.setHeaderParam('Accept', 'application/json');
-    for (const [k, v] of Object.entries(options.query ?? {})) ctx.setQueryParam(k, v);
-    if (options.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
-      ctx.setBody(JSON.stringify(options.body));
-    }
-    return (await this.requestPromise<KubernetesObject>(ctx, 'any')) as unknown as Answer;
-  }
-
-
-  /** Plain JSON out: the base class would turn known kinds into model classes with Date fields. */
-  protected override async processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
-    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
-      const text = await response.body.text();
-      const answer: Answer = { status: response.httpStatusCode, body: text === '' ? {} : JSON.parse(text) };
-      return answer as unknown as T;
-    }
-    throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', await response.getBodyAsAny(), response.headers);
-  }
-}
-
 /**
- * JSON verbs on paths. Errors are client-node ApiExceptions (use apiStatusCode / isConflict). Every
- * request, watches included, first takes a token from the rate limiter (none by default).
+ * JSON verbs on paths. Errors are KubeApiErrors (use apiStatusCode / isConflict). Every request, watches
+ * included, first takes a token from the rate limiter (none by default). Takes a KubeConnection
+ * (kube-config.ts: loadKubeConnection) or a client-node KubeConfig (the CLI and tests).
  */
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
-  readonly #api: JsonApi;
-  readonly #watch: Watch;
+  readonly #http: KubeHttp;
   readonly #limiter: RequestRateLimiter;
   readonly #metrics: KubeRequestMetrics | undefined;
 
-  constructor(kubeConfig: KubeConfig, options: KubeClientOptions = {}) {
-    this.kubeConfig = kubeConfig;
-    this.#api = kubeConfig.makeApiClient(JsonApi);
-    this.#watch = new Watch(kubeConfig);
+  constructor(source: KubeConnection | KubeConfig, options: KubeClientOptions = {}) {
+    this.#http = new KubeHttp('credentials' in source ? source : kubeConfigConnection(source));
     this.#limiter = options.rateLimiter ?? unlimited;
     this.#metrics = options.metrics;
   }
 
-  async #send(method: HttpMethod, path: string, options: { query?: Record<string, string> | undefined; body?: unknown; contentType?: string }): Promise<unknown> {
+  async #send(method: string, path: string, options: { query?: Record<string, string> | undefined; body?: unknown; contentType?: string }): Promise<unknown> {
     const waited = await this.#limiter.take();
     this.#metrics?.rateLimited(waited);
-    const { query, ...rest } = options;
     try {
-      const answer = await this.#api.send(method, path, query ? { ...rest, query } : rest);
+      const answer = await this.#http.request(method, path, options);
       this.#metrics?.requested(method, resourceOfPath(path), String(answer.status));
       return answer.body;
     } catch (error) {
@@ -222,24 +180,24 @@ export class KubeClient {
   }
 
   async get<T = KubeObject>(path: string, query?: Record<string, string>): Promise<T> {
-    return (await this.#send(HttpMethod.GET, path, { query })) as T;
+    return (await this.#send('GET', path, { query })) as T;
   }
 
   async create<T = KubeObject>(path: string, body: unknown, query?: Record<string, string>): Promise<T> {
-    return (await this.#send(HttpMethod.POST, path, { body, query })) as T;
+    return (await this.#send('POST', path, { body, query })) as T;
   }
 
   async replace<T = KubeObject>(path: string, body: unknown, query?: Record<string, string>): Promise<T> {
-    return (await this.#send(HttpMethod.PUT, path, { body, query })) as T;
+    return (await this.#send('PUT', path, { body, query })) as T;
   }
 
   async patch<T = KubeObject>(path: string, body: unknown, type: PatchType = 'merge', query?: Record<string, string>): Promise<T> {
-    const contentType = type === 'merge' ? PatchStrategy.MergePatch : PatchStrategy.JsonPatch;
-    return (await this.#send(HttpMethod.PATCH, path, { body, contentType, query })) as T;
+    const contentType = type === 'merge' ? 'application/merge-patch+json' : 'application/json-patch+json';
+    return (await this.#send('PATCH', path, { body, contentType, query })) as T;
   }
 
   async delete(path: string): Promise<void> {
-    await this.#send(HttpMethod.DELETE, path, {});
+    await this.#send('DELETE', path, {});
   }
 
   /** Lists every page (limit per request) and returns the items with the list's resourceVersion. */
@@ -260,15 +218,10 @@ export class KubeClient {
     return { items, metadata: resourceVersion === undefined ? {} : { resourceVersion } };
   }
 
-  /** client-node's Watch: callbacks per event, done(err) once when the stream ends. */
-  async watch(
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    onEvent: (type: string, object: unknown) => void,
-    onDone: (error: unknown) => void,
-  ): Promise<AbortController> {
+  /** A watch: callbacks per event, done(err) once when the stream ends (KubeHttp.watch). */
+  async watch(path: string, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<AbortController> {
     const waited = await this.#limiter.take();
     this.#metrics?.rateLimited(waited);
-    return this.#watch.watch(path, query, onEvent, onDone);
+    return this.#http.watch(path, query, onEvent, onDone);
   }
 }

@@ -7,19 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { OperatorError, describeError } from '../../errors.ts';
 import { httpStatus, s3Error } from './errors.ts';
-import { S3Reasons } from './reasons.ts';
+import { S3ProbeReasonCatalog, S3ProbeReasons, S3Reasons } from './reasons.ts';
 import type { S3ObjectStore } from './store.ts';
-import { reasonNames, type ReasonCatalog } from '../../reasons/catalog.ts';
 
-/** Reasons of a destination probe (docs/conditions.md lists them with the preflight reasons). */
-export const S3ProbeReasonCatalog = {
-  DestinationCredentialsRejected: "The endpoint rejected the access key or the signature. Fix `accessKeyId` / `secretAccessKey` in the destination's credentials Secret.",
-  BucketNotFound: 'The bucket does not exist. Create it, or fix `bucket` (and `endpoint`, `region`).',
-  DestinationAccessDenied: 'The credentials are valid but may not write, read or delete under the prefix (the message says which). Grant s3:PutObject, s3:GetObject and s3:DeleteObject on `<bucket>/<prefix>*` (Write and Read for SeaweedFS).',
-  DestinationProbeFailed: 'The probe failed otherwise, or read back different bytes. Read the message; check the endpoint and any proxy.',
-} as const satisfies ReasonCatalog;
-
-export const S3ProbeReasons = reasonNames(S3ProbeReasonCatalog);
+// The catalog lives in reasons.ts: the reason tables load it without the AWS SDK.
+export { S3ProbeReasonCatalog, S3ProbeReasons };
 
 /** The bucket's settings as read; Unknown when the store refused or failed to say (the error's name in `unreadable`). */
 export interface DestinationProbeReport {

@@ -14,3 +14,13 @@ export const S3ReasonCatalog = {
 export const S3Reasons = reasonNames(S3ReasonCatalog);
 
 export type S3Reason = keyof typeof S3ReasonCatalog;
+
+/** Reasons of a destination probe (docs/conditions.md lists them with the preflight reasons). */
+export const S3ProbeReasonCatalog = {
+  DestinationCredentialsRejected: "The endpoint rejected the access key or the signature. Fix `accessKeyId` / `secretAccessKey` in the destination's credentials Secret.",
+  BucketNotFound: 'The bucket does not exist. Create it, or fix `bucket` (and `endpoint`, `region`).',
+  DestinationAccessDenied: 'The credentials are valid but may not write, read or delete under the prefix (the message says which). Grant s3:PutObject, s3:GetObject and s3:DeleteObject on `<bucket>/<prefix>*` (Write and Read for SeaweedFS).',
+  DestinationProbeFailed: 'The probe failed otherwise, or read back different bytes. Read the message; check the endpoint and any proxy.',
+} as const satisfies ReasonCatalog;
+
+export const S3ProbeReasons = reasonNames(S3ProbeReasonCatalog);

@@ -1,5 +1,5 @@
 // An S3 destination of a resource spec, with its credentials from a Secret, as an object store.
-import { S3ObjectStore, type S3Credentials, type S3StoreConfig } from '../../adapters/s3/index.ts';
+import type { S3ObjectStore, S3Credentials, S3StoreConfig } from '../../adapters/s3/index.ts';
 import type { S3Destination } from '../../api/common.ts';
 import { readSecret, requireKey, type SecretReader } from './secrets.ts';
 
@@ -7,6 +7,8 @@ export async function objectStoreFor(destination: S3Destination, secrets: Secret
   const data = await readSecret(secrets, namespace, destination.credentialsSecret);
   const what = `credentials of destination ${destination.name}`;
   const sessionToken = data['sessionToken'];
+  // Loaded by the first backup, restore or archive, not at start (the AWS SDK is ~30 MB of RSS).
+  const { S3ObjectStore } = await import('../../adapters/s3/store.ts');
   return new S3ObjectStore(
     storeOptionsOf(destination, {
       accessKeyId: requireKey(data, destination.credentialsSecret, 'accessKeyId', what),

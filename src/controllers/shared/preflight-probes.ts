@@ -2,7 +2,6 @@
 // the database with tight timeouts, and the pg_dump the backups would use (unit tests pass fakes).
 import { chooseTool, type PgBinDirs } from '../../adapters/pgdump/index.ts';
 import { createConnector, describeConnection } from '../../adapters/postgres/index.ts';
-import { S3ObjectStore, probeStore } from '../../adapters/s3/index.ts';
 import { OperatorError, describeError } from '../../errors.ts';
 import { storeOptionsOf } from './destinations.ts';
 import type { PreflightProbes } from './preflight.ts';
@@ -10,6 +9,8 @@ import type { PreflightProbes } from './preflight.ts';
 export function realPreflightProbes(options: { binDirs: PgBinDirs }): PreflightProbes {
   return {
     async destination(destination, credentials) {
+      // The AWS SDK (~30 MB of RSS) is loaded by the first resource with a destination, not at start.
+      const { S3ObjectStore, probeStore } = await import('../../adapters/s3/index.ts');
       const store = new S3ObjectStore({ ...storeOptionsOf(destination, credentials), maxAttempts: 2, connectionTimeoutMs: 5_000 });
       try {
         return await probeStore(store, { signal: AbortSignal.timeout(30_000) });

@@ -1,7 +1,7 @@
 // Reasons of the preflight checks a BackupPolicy or RetentionPolicy runs without writing a backup
 // (the checks also raise the S3 probe, pg_dump, age, Secret and retention reasons).
 import { reasonNames, type ReasonCatalog } from '../../reasons/catalog.ts';
-import { S3ProbeReasonCatalog } from '../../adapters/s3/probe.ts';
+import { S3ProbeReasonCatalog } from '../../adapters/s3/reasons.ts';
 
 export const PreflightReasonCatalog = {
   DestinationsVerified: 'Every destination accepted its credentials; a probe object under `<prefix>.lokdarpan-probe/` was written, read back and deleted.',

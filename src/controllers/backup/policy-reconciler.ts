@@ -120,9 +120,9 @@ interface BackupSummary {
 export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps: BackupPolicyReconcilerDeps): Promise<ReconcileOutcome<BackupPolicyStatus>> {
   const now = deps.clock.now();
   const out = new Outcome(resource, now);
-  const parsed = backupPolicySpecSchema.safeParse(resource.spec);
-  if (!parsed.success) return out.invalidSpec(parsed.error);
-  const ctx: PolicyReconcile = { resource, spec: parsed.data, deps, namespace: resource.metadata.namespace ?? 'default', name: resource.metadata.name, now, out, recheck: false };
+  const spec = out.parseSpec(backupPolicySpecSchema, resource.spec);
+  if (!spec) return out.done();
+  const ctx: PolicyReconcile = { resource, spec, deps, namespace: resource.metadata.namespace ?? 'default', name: resource.metadata.name, now, out, recheck: false };
 
   try {
     const { problems, database } = await checkReferences(ctx);

@@ -65,13 +65,11 @@ export function databaseMutexKey(namespace: string, name: string): string {
  */
 export async function reconcileDatabase(resource: LokdarpanDatabase, deps: DatabaseReconcilerDeps, signal?: AbortSignal): Promise<DatabaseOutcome> {
   const now = deps.clock.now();
-  const generation = resource.metadata.generation;
-  const namespace = resource.metadata.namespace ?? 'default';
   const out = new Outcome(resource, now);
+  const namespace = resource.metadata.namespace ?? 'default';
 
-  const parsed = lokdarpanDatabaseSpecSchema.safeParse(resource.spec);
-  if (!parsed.success) return out.invalidSpec(parsed.error);
-  const spec = parsed.data;
+  const spec = out.parseSpec(lokdarpanDatabaseSpecSchema, resource.spec);
+  if (!spec) return out.done();
   if (spec.suspend) return out.suspended(R.Suspended, 'spec.suspend is true: no migrations, view refreshes or validations run');
 
   try {
@@ -100,7 +98,7 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
     }
     // A spec change may have changed the thresholds or the samples: the last verdict no longer applies.
     const validatedGeneration = out.condition(C.PerformanceHealthy)?.observedGeneration;
-    const specChanged = validatedGeneration !== undefined && generation !== undefined && validatedGeneration !== generation;
+    const specChanged = validatedGeneration !== undefined && out.generation !== undefined && validatedGeneration !== out.generation;
     const validation = out.status.validation;
     if (schemaReady && (specChanged || isDue({ next: validation?.nextRunTime, unscheduled: 'run-now', request: validateRequest, lastRequest: validation?.lastRequest }, now))) {
       await locked('performance validation', () => validate(work, validateRequest));

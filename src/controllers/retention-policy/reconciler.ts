@@ -113,13 +113,11 @@ export async function reconcileRetentionPolicy(
 /** `signal` (timeout, lost leadership) stops the run between batches and closes its session; the outcome then carries its reason. */
 async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps, signal?: AbortSignal): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
   const now = deps.clock.now();
-  const generation = resource.metadata.generation;
-  const namespace = resource.metadata.namespace ?? 'default';
   const out = new Outcome(resource, now);
+  const namespace = resource.metadata.namespace ?? 'default';
 
-  const parsed = retentionPolicySpecSchema.safeParse(resource.spec);
-  if (!parsed.success) return out.invalidSpec(parsed.error);
-  const spec = parsed.data;
+  const spec = out.parseSpec(retentionPolicySpecSchema, resource.spec);
+  if (!spec) return out.done();
   if (spec.suspend) {
     const { nextRunTime: _skipped, ...rest } = out.status;
     out.status = rest;
@@ -130,7 +128,7 @@ async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: Re
   // Runs only when its scheduled time has come or someone asked (a new policy waits for its first slot;
   // a run missed while the operator was down runs once, not once per missed slot). A changed spec may
   // carry a new schedule: the next slot is computed again from it.
-  const specChanged = resource.status?.observedGeneration !== generation;
+  const specChanged = resource.status?.observedGeneration !== out.generation;
   const scheduledNext = specChanged ? undefined : out.status.nextRunTime;
   if (!isDue({ next: scheduledNext, unscheduled: 'wait', request, lastRequest: out.status.lastRequest }, now)) {
     const next = scheduledNext ?? nextRun(spec.schedule, spec.timeZone, now).toISOString();

@@ -88,6 +88,14 @@ export class Outcome<S extends StatusBase> {
     return this.stall('InvalidSpec', invalidSpecMessage(error));
   }
 
+  /** The spec parsed by the kind's schema, or undefined after reporting it invalid (then return `done()`). */
+  parseSpec<T>(schema: z.ZodType<T>, spec: unknown): T | undefined {
+    const parsed = schema.safeParse(spec);
+    if (parsed.success) return parsed.data;
+    this.invalidSpec(parsed.error);
+    return undefined;
+  }
+
   /**
    * The reconcile failed: a terminal error stalls (unless the reconcile was aborted: a timeout or lost
    * leadership is retried), any other is retried with backoff (Reconciling True). The outcome carries the

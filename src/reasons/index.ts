@@ -58,7 +58,7 @@ export type Reason = KeysOf<CatalogOf<(typeof REASON_GROUPS)[number]>>;
 /** Condition types of each kind (the LokdarpanDatabase's come from its controller's catalog). */
 export const KindConditions = {
   LokdarpanDatabase: Object.values(DatabaseConditions),
-  BackupPolicy: ['Ready', 'Stalled', 'LastBackupSucceeded', 'Replicated', 'RestoreVerified', 'DestinationsReady', 'DatabaseReady', 'KeysReady', 'DestinationsOverlap'],
+  BackupPolicy: ['Ready', 'Reconciling', 'Stalled', 'LastBackupSucceeded', 'Replicated', 'RestoreVerified', 'DestinationsReady', 'DatabaseReady', 'KeysReady', 'DestinationsOverlap'],
   Backup: ['Ready', 'Succeeded', 'Replicated'],
   Restore: ['Ready', 'Succeeded'],
   RetentionPolicy: ['Ready', 'Reconciling', 'Stalled', 'DestinationsReady', 'DatabaseReady'],

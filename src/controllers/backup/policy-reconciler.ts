@@ -13,13 +13,14 @@ import { API_VERSION, type Resource } from '../../api/common.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { nextRun, previousRun } from '../../api/schedule.ts';
 import type { Clock } from '../../clock.ts';
-import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
-import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
+import { describeError, type OperatorError } from '../../errors.ts';
+import type { Condition, ConditionInput } from '../../runtime/conditions.ts';
 import { databaseMutexKey } from '../lokdarpan-database/reconciler.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import type { DatabaseReader } from '../shared/database-ref.ts';
-import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
-import { msUntilEarliest } from '../shared/schedule.ts';
+import type { ReconcileOutcome } from '../shared/resource-controller.ts';
+import { Outcome, earliestRequeue, operatorErrorOf } from '../shared/outcome.ts';
+import { isDue, msUntilEarliest } from '../shared/schedule.ts';
 import type { SecretReader } from '../shared/secrets.ts';
 import type { PruneEngines } from './engines.ts';
 import type { PruneResult } from '../../engines/backup/index.ts';
@@ -104,9 +105,7 @@ interface PolicyReconcile {
   namespace: string;
   name: string;
   now: Date;
-  status: BackupPolicyStatus;
-  events: EventToRecord[];
-  set(inputs: ConditionInput[]): void;
+  out: Outcome<BackupPolicyStatus>;
   /** Look again this soon, whatever the schedules say (something we wait on may change). */
   recheck: boolean;
 }
@@ -120,40 +119,10 @@ interface BackupSummary {
 
 export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps: BackupPolicyReconcilerDeps): Promise<ReconcileOutcome<BackupPolicyStatus>> {
   const now = deps.clock.now();
-  const generation = resource.metadata.generation;
-  const events: EventToRecord[] = [];
-  let status: BackupPolicyStatus = { ...(resource.status ?? {}), observedGeneration: generation };
-  const set = (inputs: ConditionInput[]): void => {
-    status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
-  };
-
-  const parsed = backupPolicySpecSchema.safeParse(resource.spec);
-  if (!parsed.success) {
-    const message = `spec is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ')}`;
-    set([
-      { type: 'Ready', status: 'False', reason: R.InvalidSpec, message },
-      { type: 'Stalled', status: 'True', reason: R.InvalidSpec, message },
-    ]);
-    events.push({ type: 'Warning', reason: R.InvalidSpec, action: 'Validate', note: message });
-    return { status, events };
-  }
-  const ctx: PolicyReconcile = {
-    resource,
-    spec: parsed.data,
-    deps,
-    namespace: resource.metadata.namespace ?? 'default',
-    name: resource.metadata.name,
-    now,
-    get status() {
-      return status;
-    },
-    set status(next) {
-      status = next;
-    },
-    events,
-    set,
-    recheck: false,
-  };
+  const out = new Outcome(resource, now);
+  const spec = out.parseSpec(backupPolicySpecSchema, resource.spec);
+  if (!spec) return out.done();
+  const ctx: PolicyReconcile = { resource, spec, deps, namespace: resource.metadata.namespace ?? 'default', name: resource.metadata.name, now, out, recheck: false };
 
   try {
     const { problems, database } = await checkReferences(ctx);
@@ -163,34 +132,37 @@ export async function reconcileBackupPolicy(resource: BackupPolicyResource, deps
     await pruneAfterNewBackup(ctx, summary, overlaps);
     await restoreDrill(ctx, summary.lastGood);
     setReady(ctx, summary, problems);
-    const checks = deps.preflight && (await preflightBackupPolicy({ namespace: ctx.namespace, name: ctx.name, generation, conditions: resource.status?.conditions as Condition[] | undefined }, ctx.spec, ctx.status.nextScheduleTime, now, { preflight: deps.preflight, databases: deps.databases }));
-    if (checks) {
-      ctx.status = { ...ctx.status, conditions: checks.apply(ctx.status.conditions as Condition[] | undefined, generation, now) };
-      events.push(...checks.events);
-    }
-    deps.onStatus?.({ namespace: ctx.namespace, name: ctx.name }, ctx.spec, ctx.status);
-    const scheduled = msUntilEarliest([ctx.status.nextScheduleTime, ctx.status.nextRestoreDrillTime, checks?.nextCheckTime], now);
-    const requeueAfterMs = ctx.recheck ? Math.min(scheduled ?? RECHECK_MS, RECHECK_MS) : scheduled;
-    return requeueAfterMs === undefined ? { status: ctx.status, events } : { status: ctx.status, events, requeueAfterMs };
+    const checks = await applyPreflight(ctx);
+    deps.onStatus?.({ namespace: ctx.namespace, name: ctx.name }, ctx.spec, out.status);
+    const scheduled = msUntilEarliest([out.status.nextScheduleTime, out.status.nextRestoreDrillTime, checks?.nextCheckTime], now);
+    return out.done(earliestRequeue(scheduled, ctx.recheck ? RECHECK_MS : undefined));
   } catch (error) {
-    const typed = isOperatorError(error) ? error : new OperatorError('ReconcileFailed', describeError(error), { cause: error });
-    ctx.set([{ type: 'Ready', status: 'False', reason: typed.reason, message: typed.message }]);
-    events.push({ type: 'Warning', reason: typed.reason, action: 'Reconcile', note: typed.message });
-    return { status: ctx.status, events, error: typed };
+    return out.failed(operatorErrorOf(error, 'ReconcileFailed'), 'Reconcile');
   }
+}
+
+/** DestinationsReady, DatabaseReady, KeysReady (absent without a preflight): a failing one holds Ready False. */
+async function applyPreflight(ctx: PolicyReconcile): Promise<{ nextCheckTime?: string | undefined } | undefined> {
+  const { deps, out, resource } = ctx;
+  if (!deps.preflight) return undefined;
+  const identity = { namespace: ctx.namespace, name: ctx.name, generation: out.generation, conditions: resource.status?.conditions as Condition[] | undefined };
+  const checks = await preflightBackupPolicy(identity, ctx.spec, out.status.nextScheduleTime, ctx.now, { preflight: deps.preflight, databases: deps.databases });
+  out.status = { ...out.status, conditions: checks.apply(out.conditions, out.generation, ctx.now) };
+  out.events.push(...checks.events);
+  return checks;
 }
 
 /** The database, Secrets and keys the policy names; a missing one is reported now, not at the first run. */
 async function checkReferences(ctx: PolicyReconcile): Promise<{ problems: OperatorError[]; database: string | undefined }> {
   const { problems, database } = await policyReferenceProblems(ctx.spec, ctx.namespace, ctx.deps);
-  if (database !== undefined) ctx.status = { ...ctx.status, database };
-  const previous = (ctx.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
+  if (database !== undefined) ctx.out.status = { ...ctx.out.status, database };
+  const previous = ctx.out.condition('Ready');
   if (problems.length > 0) {
     ctx.recheck = true;
     const first = problems[0]!;
     // One event per distinct problem, not one per recheck.
     if (previous?.reason !== first.reason || previous.message !== referenceMessage(problems)) {
-      for (const p of problems) ctx.events.push({ type: 'Warning', reason: p.reason, action: 'Validate', note: p.message });
+      for (const p of problems) ctx.out.warn(p.reason, 'Validate', p.message);
     }
   }
   return { problems, database };
@@ -204,12 +176,12 @@ async function checkReferences(ctx: PolicyReconcile): Promise<{ problems: Operat
 async function reportOverlaps(ctx: PolicyReconcile, database: string | undefined): Promise<PolicyOverlaps | undefined> {
   if (database === undefined) return undefined;
   const overlaps = policyOverlaps(ctx.resource, database, await ctx.deps.allPolicies.list());
-  const previous = (ctx.status.conditions as Condition[] | undefined)?.find((c) => c.type === 'DestinationsOverlap');
+  const previous = ctx.out.condition('DestinationsOverlap');
   if (overlaps.message === undefined) {
-    ctx.set([{ type: 'DestinationsOverlap', status: 'False', reason: R.DestinationsExclusive, message: 'no other BackupPolicy writes to these destinations' }]);
+    ctx.out.set({ type: 'DestinationsOverlap', status: 'False', reason: R.DestinationsExclusive, message: 'no other BackupPolicy writes to these destinations' });
   } else {
-    ctx.set([{ type: 'DestinationsOverlap', status: 'True', reason: R.DestinationsOverlap, message: overlaps.message }]);
-    if (previous?.message !== overlaps.message) ctx.events.push({ type: 'Warning', reason: R.DestinationsOverlap, action: 'Validate', note: overlaps.message });
+    ctx.out.set({ type: 'DestinationsOverlap', status: 'True', reason: R.DestinationsOverlap, message: overlaps.message });
+    if (previous?.message !== overlaps.message) ctx.out.warn(R.DestinationsOverlap, 'Validate', overlaps.message);
   }
   return overlaps;
 }
@@ -222,16 +194,16 @@ function referenceMessage(problems: readonly OperatorError[]): string {
 async function scheduleBackups(ctx: PolicyReconcile): Promise<void> {
   const { spec, now, name, namespace } = ctx;
   if (spec.suspend) {
-    const { nextScheduleTime: _none, ...rest } = ctx.status;
-    ctx.status = rest;
+    const { nextScheduleTime: _none, ...rest } = ctx.out.status;
+    ctx.out.status = rest;
     return;
   }
-  const since = new Date(ctx.status.lastScheduleTime ?? ctx.resource.metadata.creationTimestamp ?? now.toISOString());
+  const since = new Date(ctx.out.status.lastScheduleTime ?? ctx.resource.metadata.creationTimestamp ?? now.toISOString());
   const slot = previousRun(spec.schedule, spec.timeZone, now);
   if (slot && slot.getTime() > since.getTime()) {
     const late = now.getTime() - slot.getTime();
     if (late > parseDuration(spec.startingDeadline)) {
-      ctx.events.push({ type: 'Warning', reason: R.MissedSchedule, action: 'Schedule', note: `skipped the backup due at ${slot.toISOString()}: ${Math.round(late / 1000)} s late, beyond startingDeadline ${spec.startingDeadline}` });
+      ctx.out.warn(R.MissedSchedule, 'Schedule', `skipped the backup due at ${slot.toISOString()}: ${Math.round(late / 1000)} s late, beyond startingDeadline ${spec.startingDeadline}`);
     } else {
       const backupName = scheduledBackupName(name, slot);
       const createdNow = await ctx.deps.backups.create({
@@ -246,11 +218,11 @@ async function scheduleBackups(ctx: PolicyReconcile): Promise<void> {
         },
         spec: { policyRef: { name } },
       });
-      if (createdNow) ctx.events.push({ type: 'Normal', reason: R.BackupScheduled, action: 'Schedule', note: `created Backup ${backupName} for ${slot.toISOString()}` });
+      if (createdNow) ctx.out.normal(R.BackupScheduled, 'Schedule', `created Backup ${backupName} for ${slot.toISOString()}`);
     }
-    ctx.status = { ...ctx.status, lastScheduleTime: slot.toISOString() };
+    ctx.out.status = { ...ctx.out.status, lastScheduleTime: slot.toISOString() };
   }
-  ctx.status = { ...ctx.status, nextScheduleTime: nextRun(spec.schedule, spec.timeZone, now).toISOString() };
+  ctx.out.status = { ...ctx.out.status, nextScheduleTime: nextRun(spec.schedule, spec.timeZone, now).toISOString() };
 }
 
 function ownedBy(ctx: PolicyReconcile): NonNullable<BackupResource['metadata']['ownerReferences']> {
@@ -269,19 +241,19 @@ async function summariseBackups(ctx: PolicyReconcile): Promise<BackupSummary> {
   // Finish times (millisecond RFC 3339), not creation times: those have whole seconds, so a backup
   // created in the same second as the last success would not count as a failure after it.
   const lastGoodFinished = lastGood ? time(lastGood) : -1;
-  ctx.status = {
-    ...ctx.status,
+  ctx.out.status = {
+    ...ctx.out.status,
     consecutiveFailures: failed.filter((b) => time(b) > lastGoodFinished).length,
     ...(lastGood ? { lastSuccessfulBackup: lastGood.metadata.name, lastSuccessfulTime: lastGood.status?.completionTime } : {}),
     ...(lastBad ? { lastFailedBackup: lastBad.metadata.name } : {}),
   };
   const finished = [...completed, ...failed].sort((a, b) => time(a) - time(b)).at(-1);
-  if (!finished) ctx.set([{ type: 'LastBackupSucceeded', status: 'Unknown', reason: R.NoBackupYet, message: `no backup has finished yet; next at ${ctx.status.nextScheduleTime ?? '(suspended)'}` }]);
-  else if (finished.status?.phase === 'Completed') ctx.set([{ type: 'LastBackupSucceeded', status: 'True', reason: R.BackupSucceeded, message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
-  else ctx.set([{ type: 'LastBackupSucceeded', status: 'False', reason: reasonOr(finished.status?.reason, R.BackupFailed), message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` }]);
-  if (spec.replicas.length === 0) ctx.set([{ type: 'Replicated', status: 'True', reason: R.NoReplicas, message: 'no replica destinations configured' }]);
-  else if (lastGood?.status?.replicated === true) ctx.set([{ type: 'Replicated', status: 'True', reason: R.ReplicasVerified, message: `${lastGood.metadata.name} verified in ${spec.replicas.map((r) => r.name).join(', ')}` }]);
-  else if (lastGood) ctx.set([{ type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: replicaFailureMessage(lastGood) }]);
+  if (!finished) ctx.out.set({ type: 'LastBackupSucceeded', status: 'Unknown', reason: R.NoBackupYet, message: `no backup has finished yet; next at ${ctx.out.status.nextScheduleTime ?? '(suspended)'}` });
+  else if (finished.status?.phase === 'Completed') ctx.out.set({ type: 'LastBackupSucceeded', status: 'True', reason: R.BackupSucceeded, message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` });
+  else ctx.out.set({ type: 'LastBackupSucceeded', status: 'False', reason: reasonOr(finished.status?.reason, R.BackupFailed), message: `${finished.metadata.name}: ${finished.status?.message ?? ''}` });
+  if (spec.replicas.length === 0) ctx.out.set({ type: 'Replicated', status: 'True', reason: R.NoReplicas, message: 'no replica destinations configured' });
+  else if (lastGood?.status?.replicated === true) ctx.out.set({ type: 'Replicated', status: 'True', reason: R.ReplicasVerified, message: `${lastGood.metadata.name} verified in ${spec.replicas.map((r) => r.name).join(', ')}` });
+  else if (lastGood) ctx.out.set({ type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: replicaFailureMessage(lastGood) });
   return { completed, failed, lastGood, lastBad };
 }
 
@@ -313,16 +285,16 @@ function backupsInUse(restores: readonly RestoreResource[]): Map<string, string>
 async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary, overlaps: PolicyOverlaps | undefined): Promise<void> {
   const { lastGood, completed, failed } = summary;
   const database = lastGood?.status?.database;
-  if (!lastGood || !database || ctx.status.lastPrune?.afterBackup === lastGood.metadata.name) {
-    const { pruneWaiting: _none, ...rest } = ctx.status;
-    ctx.status = rest;
+  if (!lastGood || !database || ctx.out.status.lastPrune?.afterBackup === lastGood.metadata.name) {
+    const { pruneWaiting: _none, ...rest } = ctx.out.status;
+    ctx.out.status = rest;
     return;
   }
   const { deps, spec, namespace, now } = ctx;
   const lock = databaseMutexKey(namespace, spec.databaseRef.name);
   if (deps.mutex.busy(lock)) {
     const message = `the database is busy (${deps.mutex.holder(lock) ?? 'queued work'}); the retention pass after ${lastGood.metadata.name} runs when it is free`;
-    if (ctx.status.pruneWaiting !== message) ctx.events.push({ type: 'Normal', reason: R.PruneDeferred, action: 'Prune', note: message });
+    if (ctx.out.status.pruneWaiting !== message) ctx.out.normal(R.PruneDeferred, 'Prune', message);
     wait(ctx, message);
     return;
   }
@@ -349,13 +321,13 @@ async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary,
     const keptInUse = [...new Set(results.flatMap((r) => r.plan.keep.filter((d) => d.reasons.includes('protected')).map((d) => d.id)))].map((id) => `${id} (Restore ${inUse.get(id)})`);
     const locked = results.reduce((n, r) => n + r.locked.length, 0);
     const deleted = results.reduce((n, r) => n + r.deleted.length, 0);
-    if (deleted > 0) ctx.events.push({ type: 'Normal', reason: R.BackupsPruned, action: 'Prune', note: `deleted ${deleted} backup object set(s) beyond the retention rules` });
-    if (locked > 0) ctx.events.push({ type: 'Normal', reason: R.BackupsLocked, action: 'Prune', note: `${locked} backup(s) due for deletion are under S3 Object Lock; skipped` });
-    for (const e of errors) ctx.events.push({ type: 'Warning', reason: 'PruneFailed', action: 'Prune', note: e });
-    if (keptInUse.length > 0) ctx.events.push({ type: 'Normal', reason: R.BackupsInUse, action: 'Prune', note: `kept ${keptInUse.join(', ')}: due for deletion but read by an unfinished Restore; the pass after the next backup prunes them` });
+    if (deleted > 0) ctx.out.normal(R.BackupsPruned, 'Prune', `deleted ${deleted} backup object set(s) beyond the retention rules`);
+    if (locked > 0) ctx.out.normal(R.BackupsLocked, 'Prune', `${locked} backup(s) due for deletion are under S3 Object Lock; skipped`);
+    for (const e of errors) ctx.out.warn('PruneFailed', 'Prune', e);
+    if (keptInUse.length > 0) ctx.out.normal(R.BackupsInUse, 'Prune', `kept ${keptInUse.join(', ')}: due for deletion but read by an unfinished Restore; the pass after the next backup prunes them`);
     const primary = results.find((r) => r.destination === spec.destination.name);
-    const { pruneWaiting: _none, ...rest } = ctx.status;
-    ctx.status = {
+    const { pruneWaiting: _none, ...rest } = ctx.out.status;
+    ctx.out.status = {
       ...rest,
       lastPrune: {
         time: now.toISOString(),
@@ -371,7 +343,7 @@ async function pruneAfterNewBackup(ctx: PolicyReconcile, summary: BackupSummary,
 }
 
 function wait(ctx: PolicyReconcile, why: string): void {
-  ctx.status = { ...ctx.status, pruneWaiting: why };
+  ctx.out.status = { ...ctx.out.status, pruneWaiting: why };
   ctx.recheck = true;
 }
 
@@ -385,31 +357,31 @@ async function restoreDrill(ctx: PolicyReconcile, lastGood: BackupResource | und
   const { spec, now, namespace, deps } = ctx;
   const drill = spec.restoreDrill;
   if (!drill) {
-    ctx.set([{ type: 'RestoreVerified', status: 'Unknown', reason: R.NoRestoreDrill, message: 'no restoreDrill configured: backups are verified by checksum only' }]);
-    const { nextRestoreDrillTime: _none, restoreDrillRunning: _running, ...rest } = ctx.status;
-    ctx.status = rest;
+    ctx.out.set({ type: 'RestoreVerified', status: 'Unknown', reason: R.NoRestoreDrill, message: 'no restoreDrill configured: backups are verified by checksum only' });
+    const { nextRestoreDrillTime: _none, restoreDrillRunning: _running, ...rest } = ctx.out.status;
+    ctx.out.status = rest;
     return;
   }
   const drills = (await deps.restores.list(namespace)).filter((r) => r.metadata.labels?.[DRILL_LABEL] === ctx.name).sort((a, b) => created(a) - created(b));
   const latestFinished = drills.filter(isFinished).at(-1);
-  if (latestFinished && ctx.status.lastRestoreDrill?.restore !== latestFinished.metadata.name) recordDrill(ctx, latestFinished);
-  else if (ctx.status.lastRestoreDrill === undefined) ctx.set([{ type: 'RestoreVerified', status: 'Unknown', reason: R.NoRestoreDrill, message: 'the first restore drill has not finished yet' }]);
+  if (latestFinished && ctx.out.status.lastRestoreDrill?.restore !== latestFinished.metadata.name) recordDrill(ctx, latestFinished);
+  else if (ctx.out.status.lastRestoreDrill === undefined) ctx.out.set({ type: 'RestoreVerified', status: 'Unknown', reason: R.NoRestoreDrill, message: 'the first restore drill has not finished yet' });
 
   let running = drills.find((r) => !isFinished(r));
-  const due = ctx.status.nextRestoreDrillTime !== undefined && new Date(ctx.status.nextRestoreDrillTime).getTime() <= now.getTime();
+  const due = isDue({ next: ctx.out.status.nextRestoreDrillTime, unscheduled: 'wait' }, now);
   if (due && lastGood?.status?.manifestKey && !spec.suspend) {
     if (running) {
-      ctx.events.push({ type: 'Warning', reason: R.RestoreDrillSkipped, action: 'RestoreDrill', note: `skipped the drill due at ${ctx.status.nextRestoreDrillTime}: Restore ${running.metadata.name} is still running` });
+      ctx.out.warn(R.RestoreDrillSkipped, 'RestoreDrill', `skipped the drill due at ${ctx.out.status.nextRestoreDrillTime}: Restore ${running.metadata.name} is still running`);
     } else {
-      running = drillRestore(ctx, drill, lastGood, new Date(ctx.status.nextRestoreDrillTime ?? now.toISOString()));
+      running = drillRestore(ctx, drill, lastGood, new Date(ctx.out.status.nextRestoreDrillTime ?? now.toISOString()));
       if (await deps.restores.create(running)) {
-        ctx.events.push({ type: 'Normal', reason: R.RestoreDrillStarted, action: 'RestoreDrill', note: `created Restore ${running.metadata.name} of ${lastGood.metadata.name} into a scratch database` });
+        ctx.out.normal(R.RestoreDrillStarted, 'RestoreDrill', `created Restore ${running.metadata.name} of ${lastGood.metadata.name} into a scratch database`);
       }
     }
   }
-  if (due || ctx.status.nextRestoreDrillTime === undefined) ctx.status = { ...ctx.status, nextRestoreDrillTime: nextRun(drill.schedule, drill.timeZone, now).toISOString() };
-  const { restoreDrillRunning: _none, ...rest } = ctx.status;
-  ctx.status = running ? { ...rest, restoreDrillRunning: running.metadata.name } : rest;
+  if (due || ctx.out.status.nextRestoreDrillTime === undefined) ctx.out.status = { ...ctx.out.status, nextRestoreDrillTime: nextRun(drill.schedule, drill.timeZone, now).toISOString() };
+  const { restoreDrillRunning: _none, ...rest } = ctx.out.status;
+  ctx.out.status = running ? { ...rest, restoreDrillRunning: running.metadata.name } : rest;
 
   const recorded = drills.filter(isFinished);
   for (const old of recorded.slice(0, Math.max(0, recorded.length - DRILL_RESTORES_KEPT))) await deps.restores.delete(namespace, old.metadata.name);
@@ -443,22 +415,23 @@ function recordDrill(ctx: PolicyReconcile, restore: RestoreResource): void {
   const message = succeeded
     ? `Restore ${restore.metadata.name} restored ${backup} into a scratch database in ${s.durationMs ?? 0} ms; row counts match the manifest (${s.rowCountCheck?.tablesChecked ?? 0} tables)`
     : `restore drill of ${backup} failed (Restore ${restore.metadata.name}): ${s.message ?? s.reason ?? 'unknown error'}`;
-  ctx.status = {
-    ...ctx.status,
+  ctx.out.status = {
+    ...ctx.out.status,
     lastRestoreDrill: { time: s.completionTime ?? ctx.now.toISOString(), backup, restore: restore.metadata.name, succeeded, ...(s.durationMs === undefined ? {} : { durationMs: s.durationMs }), message },
   };
   if (succeeded) {
-    ctx.set([{ type: 'RestoreVerified', status: 'True', reason: R.RestoreDrillPassed, message }]);
-    ctx.events.push({ type: 'Normal', reason: R.RestoreDrillPassed, action: 'RestoreDrill', note: message });
+    ctx.out.set({ type: 'RestoreVerified', status: 'True', reason: R.RestoreDrillPassed, message });
+    ctx.out.normal(R.RestoreDrillPassed, 'RestoreDrill', message);
   } else {
-    ctx.set([{ type: 'RestoreVerified', status: 'False', reason: reasonOr(s.reason, R.RestoreDrillFailed), message }]);
-    ctx.events.push({ type: 'Warning', reason: R.RestoreDrillFailed, action: 'RestoreDrill', note: message });
+    ctx.out.set({ type: 'RestoreVerified', status: 'False', reason: reasonOr(s.reason, R.RestoreDrillFailed), message });
+    ctx.out.warn(R.RestoreDrillFailed, 'RestoreDrill', message);
   }
 }
 
 /** Ready: a broken reference first, then failed backups, then a latest backup missing from a replica. */
 function setReady(ctx: PolicyReconcile, summary: BackupSummary, problems: readonly OperatorError[]): void {
-  const { spec, status } = ctx;
+  const { spec } = ctx;
+  const status = ctx.out.status;
   const { lastGood, lastBad } = summary;
   const replicaMissing = spec.replicas.length > 0 && lastGood !== undefined && lastGood.status?.replicated !== true;
   let ready: ConditionInput;
@@ -474,5 +447,6 @@ function setReady(ctx: PolicyReconcile, summary: BackupSummary, problems: readon
       message: spec.suspend ? 'suspended: no scheduled backups' : lastGood ? `last success ${lastGood.status?.completionTime}` : 'waiting for the first backup',
     };
   }
-  ctx.set([ready, { type: 'Stalled', status: 'False', reason: 'Idle', message: 'not stalled' }]);
+  ctx.out.set(ready);
+  ctx.out.idle();
 }

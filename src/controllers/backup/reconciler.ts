@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { backupPolicySpecSchema, type BackupPolicySpec, type backupStatusSchema } from '../../api/backup.ts';
 import type { Resource } from '../../api/common.ts';
 import type { Clock } from '../../clock.ts';
-import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
+import { describeError } from '../../errors.ts';
 import type { BackupResult, ProgressListener } from '../../engines/backup/index.ts';
 import { describeProgress, formatBytes } from '../../api/progress.ts';
 import { statusProgressReporter } from './progress-status.ts';
@@ -18,11 +18,11 @@ import { parseDuration } from '../../api/duration.ts';
 import type { Timers } from '../../runtime/timers.ts';
 import { deadline } from '../shared/deadline.ts';
 import { checkDestinationCredentials } from './references.ts';
-import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
 import { pgTargetOf } from '../shared/pg-target.ts';
-import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
+import type { ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
+import { Outcome, failRun, invalidSpecMessage, operatorErrorOf } from '../shared/outcome.ts';
 import { isRuntimeInterruption } from '../../runtime/status-writer.ts';
 import type { SecretReader } from '../shared/secrets.ts';
 import type { S3Destination } from '../../api/common.ts';
@@ -95,26 +95,16 @@ export async function reconcileBackup(
   signal: AbortSignal,
 ): Promise<ReconcileOutcome<BackupStatus>> {
   const now = deps.clock.now();
-  const generation = resource.metadata.generation;
   const namespace = resource.metadata.namespace ?? 'default';
   const key = `${namespace}/${resource.metadata.name}`;
-  const events: EventToRecord[] = [];
-  let status: BackupStatus = { ...(resource.status ?? {}), observedGeneration: generation };
-  const set = (inputs: ConditionInput[]): void => {
-    status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
-  };
+  const out = new Outcome(resource, now);
   const fail = async (reason: Reason, message: string, policy?: BackupPolicySpec): Promise<ReconcileOutcome<BackupStatus>> => {
-    status = { ...status, phase: 'Failed', reason, message, completionTime: deps.clock.now().toISOString() };
-    set([
-      { type: 'Ready', status: 'False', reason, message },
-      { type: 'Succeeded', status: 'False', reason, message },
-    ]);
-    events.push({ type: 'Warning', reason, action: 'Backup', note: message });
+    failRun(out, reason, message, 'Backup', deps.clock.now());
     await finished(policy);
-    return { status, events };
+    return out.done();
   };
   const finished = async (policy: BackupPolicySpec | undefined): Promise<void> => {
-    deps.onFinished?.(resource, policy, status);
+    deps.onFinished?.(resource, policy, out.status);
     if (!policy?.webhook || !deps.sendWebhook) return;
     try {
       const url = requireKey(await readSecret(deps.secrets, namespace, policy.webhook.urlSecret.name), policy.webhook.urlSecret.name, policy.webhook.urlSecret.key, 'webhook URL');
@@ -123,35 +113,35 @@ export async function reconcileBackup(
         namespace,
         policy: resource.spec.policyRef?.name ?? '',
         backup: resource.metadata.name,
-        phase: status.phase ?? 'Unknown',
-        ...(status.reason ? { reason: status.reason } : {}),
-        ...(status.message ? { message: status.message } : {}),
-        ...(status.encryptedBytes === undefined ? {} : { encryptedBytes: status.encryptedBytes }),
-        ...(status.sha256 ? { sha256: status.sha256 } : {}),
-        ...(status.completionTime ? { completionTime: status.completionTime } : {}),
-        destinations: (status.destinations ?? []).map((d) => ({ name: d.name, ...(d.verified === undefined ? {} : { verified: d.verified }) })),
+        phase: out.status.phase ?? 'Unknown',
+        ...(out.status.reason ? { reason: out.status.reason } : {}),
+        ...(out.status.message ? { message: out.status.message } : {}),
+        ...(out.status.encryptedBytes === undefined ? {} : { encryptedBytes: out.status.encryptedBytes }),
+        ...(out.status.sha256 ? { sha256: out.status.sha256 } : {}),
+        ...(out.status.completionTime ? { completionTime: out.status.completionTime } : {}),
+        destinations: (out.status.destinations ?? []).map((d) => ({ name: d.name, ...(d.verified === undefined ? {} : { verified: d.verified }) })),
       });
     } catch (error) {
-      events.push({ type: 'Warning', reason: 'WebhookFailed', action: 'Notify', note: describeError(error) });
+      out.warn('WebhookFailed', 'Notify', describeError(error));
     }
   };
 
-  if (status.phase === 'Completed' || status.phase === 'Failed') return { status: resource.status ?? {}, events };
-  if (status.phase === 'Running' && !deps.running.has(key)) {
+  if (out.status.phase === 'Completed' || out.status.phase === 'Failed') return { status: resource.status ?? {}, events: [] };
+  if (out.status.phase === 'Running' && !deps.running.has(key)) {
     // The informer's copy can lag behind this process's own final status write: only the API server's
     // current object may declare a run interrupted (else a just-Completed backup would turn Failed).
     const latest = deps.fresh ? await deps.fresh(namespace, resource.metadata.name) : resource;
-    if (!latest) return { status: resource.status ?? {}, events };
-    if (latest.status?.phase !== 'Running') return { status: latest.status ?? {}, events };
-    return fail(R.Interrupted, `the run on ${status.runningOn ?? 'another replica'} ended before it finished (operator restarted or lost leadership); no manifest was written, so no partial backup exists`);
+    if (!latest) return { status: resource.status ?? {}, events: [] };
+    if (latest.status?.phase !== 'Running') return { status: latest.status ?? {}, events: [] };
+    return fail(R.Interrupted, `the run on ${out.status.runningOn ?? 'another replica'} ended before it finished (operator restarted or lost leadership); no manifest was written, so no partial backup exists`);
   }
-  if (deps.running.has(key)) return { status: resource.status ?? {}, events };
+  if (deps.running.has(key)) return { status: resource.status ?? {}, events: [] };
 
   const policyName = resource.spec.policyRef?.name;
   const policyResource = policyName ? await deps.policies.get(namespace, policyName) : undefined;
   if (!policyResource) return fail(R.PolicyNotFound, `BackupPolicy ${namespace}/${policyName ?? '(none)'} not found`);
   const parsed = backupPolicySpecSchema.safeParse(policyResource.spec);
-  if (!parsed.success) return fail(R.InvalidPolicy, `BackupPolicy ${policyName} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) return fail(R.InvalidPolicy, invalidSpecMessage(parsed.error, `BackupPolicy ${policyName} is invalid`));
   const policy = parsed.data;
   const timeout = resource.spec.timeout ?? policy.timeout;
   let timeoutMs: number;
@@ -168,14 +158,14 @@ export async function reconcileBackup(
     const database = await resolveDatabaseRef(deps.databases, deps.secrets, namespace, policy.databaseRef.name, { requireSchema: false });
     await checkDestinationCredentials([policy.destination, ...policy.replicas], namespace, deps.secrets);
     const target = pgTargetOf(database.settings);
-    status = { ...status, phase: 'Running', startTime: now.toISOString(), runningOn: deps.instance, backupId: resource.metadata.name, database: target.database };
-    set([{ type: 'Ready', status: 'False', reason: R.Running, message: `dumping ${target.database} to ${policy.destination.name}` }]);
-    await progress(status);
+    out.status = { ...out.status, phase: 'Running', startTime: now.toISOString(), runningOn: deps.instance, backupId: resource.metadata.name, database: target.database };
+    out.set({ type: 'Ready', status: 'False', reason: R.Running, message: `dumping ${target.database} to ${policy.destination.name}` });
+    await progress(out.status);
 
     // Progress: status.progress and the message follow the dump while it runs.
     const reporter = statusProgressReporter(async (p) => {
-      status = { ...status, progress: p, message: `dumping ${target.database} to ${policy.destination.name}: ${describeProgress(p)}` };
-      await progress(status);
+      out.status = { ...out.status, progress: p, message: `dumping ${target.database} to ${policy.destination.name}: ${describeProgress(p)}` };
+      await progress(out.status);
     }, deps.clock);
     const result = await deps.mutex.run(database.mutexKey, `backup ${resource.metadata.name}`, () =>
       deps.engines.run(
@@ -199,8 +189,8 @@ export async function reconcileBackup(
     const failedReplicas = result.failedReplicas;
     const stored = `${formatBytes(m.encryptedBytes)} stored in ${result.destinations.filter((d) => d.verified).map((d) => d.name).join(', ')}`;
     const replicaErrors = failedReplicas.map((d) => `replica ${d.name} failed: ${d.reason}: ${d.message}`).join('; ');
-    status = {
-      ...status,
+    out.status = {
+      ...out.status,
       phase: 'Completed',
       reason: failedReplicas.length === 0 ? R.Completed : R.ReplicaFailed,
       message: failedReplicas.length === 0 ? stored : `${stored}; ${replicaErrors}`,
@@ -222,24 +212,24 @@ export async function reconcileBackup(
       })),
       ...(m.schemaVersion ? { schemaVersion: m.schemaVersion } : {}),
     };
-    set([
+    out.set(
       failedReplicas.length === 0
-        ? { type: 'Ready', status: 'True', reason: R.Completed, message: status.message ?? '' }
-        : { type: 'Ready', status: 'False', reason: R.ReplicaFailed, message: status.message ?? '' },
+        ? { type: 'Ready', status: 'True', reason: R.Completed, message: out.status.message ?? '' }
+        : { type: 'Ready', status: 'False', reason: R.ReplicaFailed, message: out.status.message ?? '' },
       { type: 'Succeeded', status: 'True', reason: R.Completed, message: `sha256 ${m.sha256}` },
       failedReplicas.length === 0
         ? { type: 'Replicated', status: 'True', reason: R.Completed, message: `${result.destinations.length - 1} replica(s) verified` }
         : { type: 'Replicated', status: 'False', reason: R.ReplicaFailed, message: failedReplicas.map((d) => `${d.name}: ${d.message}`).join('; ') },
-    ]);
-    events.push({ type: 'Normal', reason: R.Completed, action: 'Backup', note: `backup of ${m.database} completed: ${status.message} in ${m.durationMs} ms` });
-    for (const d of failedReplicas) events.push({ type: 'Warning', reason: R.ReplicaFailed, action: 'Replicate', note: `copy to ${d.name} failed: ${d.reason}: ${d.message}` });
+    );
+    out.normal(R.Completed, 'Backup', `backup of ${m.database} completed: ${out.status.message} in ${m.durationMs} ms`);
+    for (const d of failedReplicas) out.warn(R.ReplicaFailed, 'Replicate', `copy to ${d.name} failed: ${d.reason}: ${d.message}`);
     await finished(policy);
-    return { status, events };
+    return out.done();
   } catch (error) {
     // Not this run's failure: the object changed under us or this replica stopped leading. Requeue, report nothing.
     if (isRuntimeInterruption(error)) throw error;
     if (limit.exceeded) return fail(R.Timeout, `the backup ran longer than its timeout ${timeout} and was cancelled; no manifest was written, so no partial backup exists (raise spec.timeout of the BackupPolicy or Backup for larger databases)`, policy);
-    const typed = isOperatorError(error) ? error : new OperatorError('BackupFailed', describeError(error), { cause: error });
+    const typed = operatorErrorOf(error, 'BackupFailed');
     return fail(typed.reason, typed.message, policy);
   } finally {
     limit.clear();

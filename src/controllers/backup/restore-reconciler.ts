@@ -9,13 +9,13 @@ import type { z } from 'zod';
 import { backupPolicySpecSchema, restoreSpecSchema, type restoreStatusSchema } from '../../api/backup.ts';
 import type { Resource, S3Destination } from '../../api/common.ts';
 import type { Clock } from '../../clock.ts';
-import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
-import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
+import { isOperatorError } from '../../errors.ts';
 import { resolveConnection } from '../shared/database-connection.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
 import { pgTargetOf } from '../shared/pg-target.ts';
-import type { EventToRecord, ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
+import type { ProgressReporter, ReconcileOutcome } from '../shared/resource-controller.ts';
+import { Outcome, failRun, invalidSpecMessage, operatorErrorOf } from '../shared/outcome.ts';
 import { isRuntimeInterruption } from '../../runtime/status-writer.ts';
 import { readSecret, requireKey, type SecretReader } from '../shared/secrets.ts';
 import { parseDuration } from '../../api/duration.ts';
@@ -59,42 +59,29 @@ const R = RestoreReasons;
 
 export async function reconcileRestore(resource: RestoreResource, deps: RestoreReconcilerDeps, progress: ProgressReporter, signal: AbortSignal): Promise<ReconcileOutcome<RestoreStatus>> {
   const now = deps.clock.now();
-  const generation = resource.metadata.generation;
   const namespace = resource.metadata.namespace ?? 'default';
   const key = `${namespace}/${resource.metadata.name}`;
-  const events: EventToRecord[] = [];
-  let status: RestoreStatus = { ...(resource.status ?? {}), observedGeneration: generation };
-  const set = (inputs: ConditionInput[]): void => {
-    status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
-  };
-  const fail = (reason: Reason, message: string): ReconcileOutcome<RestoreStatus> => {
-    status = { ...status, phase: 'Failed', reason, message, completionTime: deps.clock.now().toISOString() };
-    set([
-      { type: 'Ready', status: 'False', reason, message },
-      { type: 'Succeeded', status: 'False', reason, message },
-    ]);
-    events.push({ type: 'Warning', reason, action: 'Restore', note: message });
-    return { status, events };
-  };
+  const out = new Outcome(resource, now);
+  const fail = (reason: Reason, message: string): ReconcileOutcome<RestoreStatus> => failRun(out, reason, message, 'Restore', deps.clock.now());
   // Waiting for something a person can supply (the Backup to complete) is retried, not failed.
   const wait = (reason: Reason, message: string): ReconcileOutcome<RestoreStatus> => {
-    status = { ...status, phase: 'Pending', reason, message };
-    set([{ type: 'Ready', status: 'False', reason, message }]);
-    return { status, events, requeueAfterMs: 15_000 };
+    out.status = { ...out.status, phase: 'Pending', reason, message };
+    out.set({ type: 'Ready', status: 'False', reason, message });
+    return out.done(15_000);
   };
 
-  if (status.phase === 'Completed' || status.phase === 'Failed') return { status: resource.status ?? {}, events };
-  if (deps.running.has(key)) return { status: resource.status ?? {}, events };
-  if (status.phase === 'Running') {
+  if (out.status.phase === 'Completed' || out.status.phase === 'Failed') return { status: resource.status ?? {}, events: [] };
+  if (deps.running.has(key)) return { status: resource.status ?? {}, events: [] };
+  if (out.status.phase === 'Running') {
     // The informer's copy can lag behind this process's own final status write (see reconcileBackup).
     const latest = deps.fresh ? await deps.fresh(namespace, resource.metadata.name) : resource;
-    if (!latest) return { status: resource.status ?? {}, events };
-    if (latest.status?.phase !== 'Running') return { status: latest.status ?? {}, events };
+    if (!latest) return { status: resource.status ?? {}, events: [] };
+    if (latest.status?.phase !== 'Running') return { status: latest.status ?? {}, events: [] };
   }
-  if (status.phase === 'Running') return fail(R.Interrupted, 'the restore ended before it finished (operator restarted); check the target database before trying again');
+  if (out.status.phase === 'Running') return fail(R.Interrupted, 'the restore ended before it finished (operator restarted); check the target database before trying again');
 
   const parsed = restoreSpecSchema.safeParse(resource.spec);
-  if (!parsed.success) return fail(R.InvalidSpec, `spec is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) return fail(R.InvalidSpec, invalidSpecMessage(parsed.error));
   const spec = parsed.data;
   const timeoutMs = parseDuration(spec.timeout);
 
@@ -137,13 +124,13 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     const identity = requireKey(await readSecret(deps.secrets, namespace, spec.identitySecret.name), spec.identitySecret.name, spec.identitySecret.key, 'age identity');
     await checkDestinationCredentials([destination], namespace, deps.secrets);
 
-    status = { ...status, phase: 'Running', startTime: now.toISOString(), targetDatabase: target.database };
-    set([{ type: 'Ready', status: 'False', reason: R.Running, message: `restoring into ${target.database}` }]);
-    await progress(status);
+    out.status = { ...out.status, phase: 'Running', startTime: now.toISOString(), targetDatabase: target.database };
+    out.set({ type: 'Ready', status: 'False', reason: R.Running, message: `restoring into ${target.database}` });
+    await progress(out.status);
     // Progress: status.progress and the message follow the download while it runs.
     const reporter = statusProgressReporter(async (p) => {
-      status = { ...status, progress: p, message: `restoring into ${target.database}: ${describeProgress(p)}` };
-      await progress(status);
+      out.status = { ...out.status, progress: p, message: `restoring into ${target.database}: ${describeProgress(p)}` };
+      await progress(out.status);
     }, deps.clock);
     const targetLock = database?.mutexKey ?? `restore-target/${target.host}/${target.database}`;
     const result = await underLocks(deps.mutex, [targetLock, sourceLock], `restore ${resource.metadata.name}`, async () => {
@@ -164,12 +151,12 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     const check = result.rowCountCheck;
     if (check && !check.passed) {
       const mismatches = check.mismatches.map((m) => `${m.table}: ${m.actual} rows, manifest ${m.expected}`);
-      status = { ...status, rowCountCheck: { passed: false, tablesChecked: check.tablesChecked, mismatches }, durationMs: result.durationMs };
+      out.status = { ...out.status, rowCountCheck: { passed: false, tablesChecked: check.tablesChecked, mismatches }, durationMs: result.durationMs };
       return fail('RowCountMismatch', `restored, but row counts differ from the manifest: ${mismatches.join('; ')}`);
     }
     const message = `restored backup ${result.backupId} (${result.bytes} bytes) into ${result.database} in ${result.durationMs} ms; row counts of ${check?.tablesChecked ?? 0} tables match${spec.dropAfterCheck ? '; the database was dropped after the check' : ''}`;
-    status = {
-      ...status,
+    out.status = {
+      ...out.status,
       phase: 'Completed',
       reason: R.Completed,
       message,
@@ -178,23 +165,21 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
       targetDatabase: result.database,
       ...(check ? { rowCountCheck: { passed: true, tablesChecked: check.tablesChecked } } : {}),
     };
-    set([
-      { type: 'Ready', status: 'True', reason: R.Completed, message },
-      { type: 'Succeeded', status: 'True', reason: R.Completed, message },
-    ]);
-    events.push({ type: 'Normal', reason: R.Completed, action: 'Restore', note: message });
-    return { status, events };
+    out.set({ type: 'Ready', status: 'True', reason: R.Completed, message }, { type: 'Succeeded', status: 'True', reason: R.Completed, message });
+    out.normal(R.Completed, 'Restore', message);
+    return out.done();
   } catch (error) {
     // Not this run's failure: the object changed under us or this replica stopped leading. Requeue, report nothing.
     if (isRuntimeInterruption(error)) throw error;
     if (limit.exceeded) return fail(R.Timeout, `the restore ran longer than spec.timeout ${spec.timeout} and was cancelled; pg_restore runs in one transaction, so nothing was committed (raise spec.timeout for larger backups)`);
     if (cancelled.aborted) return fail(R.Cancelled, 'the Restore was deleted while it ran; the restore was cancelled and nothing was committed');
-    const typed = isOperatorError(error) ? error : new OperatorError('RestoreFailed', describeError(error), { cause: error });
-    if (!typed.terminal && status.phase !== 'Running') {
+    const typed = operatorErrorOf(error, 'RestoreFailed');
+    if (!typed.terminal && out.status.phase !== 'Running') {
       // Could not even start (Secret missing, database unreachable): report and retry with backoff.
-      set([{ type: 'Ready', status: 'False', reason: typed.reason, message: typed.message }]);
-      events.push({ type: 'Warning', reason: typed.reason, action: 'Restore', note: typed.message });
-      return { status: { ...status, phase: 'Pending', reason: typed.reason, message: typed.message }, events, error: typed };
+      out.set({ type: 'Ready', status: 'False', reason: typed.reason, message: typed.message });
+      out.warn(typed.reason, 'Restore', typed.message);
+      out.status = { ...out.status, phase: 'Pending', reason: typed.reason, message: typed.message };
+      return { ...out.done(), error: typed };
     }
     return fail(typed.reason, typed.message);
   } finally {

@@ -14,7 +14,6 @@ export const DatabaseConditions = {
 
 export const DatabaseReasonCatalog = {
   Ready: 'Schema at the target, extensions present, views fresh.',
-  Reconciling: "The operator is retrying after a transient error; Ready carries the error. Read Ready's reason; it usually clears by itself (database back, Secret created).",
   SchemaUpToDate: 'Every migration up to the target is applied.',
   MigrationsPending: 'Migrations are waiting to be applied. Nothing: the operator applies them; with `requireApproval` see `AwaitingApproval`.',
   AwaitingApproval: "`spec.migrations.requireApproval` is true and `approvedPlanHash` differs from `status.plan.hash`. Review `status.plan.steps`, then `kubectl patch ldb NAME --type merge -p '{\"spec\":{\"migrations\":{\"approvedPlanHash\":\"<status.plan.hash>\"}}}'`.",

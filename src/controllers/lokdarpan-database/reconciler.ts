@@ -8,16 +8,16 @@ import type { Resource } from '../../api/common.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { nextRun } from '../../api/schedule.ts';
 import type { Clock } from '../../clock.ts';
-import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
+import { isOperatorError } from '../../errors.ts';
 import type { MigrationEngine, MigrationPlan } from '../../engines/migrations/index.ts';
 import type { ViewRefreshResult } from '../../engines/views/refresh.ts';
 import { describeFailures, type ValidationResult } from '../../engines/validation/validate.ts';
-import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveConnection } from '../shared/database-connection.ts';
 import type { SecretReader } from '../shared/secrets.ts';
 import { isDue, msUntilEarliest } from '../shared/schedule.ts';
-import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
+import type { ReconcileOutcome } from '../shared/resource-controller.ts';
+import { Outcome, operatorErrorOf } from '../shared/outcome.ts';
 import { DatabaseConditions as C, DatabaseReasons as R } from './reasons.ts';
 import { reasonOr } from '../../reasons/index.ts';
 
@@ -65,35 +65,12 @@ export function databaseMutexKey(namespace: string, name: string): string {
  */
 export async function reconcileDatabase(resource: LokdarpanDatabase, deps: DatabaseReconcilerDeps, signal?: AbortSignal): Promise<DatabaseOutcome> {
   const now = deps.clock.now();
-  const generation = resource.metadata.generation;
+  const out = new Outcome(resource, now);
   const namespace = resource.metadata.namespace ?? 'default';
-  const events: EventToRecord[] = [];
-  let status: LokdarpanDatabaseStatus = { ...(resource.status ?? {}), observedGeneration: generation };
-  const set = (inputs: ConditionInput[]): void => {
-    status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
-  };
 
-  const parsed = lokdarpanDatabaseSpecSchema.safeParse(resource.spec);
-  if (!parsed.success) {
-    const message = `spec is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ')}`;
-    set([
-      { type: C.Ready, status: 'False', reason: R.InvalidSpec, message },
-      { type: C.Stalled, status: 'True', reason: R.InvalidSpec, message },
-      { type: C.Reconciling, status: 'False', reason: R.InvalidSpec, message: 'waiting for the spec to be fixed' },
-    ]);
-    events.push({ type: 'Warning', reason: R.InvalidSpec, action: 'Validate', note: message });
-    return { status, events };
-  }
-  const spec = parsed.data;
-  if (spec.suspend) {
-    const message = 'spec.suspend is true: no migrations, view refreshes or validations run';
-    set([
-      { type: C.Ready, status: 'False', reason: R.Suspended, message },
-      { type: C.Reconciling, status: 'False', reason: R.Suspended, message },
-      { type: C.Stalled, status: 'False', reason: R.Suspended, message },
-    ]);
-    return { status, events };
-  }
+  const spec = out.parseSpec(lokdarpanDatabaseSpecSchema, resource.spec);
+  if (!spec) return out.done();
+  if (spec.suspend) return out.suspended(R.Suspended, 'spec.suspend is true: no migrations, view refreshes or validations run');
 
   try {
     const settings = await resolveConnection(deps.secrets, namespace, spec.connection);
@@ -101,7 +78,7 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
     const connector = deps.engines.connector(settings, signal);
     const key = databaseMutexKey(namespace, resource.metadata.name);
 
-    const work: Work = { connector, spec, deps, now, set, events, getStatus: () => status, setStatus: (s) => (status = s), ...(signal ? { signal } : {}) };
+    const work: Work = { connector, spec, deps, out, ...(signal ? { signal } : {}) };
     const locked = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
       deps.mutex.run(key, what, () => {
         signal?.throwIfAborted();
@@ -109,35 +86,27 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
       });
 
     await locked('migrations', () => migrate(work));
-    const schemaReady = conditionStatus(status, C.SchemaReady) === 'True';
+    const schemaReady = out.condition(C.SchemaReady)?.status === 'True';
     const annotations = resource.metadata.annotations ?? {};
     const refreshRequest = annotations[REFRESH_REQUEST_ANNOTATION];
     const validateRequest = annotations[VALIDATE_REQUEST_ANNOTATION];
-    if (schemaReady && isDue(status.views?.nextRefreshTime, status.views?.lastRefreshTime, refreshRequest, status.views?.lastRequest, now)) {
+    const views = out.status.views;
+    if (schemaReady && isDue({ next: views?.nextRefreshTime, unscheduled: 'run-now', request: refreshRequest, lastRequest: views?.lastRequest }, now)) {
       await locked('view refresh', () => refresh(work, refreshRequest));
     } else {
       markStaleViews(work, schemaReady);
     }
     // A spec change may have changed the thresholds or the samples: the last verdict no longer applies.
-    const validatedGeneration = status.conditions?.find((c) => c.type === C.PerformanceHealthy)?.observedGeneration;
-    const specChanged = validatedGeneration !== undefined && generation !== undefined && validatedGeneration !== generation;
-    if (schemaReady && (specChanged || isDue(status.validation?.nextRunTime, status.validation?.lastRunTime, validateRequest, status.validation?.lastRequest, now))) {
+    const validatedGeneration = out.condition(C.PerformanceHealthy)?.observedGeneration;
+    const specChanged = validatedGeneration !== undefined && out.generation !== undefined && validatedGeneration !== out.generation;
+    const validation = out.status.validation;
+    if (schemaReady && (specChanged || isDue({ next: validation?.nextRunTime, unscheduled: 'run-now', request: validateRequest, lastRequest: validation?.lastRequest }, now))) {
       await locked('performance validation', () => validate(work, validateRequest));
     }
-    summarise(work, generation);
-    const requeueAfterMs = msUntilEarliest([status.views?.nextRefreshTime, status.validation?.nextRunTime], now);
-    return requeueAfterMs === undefined ? { status, events } : { status, events, requeueAfterMs };
+    summarise(out);
+    return out.done(msUntilEarliest([out.status.views?.nextRefreshTime, out.status.validation?.nextRunTime], now));
   } catch (error) {
-    const cause = signal?.aborted ? signal.reason : error;
-    const typed = isOperatorError(cause) ? cause : new OperatorError('ReconcileFailed', describeError(cause), { cause });
-    const stalled = typed.terminal && !signal?.aborted;
-    set([
-      { type: C.Ready, status: 'False', reason: typed.reason, message: typed.message },
-      { type: C.Reconciling, status: stalled ? 'False' : 'True', reason: stalled ? typed.reason : R.Reconciling, message: stalled ? 'a person must act; see Ready' : `retrying with backoff: ${typed.message}` },
-      { type: C.Stalled, status: stalled ? 'True' : 'False', reason: typed.reason, message: stalled ? typed.message : 'retrying' },
-    ]);
-    events.push({ type: 'Warning', reason: typed.reason, action: 'Reconcile', note: typed.message });
-    return { status, events, error: typed };
+    return out.failed(operatorErrorOf(signal?.aborted ? signal.reason : error, 'ReconcileFailed'), 'Reconcile', signal?.aborted);
   }
 }
 
@@ -145,24 +114,12 @@ interface Work {
   connector: PgConnector;
   spec: LokdarpanDatabaseSpec;
   deps: DatabaseReconcilerDeps;
-  now: Date;
-  set: (inputs: ConditionInput[]) => void;
-  events: EventToRecord[];
-  getStatus(): LokdarpanDatabaseStatus;
-  setStatus(status: LokdarpanDatabaseStatus): void;
+  out: Outcome<LokdarpanDatabaseStatus>;
   signal?: AbortSignal;
 }
 
-function conditionStatus(status: LokdarpanDatabaseStatus, type: string): string | undefined {
-  return status.conditions?.find((c) => c.type === type)?.status;
-}
-
-function conditionReason(status: LokdarpanDatabaseStatus, type: string): string | undefined {
-  return status.conditions?.find((c) => c.type === type)?.reason;
-}
-
 async function migrate(work: Work): Promise<void> {
-  const { spec, deps, set, events } = work;
+  const { spec, deps, out } = work;
   const engine = deps.engines.migrations(work.connector, {
     lockTimeoutMs: parseDuration(spec.migrations.lockTimeout),
     instance: deps.instance,
@@ -172,22 +129,20 @@ async function migrate(work: Work): Promise<void> {
     const preflight = await engine.preflight();
     const vector = preflight.extensions.find((e) => e.name === 'vector');
     const pgvectorVersion = vector?.installedVersion ?? vector?.defaultVersion ?? undefined;
-    work.setStatus({ ...work.getStatus(), server: { version: preflight.serverVersion, ...(pgvectorVersion ? { pgvectorVersion } : {}) } });
+    out.status = { ...out.status, server: { version: preflight.serverVersion, ...(pgvectorVersion ? { pgvectorVersion } : {}) } };
     const extensions = preflight.extensions.map((e) => `${e.name} ${e.installedVersion ?? `${e.defaultVersion ?? '?'} (to be created)`}`).join(', ');
-    set([{ type: C.ExtensionsReady, status: 'True', reason: R.ExtensionsAvailable, message: `PostgreSQL ${preflight.serverVersion}; ${extensions}` }]);
+    out.set({ type: C.ExtensionsReady, status: 'True', reason: R.ExtensionsAvailable, message: `PostgreSQL ${preflight.serverVersion}; ${extensions}` });
 
     const target = spec.migrations.targetVersion;
     const toTarget = target === undefined ? {} : { to: target };
     const plan = await engine.plan(toTarget);
-    work.setStatus({ ...work.getStatus(), plan: planStatus(plan) });
+    out.status = { ...out.status, plan: planStatus(plan) };
     if (plan.migrations.length > 0) {
       if (spec.migrations.requireApproval && spec.migrations.approvedPlanHash !== plan.hash) {
         const message = `${plan.migrations.length} migration(s) ${plan.direction} to ${plan.target ?? 'nothing'} wait for approval: set spec.migrations.approvedPlanHash to ${plan.hash}`;
-        if (conditionReason(work.getStatus(), C.SchemaReady) !== R.AwaitingApproval) {
-          events.push({ type: 'Normal', reason: R.AwaitingApproval, action: 'Plan', note: message });
-        }
-        set([{ type: C.SchemaReady, status: 'False', reason: R.AwaitingApproval, message }]);
-        work.setStatus(withHistory(work.getStatus(), await engine.status()));
+        if (out.condition(C.SchemaReady)?.reason !== R.AwaitingApproval) out.normal(R.AwaitingApproval, 'Plan', message);
+        out.set({ type: C.SchemaReady, status: 'False', reason: R.AwaitingApproval, message });
+        out.status = withHistory(out.status, await engine.status());
         return;
       }
       const approved = spec.migrations.requireApproval ? { approvedPlanHash: plan.hash } : {};
@@ -199,18 +154,13 @@ async function migrate(work: Work): Promise<void> {
       const total = result.applied.reduce((sum, m) => sum + m.durationMs, 0);
       const names = result.applied.map((m) => m.name);
       const adopted = result.adopted.length > 0 ? `; adopted ${result.adopted.join(', ')} from the Flask-era schema` : '';
-      events.push({
-        type: 'Normal',
-        reason: 'MigrationsApplied',
-        action: 'Migrate',
-        note: `${plan.direction === 'up' ? 'applied' : 'reverted'} ${names.length} migration(s) ${names.join(', ')} in ${total} ms${adopted}`,
-      });
+      out.normal(R.MigrationsApplied, 'Migrate', `${plan.direction === 'up' ? 'applied' : 'reverted'} ${names.length} migration(s) ${names.join(', ')} in ${total} ms${adopted}`);
       const remaining = await engine.plan(toTarget);
-      work.setStatus({ ...work.getStatus(), plan: planStatus(remaining) });
+      out.status = { ...out.status, plan: planStatus(remaining) };
     }
     const after = await engine.status();
-    work.setStatus(withHistory(work.getStatus(), after));
-    set([{ type: C.SchemaReady, status: 'True', reason: R.SchemaUpToDate, message: `schema at ${after.schemaVersion ?? 'nothing'}${target ? ` (target ${target})` : ' (latest)'}` }]);
+    out.status = withHistory(out.status, after);
+    out.set({ type: C.SchemaReady, status: 'True', reason: R.SchemaUpToDate, message: `schema at ${after.schemaVersion ?? 'nothing'}${target ? ` (target ${target})` : ' (latest)'}` });
   } catch (error) {
     if (!work.signal?.aborted) deps.observer?.migrationFailed?.(isOperatorError(error) ? error.reason : 'MigrationFailed');
     throw error;
@@ -243,8 +193,9 @@ function withHistory(status: LokdarpanDatabaseStatus, migrations: Awaited<Return
 }
 
 async function refresh(work: Work, request: string | undefined): Promise<void> {
-  const { spec, now, set, events } = work;
-  const { lastError: _previousError, ...views } = work.getStatus().views ?? {};
+  const { spec, out } = work;
+  const now = out.now;
+  const { lastError: _previousError, ...views } = out.status.views ?? {};
   const attempt = {
     ...views,
     lastRefreshTime: now.toISOString(),
@@ -255,35 +206,36 @@ async function refresh(work: Work, request: string | undefined): Promise<void> {
     const result = await work.deps.engines.refreshViews(work.connector, work.signal);
     work.deps.observer?.refreshed?.(result);
     const summary = result.views.map((v) => `${v.name} (${v.rows} rows, ${v.durationMs} ms${v.concurrently ? '' : ', first fill'})`).join(', ');
-    set([{ type: C.ViewsFresh, status: 'True', reason: R.ViewsRefreshed, message: `refreshed ${summary}` }]);
-    work.setStatus({ ...work.getStatus(), views: { ...attempt, lastSuccessfulRefreshTime: now.toISOString(), lastDurationMs: result.durationMs } });
+    out.set({ type: C.ViewsFresh, status: 'True', reason: R.ViewsRefreshed, message: `refreshed ${summary}` });
+    out.status = { ...out.status, views: { ...attempt, lastSuccessfulRefreshTime: now.toISOString(), lastDurationMs: result.durationMs } };
   } catch (error) {
     if (work.signal?.aborted) throw work.signal.reason;
-    const typed = isOperatorError(error) ? error : new OperatorError('ViewRefreshFailed', describeError(error));
+    const typed = operatorErrorOf(error, 'ViewRefreshFailed');
     work.deps.observer?.refreshFailed?.(typed.reason);
-    set([{ type: C.ViewsFresh, status: 'False', reason: typed.reason, message: typed.message }]);
-    events.push({ type: 'Warning', reason: typed.reason, action: 'RefreshViews', note: typed.message });
-    work.setStatus({ ...work.getStatus(), views: { ...attempt, lastError: typed.message } });
+    out.set({ type: C.ViewsFresh, status: 'False', reason: typed.reason, message: typed.message });
+    out.warn(typed.reason, 'RefreshViews', typed.message);
+    out.status = { ...out.status, views: { ...attempt, lastError: typed.message } };
   }
 }
 
 function markStaleViews(work: Work, schemaReady: boolean): void {
-  const status = work.getStatus();
+  const { out } = work;
   if (!schemaReady) {
-    if (conditionStatus(status, C.ViewsFresh) === undefined) {
-      work.set([{ type: C.ViewsFresh, status: 'Unknown', reason: R.ViewsNotRefreshedYet, message: 'views are refreshed once the schema is ready' }]);
+    if (out.condition(C.ViewsFresh) === undefined) {
+      out.set({ type: C.ViewsFresh, status: 'Unknown', reason: R.ViewsNotRefreshedYet, message: 'views are refreshed once the schema is ready' });
     }
     return;
   }
-  const last = status.views?.lastSuccessfulRefreshTime;
+  const last = out.status.views?.lastSuccessfulRefreshTime;
   const staleAfterMs = parseDuration(work.spec.views.staleAfter);
-  if (last !== undefined && work.now.getTime() - new Date(last).getTime() > staleAfterMs && conditionStatus(status, C.ViewsFresh) === 'True') {
-    work.set([{ type: C.ViewsFresh, status: 'False', reason: R.ViewsStale, message: `last successful refresh at ${last} is older than ${work.spec.views.staleAfter}` }]);
+  if (last !== undefined && out.now.getTime() - new Date(last).getTime() > staleAfterMs && out.condition(C.ViewsFresh)?.status === 'True') {
+    out.set({ type: C.ViewsFresh, status: 'False', reason: R.ViewsStale, message: `last successful refresh at ${last} is older than ${work.spec.views.staleAfter}` });
   }
 }
 
 async function validate(work: Work, request: string | undefined): Promise<void> {
-  const { spec, now, set, events } = work;
+  const { spec, out } = work;
+  const now = out.now;
   const timing = {
     lastRunTime: now.toISOString(),
     nextRunTime: nextRun(spec.validation.schedule, spec.validation.timeZone, now).toISOString(),
@@ -293,43 +245,33 @@ async function validate(work: Work, request: string | undefined): Promise<void> 
     const result = await work.deps.engines.validate(work.connector, spec.validation, work.signal);
     work.deps.observer?.validated?.(result);
     const results = result.results.map(({ query, p95Ms, thresholdMs, passed, usesIndex }) => ({ query, p95Ms, thresholdMs, passed, usesIndex }));
-    work.setStatus({ ...work.getStatus(), validation: { ...timing, results } });
+    out.status = { ...out.status, validation: { ...timing, results } };
     if (result.passed) {
       const measured = result.results.filter((r) => r.skipped === undefined).map((r) => `${r.query} p95 ${r.p95Ms} ms <= ${r.thresholdMs} ms`);
-      set([{ type: C.PerformanceHealthy, status: 'True', reason: R.ThresholdsMet, message: measured.length > 0 ? measured.join('; ') : 'no data to measure yet' }]);
+      out.set({ type: C.PerformanceHealthy, status: 'True', reason: R.ThresholdsMet, message: measured.length > 0 ? measured.join('; ') : 'no data to measure yet' });
     } else {
       const message = describeFailures(result.results);
-      if (conditionStatus(work.getStatus(), C.PerformanceHealthy) !== 'False') {
-        events.push({ type: 'Warning', reason: R.ThresholdsMissed, action: 'Validate', note: message });
-      }
-      set([{ type: C.PerformanceHealthy, status: 'False', reason: R.ThresholdsMissed, message }]);
+      if (out.condition(C.PerformanceHealthy)?.status !== 'False') out.warn(R.ThresholdsMissed, 'Validate', message);
+      out.set({ type: C.PerformanceHealthy, status: 'False', reason: R.ThresholdsMissed, message });
     }
   } catch (error) {
     if (work.signal?.aborted) throw work.signal.reason;
-    const typed = isOperatorError(error) ? error : new OperatorError('ValidationQueryFailed', describeError(error));
-    work.setStatus({ ...work.getStatus(), validation: { ...work.getStatus().validation, ...timing } });
-    set([{ type: C.PerformanceHealthy, status: 'False', reason: typed.reason, message: typed.message }]);
-    events.push({ type: 'Warning', reason: typed.reason, action: 'Validate', note: typed.message });
+    const typed = operatorErrorOf(error, 'ValidationQueryFailed');
+    out.status = { ...out.status, validation: { ...out.status.validation, ...timing } };
+    out.set({ type: C.PerformanceHealthy, status: 'False', reason: typed.reason, message: typed.message });
+    out.warn(typed.reason, 'Validate', typed.message);
   }
 }
 
 /** Sets Ready from the other conditions; every condition was reconsidered for this generation, so each carries it. */
-function summarise(work: Work, generation: number | undefined): void {
-  const status = work.getStatus();
-  const blocking = [C.ExtensionsReady, C.SchemaReady, C.ViewsFresh]
-    .map((type) => status.conditions?.find((c) => c.type === type))
-    .find((c) => c !== undefined && c.status !== 'True');
+function summarise(out: Outcome<LokdarpanDatabaseStatus>): void {
+  const blocking = [C.ExtensionsReady, C.SchemaReady, C.ViewsFresh].map((type) => out.condition(type)).find((c) => c !== undefined && c.status !== 'True');
   if (blocking) {
-    work.set([{ type: C.Ready, status: 'False', reason: reasonOr(blocking.reason, 'ReconcileFailed'), message: `${blocking.type}: ${blocking.message}` }]);
+    out.set({ type: C.Ready, status: 'False', reason: reasonOr(blocking.reason, 'ReconcileFailed'), message: `${blocking.type}: ${blocking.message}` });
   } else {
-    work.set([{ type: C.Ready, status: 'True', reason: R.Ready, message: `schema at ${status.schemaVersion ?? 'nothing'}, views fresh` }]);
+    out.set({ type: C.Ready, status: 'True', reason: R.Ready, message: `schema at ${out.status.schemaVersion ?? 'nothing'}, views fresh` });
   }
-  work.set([
-    { type: C.Reconciling, status: 'False', reason: R.Ready, message: 'nothing in progress' },
-    { type: C.Stalled, status: 'False', reason: R.Ready, message: 'not stalled' },
-  ]);
-  if (generation !== undefined) {
-    const current = work.getStatus();
-    work.setStatus({ ...current, conditions: current.conditions?.map((c) => ({ ...c, observedGeneration: generation })) });
-  }
+  out.idle();
+  const generation = out.generation;
+  if (generation !== undefined) out.status = { ...out.status, conditions: out.conditions?.map((c) => ({ ...c, observedGeneration: generation })) };
 }

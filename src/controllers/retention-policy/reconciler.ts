@@ -8,20 +8,21 @@ import { parseDuration } from '../../api/duration.ts';
 import { retentionPolicySpecSchema, type RetentionPolicySpec } from '../../api/retention-policy.ts';
 import { nextRun } from '../../api/schedule.ts';
 import type { Clock } from '../../clock.ts';
-import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { ageEncryptor, defaultRetentionRules, type RetentionArchiveOptions, type RetentionRule, type RetentionRunResult } from '../../engines/retention/index.ts';
 import { setConditions, type Condition, type ConditionInput } from '../../runtime/conditions.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { isSetByChecks, notChecked, type Preflight } from '../shared/preflight.ts';
 import { preflightRetentionPolicy } from './preflight.ts';
 import { resolveDatabaseRef, type DatabaseReader } from '../shared/database-ref.ts';
-import type { EventToRecord, ReconcileOutcome } from '../shared/resource-controller.ts';
+import type { ReconcileOutcome } from '../shared/resource-controller.ts';
+import { Outcome, earliestRequeue, idleConditions, operatorErrorOf } from '../shared/outcome.ts';
+import { isDue, msUntilEarliest } from '../shared/schedule.ts';
 import type { SecretReader } from '../shared/secrets.ts';
 import type { S3Destination } from '../../api/common.ts';
 import type { z } from 'zod';
 import type { retentionPolicyStatusSchema } from '../../api/retention-policy.ts';
 import { RetentionPolicyReasons } from './reasons.ts';
-import { reasonOr, type Reason } from '../../reasons/index.ts';
+import { reasonOr } from '../../reasons/index.ts';
 
 export type RetentionPolicyStatus = z.infer<typeof retentionPolicyStatusSchema>;
 export type RetentionPolicyResource = Resource<unknown, RetentionPolicyStatus>;
@@ -91,8 +92,7 @@ export async function reconcileRetentionPolicy(
     now,
     { preflight: deps.preflight, databases: deps.databases },
   );
-  const untilCheck = checks.nextCheckTime === undefined ? Infinity : Math.max(1_000, new Date(checks.nextCheckTime).getTime() - now.getTime());
-  const requeueAfterMs = Math.min(outcome.requeueAfterMs ?? Infinity, untilCheck);
+  const requeueAfterMs = earliestRequeue(outcome.requeueAfterMs, msUntilEarliest([checks.nextCheckTime], now));
   let conditions = outcome.status.conditions as Condition[] | undefined;
   // The checks pass again: a Ready they had turned False goes back to what the last run says, and a
   // Stalled they had set is cleared.
@@ -100,64 +100,44 @@ export async function reconcileRetentionPolicy(
     conditions = setConditions(conditions, [readyFromLastRun(outcome.status)], generation, now);
   }
   if (!checks.failing && isSetByChecks(conditions?.find((c) => c.type === 'Stalled' && c.status === 'True'))) {
-    conditions = setConditions(conditions, [{ type: 'Stalled', status: 'False', reason: 'Idle', message: 'not stalled' }], generation, now);
+    conditions = setConditions(conditions, idleConditions().filter((c) => c.type === 'Stalled'), generation, now);
   }
   return {
     ...outcome,
     status: { ...outcome.status, conditions: checks.apply(conditions, generation, now) },
     events: [...outcome.events, ...checks.events],
-    ...(Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {}),
+    ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }),
   };
 }
 
 /** `signal` (timeout, lost leadership) stops the run between batches and closes its session; the outcome then carries its reason. */
 async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps, signal?: AbortSignal): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
   const now = deps.clock.now();
-  const generation = resource.metadata.generation;
+  const out = new Outcome(resource, now);
   const namespace = resource.metadata.namespace ?? 'default';
-  const events: EventToRecord[] = [];
-  let status: RetentionPolicyStatus = { ...(resource.status ?? {}), observedGeneration: generation };
-  const set = (inputs: ConditionInput[]): void => {
-    status = { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, inputs, generation, now) };
-  };
-  const stall = (reason: Reason, message: string): ReconcileOutcome<RetentionPolicyStatus> => {
-    set([
-      { type: 'Ready', status: 'False', reason, message },
-      { type: 'Stalled', status: 'True', reason, message },
-      { type: 'Reconciling', status: 'False', reason, message: 'waiting for the spec to be fixed' },
-    ]);
-    events.push({ type: 'Warning', reason, action: 'Validate', note: message });
-    return { status, events };
-  };
 
-  const parsed = retentionPolicySpecSchema.safeParse(resource.spec);
-  if (!parsed.success) {
-    return stall(R.InvalidSpec, `spec is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ')}`);
-  }
-  const spec = parsed.data;
+  const spec = out.parseSpec(retentionPolicySpecSchema, resource.spec);
+  if (!spec) return out.done();
   if (spec.suspend) {
-    const message = 'spec.suspend is true: no retention runs';
-    set([
-      { type: 'Ready', status: 'False', reason: R.Suspended, message },
-      { type: 'Reconciling', status: 'False', reason: R.Suspended, message },
-      { type: 'Stalled', status: 'False', reason: R.Suspended, message },
-    ]);
-    const { nextRunTime: _skipped, ...rest } = status;
-    return { status: rest, events };
+    const { nextRunTime: _skipped, ...rest } = out.status;
+    out.status = rest;
+    return out.suspended(R.Suspended, 'spec.suspend is true: no retention runs');
   }
 
   const request = resource.metadata.annotations?.[RUN_REQUEST_ANNOTATION];
   // Runs only when its scheduled time has come or someone asked (a new policy waits for its first slot;
-  // a run missed while the operator was down runs once, not once per missed slot).
-  const asked = request !== undefined && request !== status.lastRequest;
-  // A changed spec may carry a new schedule: the next slot is computed again from it.
-  const specChanged = resource.status?.observedGeneration !== generation;
-  const scheduled = !specChanged && status.nextRunTime !== undefined && new Date(status.nextRunTime).getTime() <= now.getTime();
-  if (!asked && !scheduled) {
-    const next = !specChanged && status.nextRunTime ? status.nextRunTime : nextRun(spec.schedule, spec.timeZone, now).toISOString();
-    status = { ...status, nextRunTime: next };
-    if (status.lastRun === undefined) set([{ type: 'Ready', status: 'True', reason: R.NotRunYet, message: `first run at ${next}` }, ...idle()]);
-    return { status, events, requeueAfterMs: Math.max(1_000, new Date(next).getTime() - now.getTime()) };
+  // a run missed while the operator was down runs once, not once per missed slot). A changed spec may
+  // carry a new schedule: the next slot is computed again from it.
+  const specChanged = resource.status?.observedGeneration !== out.generation;
+  const scheduledNext = specChanged ? undefined : out.status.nextRunTime;
+  if (!isDue({ next: scheduledNext, unscheduled: 'wait', request, lastRequest: out.status.lastRequest }, now)) {
+    const next = scheduledNext ?? nextRun(spec.schedule, spec.timeZone, now).toISOString();
+    out.status = { ...out.status, nextRunTime: next };
+    if (out.status.lastRun === undefined) {
+      out.set({ type: 'Ready', status: 'True', reason: R.NotRunYet, message: `first run at ${next}` });
+      out.idle();
+    }
+    return out.done(msUntilEarliest([next], now));
   }
 
   try {
@@ -180,8 +160,8 @@ async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: Re
     });
     deps.onRun?.({ namespace, name: resource.metadata.name }, result);
     const next = nextRun(spec.schedule, spec.timeZone, now).toISOString();
-    status = {
-      ...status,
+    out.status = {
+      ...out.status,
       nextRunTime: next,
       ...(request === undefined ? {} : { lastRequest: request }),
       lastRun: {
@@ -213,26 +193,18 @@ async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: Re
     const failed = result.rules.filter((r) => r.error);
     if (result.status === 'failed' || failed.length > 0) {
       const message = `${counts}; failed: ${failed.map((r) => `${r.rule} (${r.error?.reason}: ${r.error?.message})`).join('; ')}`;
-      set([{ type: 'Ready', status: 'False', reason: failed[0]?.error?.reason ?? R.RunFailed, message }, ...idle()]);
-      events.push({ type: 'Warning', reason: R.RunFailed, action: 'Retain', note: message });
+      out.set({ type: 'Ready', status: 'False', reason: failed[0]?.error?.reason ?? R.RunFailed, message });
+      out.warn(R.RunFailed, 'Retain', message);
     } else {
       const reason = result.partial ? R.RunPartial : R.RunSucceeded;
       const message = result.partial ? `${counts}; the budget ran out, the next run continues` : counts;
-      set([{ type: 'Ready', status: 'True', reason, message }, ...idle()]);
-      events.push({ type: 'Normal', reason, action: 'Retain', note: message });
+      out.set({ type: 'Ready', status: 'True', reason, message });
+      out.normal(reason, 'Retain', message);
     }
-    return { status, events, requeueAfterMs: Math.max(1_000, new Date(next).getTime() - now.getTime()) };
+    out.idle();
+    return out.done(msUntilEarliest([next], now));
   } catch (error) {
-    const cause = signal?.aborted ? signal.reason : error;
-    const typed = isOperatorError(cause) ? cause : new OperatorError(R.RunFailed, describeError(cause), { cause });
-    if (typed.terminal && !signal?.aborted) return stall(typed.reason, typed.message);
-    set([
-      { type: 'Ready', status: 'False', reason: typed.reason, message: typed.message },
-      { type: 'Reconciling', status: 'True', reason: typed.reason, message: `retrying with backoff: ${typed.message}` },
-      { type: 'Stalled', status: 'False', reason: typed.reason, message: 'retrying' },
-    ]);
-    events.push({ type: 'Warning', reason: typed.reason, action: 'Retain', note: typed.message });
-    return { status, events, error: typed };
+    return out.failed(operatorErrorOf(signal?.aborted ? signal.reason : error, R.RunFailed), 'Retain', signal?.aborted);
   }
 }
 
@@ -249,11 +221,4 @@ function readyFromLastRun(status: RetentionPolicyStatus): ConditionInput {
   return run.partial
     ? { type: 'Ready', status: 'True', reason: R.RunPartial, message: `last run ${run.startTime}: ${counts}; the budget ran out, the next run continues` }
     : { type: 'Ready', status: 'True', reason: R.RunSucceeded, message: `last run ${run.startTime}: ${counts}` };
-}
-
-function idle(): ConditionInput[] {
-  return [
-    { type: 'Reconciling', status: 'False', reason: 'Idle', message: 'nothing in progress' },
-    { type: 'Stalled', status: 'False', reason: 'Idle', message: 'not stalled' },
-  ];
 }

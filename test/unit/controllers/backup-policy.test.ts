@@ -346,3 +346,27 @@ test('failures since the last success count by finish time: a failure created in
   assert.equal(outcome.status.consecutiveFailures, 2);
   assert.equal(condition(outcome.status, 'Ready')?.reason, 'BackupFailed');
 });
+
+test('the health triple: Idle at rest, Stalled on an invalid spec, Reconciling True with the error\'s reason while a failure is retried', async () => {
+  const s = setup();
+  const fine = await s.reconcile(policy(policySpec()));
+  assert.deepEqual(['Reconciling', 'Stalled'].map((t) => [condition(fine.status, t)?.status, condition(fine.status, t)?.reason]), [['False', 'Idle'], ['False', 'Idle']]);
+
+  const invalid = await s.reconcile(policy({ ...policySpec(), schedule: 42 }));
+  assert.equal(invalid.error, undefined, 'nothing to retry');
+  assert.equal(condition(invalid.status, 'Stalled')?.status, 'True');
+  assert.equal(condition(invalid.status, 'Ready')?.reason, 'InvalidSpec');
+  assert.match(condition(invalid.status, 'Ready')?.message ?? '', /^spec is invalid: schedule: /);
+  assert.deepEqual(invalid.events.map((e) => [e.type, e.reason]), [['Warning', 'InvalidSpec']]);
+
+  s.deps.backups.list = async () => {
+    throw new Error('the API server is unavailable');
+  };
+  const failed = await s.reconcile(policy(policySpec(), fine.status));
+  assert.equal(failed.error?.reason, 'ReconcileFailed');
+  assert.equal(condition(failed.status, 'Ready')?.status, 'False');
+  assert.equal(condition(failed.status, 'Reconciling')?.status, 'True');
+  assert.equal(condition(failed.status, 'Reconciling')?.reason, 'ReconcileFailed');
+  assert.equal(condition(failed.status, 'Stalled')?.status, 'False');
+  assert.ok(failed.events.some((e) => e.type === 'Warning' && /API server is unavailable/.test(e.note)));
+});

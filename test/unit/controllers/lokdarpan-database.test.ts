@@ -82,6 +82,7 @@ test('a fresh database is migrated, its views refreshed and validated, and it be
   assert.equal(condition(outcome.status, 'Ready')?.status, 'True');
   assert.equal(condition(outcome.status, 'ViewsFresh')?.status, 'True');
   assert.equal(condition(outcome.status, 'PerformanceHealthy')?.status, 'True');
+  assert.deepEqual(['Reconciling', 'Stalled'].map((t) => [condition(outcome.status, t)?.status, condition(outcome.status, t)?.reason]), [['False', 'Idle'], ['False', 'Idle']]);
   assert.equal(outcome.status.views?.nextRefreshTime, '2026-03-10T11:00:00.000Z');
   assert.equal(outcome.requeueAfterMs, 30 * 60_000, 'back at the next hourly refresh / half-hourly validation');
   assert.ok(outcome.events.some((e) => e.reason === 'MigrationsApplied' && /001, 002/.test(e.note)));
@@ -126,6 +127,7 @@ test('a missing Secret is a retryable error with reason and event, not a crash',
   assert.equal(condition(outcome.status, 'Ready')?.reason, 'SecretNotFound');
   assert.equal(condition(outcome.status, 'Stalled')?.status, 'False');
   assert.equal(condition(outcome.status, 'Reconciling')?.status, 'True');
+  assert.equal(condition(outcome.status, 'Reconciling')?.reason, 'SecretNotFound', "Reconciling carries the error's reason");
   assert.ok(outcome.events.some((e) => e.type === 'Warning' && e.reason === 'SecretNotFound'));
 });
 

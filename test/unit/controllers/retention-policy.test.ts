@@ -78,8 +78,11 @@ test('rules the engine refuses stall the policy; an unready database is retried'
   const refused = setup({ fail: new OperatorError('RetentionUnknownColumn', 'table ai_model_execution has no column "nope"', { terminal: true }) });
   const asked = policy({}, { metadata: { name: 'rp', namespace: 'ns', generation: 1, annotations: { [RUN_REQUEST_ANNOTATION]: 't1' } } });
   const stalled = await reconcileRetentionPolicy(asked, refused.deps);
-  assert.equal(stalled.error, undefined);
+  // Terminal: carried to the controller, which counts it and does not retry (it looks again while Stalled).
+  assert.equal(stalled.error?.reason, 'RetentionUnknownColumn');
+  assert.equal(stalled.error?.terminal, true);
   assert.equal(cond(stalled.status, 'Stalled')?.status, 'True');
+  assert.equal(cond(stalled.status, 'Reconciling')?.status, 'False');
   assert.match(cond(stalled.status, 'Ready')?.message ?? '', /no column "nope"/);
   const missing = setup({ database: undefined });
   const retried = await reconcileRetentionPolicy(asked, missing.deps);

@@ -44,8 +44,8 @@ test('conditions are keyed by type and keep their order', () => {
     undefined,
     [
       { type: 'Ready', status: 'Unknown', reason: 'NotRunYet' },
-      { type: 'Reconciling', status: 'True', reason: 'Reconciling' },
-      { type: 'Stalled', status: 'False', reason: 'Reconciling' },
+      { type: 'Reconciling', status: 'True', reason: 'DatabaseUnavailable' },
+      { type: 'Stalled', status: 'False', reason: 'DatabaseUnavailable' },
     ],
     1,
     t0,

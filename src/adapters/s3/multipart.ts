@@ -72,13 +72,16 @@ export interface MultipartUploadResult {
 
 /**
  * Cuts a stream into buffers whose size is asked for part by part. Each part is filled in place (one
- * copy per byte, no concatenation of everything pending), so a part costs its own size in memory.
+ * copy per byte, no concatenation of everything pending), and a part whose upload finished is handed
+ * back and filled again: the upload holds queueSize + 1 parts, not as many as the GC lets pile up.
  */
 class PartReader {
   readonly #iterator: AsyncIterator<Buffer>;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #done = false;
+  readonly #allocated = new WeakSet<ArrayBufferLike>();
+  #spares: Buffer[] = [];
 
   constructor(body: Readable) {
     this.#iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -95,7 +98,7 @@ class PartReader {
         filled = size;
         return chunk.length > size ? chunk.subarray(size) : undefined;
       }
-      part ??= Buffer.allocUnsafe(size);
+      part ??= this.#allocate(size);
       const n = chunk.copy(part, filled);
       filled += n;
       return n < chunk.length ? chunk.subarray(n) : undefined;
@@ -115,6 +118,20 @@ class PartReader {
     this.#pendingBytes = this.#pending.reduce((sum, b) => sum + b.length, 0);
     if (part === undefined || filled === 0) return undefined;
     return filled === part.length ? part : part.subarray(0, filled);
+  }
+
+  #allocate(size: number): Buffer {
+    const spare = this.#spares.pop();
+    if (spare !== undefined && spare.length === size) return spare;
+    this.#spares = [];
+    const part = Buffer.allocUnsafeSlow(size);
+    this.#allocated.add(part.buffer);
+    return part;
+  }
+
+  /** Takes back a part this reader filled once nothing uses it any more (its upload completed). */
+  recycle(part: Buffer): void {
+    if (this.#allocated.has(part.buffer) && this.#spares.length < 2) this.#spares.push(Buffer.from(part.buffer, 0, part.buffer.byteLength));
   }
 
   /** Peeks whether more bytes follow (reads at most one chunk). */
@@ -203,9 +220,11 @@ export async function multipartUpload(params: MultipartUploadParams): Promise<Mu
       }
       partSizes.push(data.length);
       uploadedBytes += data.length;
-      const running: Promise<void> = send(partNumber, data).then(
+      const sent = data;
+      const running: Promise<void> = send(partNumber, sent).then(
         () => {
           inFlight.delete(running);
+          reader.recycle(sent);
         },
         (error: unknown) => {
           inFlight.delete(running);

@@ -53,22 +53,30 @@ export class AgeEncryptStream extends Transform {
     this.push(nonce);
   }
 
-  #seal(plain: Buffer, last: boolean): void {
-    const cipher = createCipheriv('chacha20-poly1305', this.#key, chunkNonce(this.#counter++, last), { authTagLength: TAG_SIZE });
-    const body = cipher.update(plain);
-    cipher.final();
-    this.push(Buffer.concat([body, cipher.getAuthTag()]));
+  /** Encrypts the next chunks of the queue, of these sizes, into one buffer; `last` marks the final one. */
+  #seal(sizes: readonly number[], last: boolean): Buffer {
+    const out = Buffer.allocUnsafe(sizes.reduce((sum, n) => sum + n + TAG_SIZE, 0));
+    let offset = 0;
+    for (const [i, size] of sizes.entries()) {
+      const cipher = createCipheriv('chacha20-poly1305', this.#key, chunkNonce(this.#counter++, last && i === sizes.length - 1), { authTagLength: TAG_SIZE });
+      offset += cipher.update(this.#queue.take(size)).copy(out, offset);
+      offset += cipher.final().copy(out, offset);
+      offset += cipher.getAuthTag().copy(out, offset);
+    }
+    return out;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#queue.push(chunk);
     // Keep at least one byte back: a full chunk is the last one only if nothing follows it.
-    while (this.#queue.length > CHUNK_SIZE) this.#seal(this.#queue.take(CHUNK_SIZE), false);
+    const ready = Math.floor((this.#queue.length - 1) / CHUNK_SIZE);
+    if (ready > 0) this.push(this.#seal(new Array<number>(ready).fill(CHUNK_SIZE), false));
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    this.#seal(this.#queue.takeAll(), true);
+    // The final chunk is the rest: empty only for an empty input, never more than CHUNK_SIZE.
+    this.push(this.#seal([this.#queue.length], true));
     callback();
   }
 }

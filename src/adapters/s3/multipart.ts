@@ -70,12 +70,18 @@ export interface MultipartUploadResult {
   partSizes: number[];
 }
 
-/** Cuts a stream into buffers whose size is asked for part by part. */
+/**
+ * Cuts a stream into buffers whose size is asked for part by part. Each part is filled in place (one
+ * copy per byte, no concatenation of everything pending), and a part whose upload finished is handed
+ * back and filled again: the upload holds queueSize + 1 parts, not as many as the GC lets pile up.
+ */
 class PartReader {
   readonly #iterator: AsyncIterator<Buffer>;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #done = false;
+  readonly #allocated = new WeakSet<ArrayBufferLike>();
+  #spares: Buffer[] = [];
 
   constructor(body: Readable) {
     this.#iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -83,22 +89,49 @@ class PartReader {
 
   /** The next `size` bytes (fewer at the end); undefined when the stream is exhausted. */
   async next(size: number): Promise<Buffer | undefined> {
-    while (!this.#done && this.#pendingBytes < size) {
+    let part: Buffer | undefined;
+    let filled = 0;
+    const take = (chunk: Buffer): Buffer | undefined => {
+      // A chunk that fills the part by itself is used as it is, without a copy.
+      if (filled === 0 && chunk.length >= size) {
+        part = chunk.subarray(0, size);
+        filled = size;
+        return chunk.length > size ? chunk.subarray(size) : undefined;
+      }
+      part ??= this.#allocate(size);
+      const n = chunk.copy(part, filled);
+      filled += n;
+      return n < chunk.length ? chunk.subarray(n) : undefined;
+    };
+    while (filled < size && this.#pending.length > 0) {
+      const rest = take(this.#pending.shift() as Buffer);
+      if (rest !== undefined) this.#pending.unshift(rest);
+    }
+    while (filled < size && !this.#done) {
       const r = await this.#iterator.next();
       if (r.done === true) this.#done = true;
       else {
-        const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
-        this.#pending.push(chunk);
-        this.#pendingBytes += chunk.length;
+        const rest = take(Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array));
+        if (rest !== undefined) this.#pending.push(rest);
       }
     }
-    if (this.#pendingBytes === 0) return undefined;
-    const all = this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending, this.#pendingBytes);
-    const part = all.subarray(0, Math.min(size, all.length));
-    const rest = all.subarray(part.length);
-    this.#pending = rest.length > 0 ? [rest] : [];
-    this.#pendingBytes = rest.length;
+    this.#pendingBytes = this.#pending.reduce((sum, b) => sum + b.length, 0);
+    if (part === undefined || filled === 0) return undefined;
+    return filled === part.length ? part : part.subarray(0, filled);
+  }
+
+  #allocate(size: number): Buffer {
+    const spare = this.#spares.pop();
+    if (spare !== undefined && spare.length === size) return spare;
+    this.#spares = [];
+    const part = Buffer.allocUnsafeSlow(size);
+    this.#allocated.add(part.buffer);
     return part;
+  }
+
+  /** Takes back a part this reader filled once nothing uses it any more (its upload completed). */
+  recycle(part: Buffer): void {
+    if (this.#allocated.has(part.buffer) && this.#spares.length < 2) this.#spares.push(Buffer.from(part.buffer, 0, part.buffer.byteLength));
   }
 
   /** Peeks whether more bytes follow (reads at most one chunk). */
@@ -187,9 +220,11 @@ export async function multipartUpload(params: MultipartUploadParams): Promise<Mu
       }
       partSizes.push(data.length);
       uploadedBytes += data.length;
-      const running: Promise<void> = send(partNumber, data).then(
+      const sent = data;
+      const running: Promise<void> = send(partNumber, sent).then(
         () => {
           inFlight.delete(running);
+          reader.recycle(sent);
         },
         (error: unknown) => {
           inFlight.delete(running);

@@ -13,7 +13,7 @@ import { BackupReasons } from './reasons.ts';
 import { backupKeys, defaultBackupId, MANIFEST_FORMAT, serializeManifest, type BackupManifest, type BackupOwner, type ManifestDestination } from './manifest.ts';
 import { writeManifest } from './manifest-write.ts';
 import { abortReason, runSignal } from './signal.ts';
-import { ByteCounter, HashTap, HoldEnd } from './streams.ts';
+import { HashTap, HoldEnd, Rebatch } from './streams.ts';
 import { verifyStoredObject } from './verify.ts';
 import { startProgressSampler, type ProgressListener } from './progress.ts';
 import type { BackupSource, CopyOptions, ObjectStore, StoredObject, TableRowCount } from './ports.ts';
@@ -196,17 +196,18 @@ async function backup(options: BackupOptions, clock: Clock, level: number, recip
       if (firstError === undefined) firstError = error;
     };
     dump.exited.catch(fail);
-    // Buffers of about 1 MiB between stages let pg_dump, the zstd thread and the main thread overlap;
-    // 64 KiB zstd output chunks (default 16 KiB: a thread-pool round trip each, ~40% slower).
-    const plain = new ByteCounter({ highWaterMark: STAGE_BUFFER });
-    const zstd = createZstdCompress({ chunkSize: 64 * 1024, params: { [zlibConstants.ZSTD_c_compressionLevel]: level } });
+    // pg_dump's 64 KiB pipe reads regrouped into 1 MiB writes: zstd (on the thread pool) takes one
+    // round trip per write and per output chunk, so both are 1 MiB; about 1 MiB buffered per stage
+    // lets pg_dump, the zstd thread and the main thread (age, SHA-256, upload) overlap.
+    const plain = new Rebatch(STAGE_BUFFER);
+    const zstd = createZstdCompress({ chunkSize: STAGE_BUFFER, params: { [zlibConstants.ZSTD_c_compressionLevel]: level } });
     const age = new AgeEncryptStream(recipients);
     const hash = new HashTap(undefined, { highWaterMark: STAGE_BUFFER });
     // The object may only complete once pg_dump exited 0 and the row counts (same snapshot) are in.
     const gate = new HoldEnd(async () => {
       await dump.exited;
       await counting;
-    });
+    }, { highWaterMark: STAGE_BUFFER });
     const stop = (error: unknown): void => {
       fail(error);
       dump.kill();

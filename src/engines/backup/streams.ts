@@ -7,11 +7,43 @@ import { OperatorError } from '../../errors.ts';
 import { BackupReasons } from './reasons.ts';
 import type { Reason } from '../../reasons/index.ts';
 
-export class ByteCounter extends Transform {
+/**
+ * Counts what passes and regroups it into chunks of `size` bytes (the last one shorter): fewer, larger
+ * writes downstream. zstd in particular costs about twice the CPU when fed pg_dump's 64 KiB pipe reads,
+ * one thread-pool round trip each, instead of 1 MiB.
+ */
+export class Rebatch extends Transform {
   bytes = 0;
+  readonly #size: number;
+  #current: Buffer | undefined;
+  #filled = 0;
+
+  constructor(size: number, options?: TransformOptions) {
+    super({ highWaterMark: size, ...options });
+    this.#size = size;
+  }
+
   override _transform(chunk: Buffer, _e: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
-    callback(null, chunk);
+    let offset = 0;
+    while (offset < chunk.length) {
+      this.#current ??= Buffer.allocUnsafe(this.#size);
+      const n = chunk.copy(this.#current, this.#filled, offset);
+      this.#filled += n;
+      offset += n;
+      if (this.#filled === this.#size) {
+        this.push(this.#current);
+        this.#current = undefined;
+        this.#filled = 0;
+      }
+    }
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.#current !== undefined && this.#filled > 0) this.push(this.#current.subarray(0, this.#filled));
+    this.#current = undefined;
+    callback();
   }
 }
 
@@ -64,8 +96,8 @@ export class HashTap extends Transform {
 /** Passes data through but ends only when `condition()` resolves; its rejection becomes the stream's error. */
 export class HoldEnd extends Transform {
   #condition: () => Promise<unknown>;
-  constructor(condition: () => Promise<unknown>) {
-    super();
+  constructor(condition: () => Promise<unknown>, options?: TransformOptions) {
+    super(options);
     this.#condition = condition;
   }
   override _transform(chunk: Buffer, _e: BufferEncoding, callback: TransformCallback): void {

@@ -1,4 +1,4 @@
-// The pipeline's small stages and helpers: HoldEnd ends only when allowed, HoldLast never releases the
+// The pipeline's small stages and helpers: Rebatch regroups without losing or reordering a byte, HoldEnd ends only when allowed, HoldLast never releases the
 // last piece unless upstream ended cleanly, HashTap refuses to end on a mismatch; tool version parsing;
 // backup keys and manifest validation.
 import { describe, it } from 'node:test';
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HashTap, HoldEnd, HoldLast } from '../../../src/engines/backup/streams.ts';
+import { HashTap, HoldEnd, HoldLast, Rebatch } from '../../../src/engines/backup/streams.ts';
 import { backupKeys, defaultBackupId, parseManifest } from '../../../src/engines/backup/manifest.ts';
 import { parseToolVersion, serverMajorOf } from '../../../src/adapters/pgdump/index.ts';
 import { pgTargetFromUrl, pgToolEnv } from '../../../src/adapters/pgdump/target.ts';
@@ -19,6 +19,20 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer[]> {
 }
 
 describe('pipeline stages', () => {
+  it('Rebatch regroups pieces of any size into full batches and a shorter last one, counting every byte', async () => {
+    const input = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 31) % 251));
+    const pieces = [input.subarray(0, 1), input.subarray(1, 1000), input.subarray(1000, 1000), input.subarray(1000, 5096), input.subarray(5096)];
+    const rebatch = new Rebatch(1024);
+    // 'data' events, as pipe() delivers them (an async iterator would join what is buffered).
+    const out: Buffer[] = [];
+    rebatch.on('data', (b: Buffer) => out.push(b));
+    await pipeline(Readable.from(pieces), rebatch);
+    assert.deepEqual(out.map((b) => b.length), [...new Array<number>(9).fill(1024), 10_000 - 9 * 1024]);
+    assert.ok(Buffer.concat(out).equals(input));
+    assert.equal(rebatch.bytes, input.length);
+    assert.deepEqual(await collect(Readable.from([Buffer.alloc(0)]).pipe(new Rebatch(1024))), []);
+  });
+
   it('HoldEnd passes data but ends only after the condition resolves, and errors when it rejects', async () => {
     let allow!: () => void;
     const allowed = new Promise<void>((r) => (allow = r));

@@ -95,22 +95,3 @@ export function startProcess(
   };
   return { name, child, logFile, tail, stop, exited };
 }
-
-/** Polls `check` until it returns true, failing with `describe()` after the timeout. */
-export async function waitUntil(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  describe: () => string,
-  intervalMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not ready yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}

@@ -18,6 +18,7 @@ import { writeManifest } from '../../src/engines/backup/manifest-write.ts';
 import { runRestore } from '../../src/engines/restore/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
+import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
 import { adminTarget, fillDatabase, keysIn, openMultipartUploads, startServers, storeOn } from './backup-fixture.ts';
 
 const MiB = 1024 * 1024;
@@ -30,15 +31,6 @@ const reason = (expected: string, message?: RegExp) => (e: unknown): boolean => 
   if (message !== undefined) assert.match(e.message, message);
   return true;
 };
-
-/** Polls until `check` holds (generous deadline: the machine is busy). */
-async function until(check: () => boolean, what: string, deadlineMs = 60_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('backup and restore under S3 faults', () => {
   const started: Parameters<typeof startServers>[0] = {};
@@ -195,7 +187,7 @@ describe('backup and restore under S3 faults', () => {
     const controller = new AbortController();
     const running = backup({ backupId: 'aborted', signal: controller.signal });
     try {
-      await until(() => rule.hits >= 1, 'a stalled part upload');
+      await eventually('a stalled part upload', () => rule.hits >= 1, GENEROUS_WAIT_MS, undefined, 20);
       controller.abort();
       await assert.rejects(running, reason('Cancelled'));
     } finally {

@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { describe as describeObj, pgDumpControl, sleep, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'progress-backups';
 
@@ -32,7 +33,7 @@ async function watchProgress(env: ControllersEnv, plural: 'backups' | 'restores'
   }
 }
 
-describe('Progress of running Backups and Restores', { timeout: 400_000 }, () => {
+describe('Progress of running Backups and Restores', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let dbName: string;
 

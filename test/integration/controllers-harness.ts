@@ -269,7 +269,7 @@ export async function startControllersEnv(options: { buckets?: { primary?: strin
     client: (server) => clients[server],
     async readyDatabase(name) {
       const applied = await h.applyDatabase({ name });
-      await env.waitFor('lokdarpandatabases', name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True', 90_000);
+      await env.waitFor('lokdarpandatabases', name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True');
       return { name, dbName: applied.db.name, url: applied.db.url };
     },
     trackSecret(value) {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ageKeygenBinary, freePort } from '../env/index.ts';
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const run = promisify(execFile);
 const BUCKET = 'secrets-backups';
@@ -28,7 +29,7 @@ function canary(): { value: string; pieces: string[] } {
   return { value: `${a}@:/?#%& ${b}`, pieces: [a, b] };
 }
 
-describe('no secret leaves its Secret; identity files from age-keygen decrypt', { timeout: 300_000 }, () => {
+describe('no secret leaves its Secret; identity files from age-keygen decrypt', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let dir = '';
   const canaries: string[] = [];
@@ -45,9 +46,9 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
   const database = (name: string, spec: Record<string, unknown>): Promise<void> =>
     env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'LokdarpanDatabase', metadata: { name, namespace: ns() }, spec });
   const notReady = (name: string, message: RegExp): Promise<Obj> =>
-    env.waitFor('lokdarpandatabases', name, `Ready False matching ${message}`, (o) => condition(o, 'Ready')?.status === 'False' && message.test(condition(o, 'Ready')?.message ?? ''), 90_000);
+    env.waitFor('lokdarpandatabases', name, `Ready False matching ${message}`, (o) => condition(o, 'Ready')?.status === 'False' && message.test(condition(o, 'Ready')?.message ?? ''));
   const finished = (plural: 'backups' | 'restores', name: string): Promise<Obj> =>
-    env.waitFor(plural, name, 'Completed or Failed', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed', 120_000);
+    env.waitFor(plural, name, 'Completed or Failed', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed');
   let db: { name: string };
   let closedPort = 0;
 
@@ -106,7 +107,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
     const backup = await finished('backups', 'denied-1');
     assert.equal(backup.status?.['phase'], 'Failed', describeObj(backup));
     assert.match(String(backup.status?.['message']), /primary|secrets-backups/, describeObj(backup));
-    const hook = await eventually('a WebhookFailed event', async () => (await env.events('denied-1')).find((e) => e.reason === 'WebhookFailed'), 60_000);
+    const hook = await eventually('a WebhookFailed event', async () => (await env.events('denied-1')).find((e) => e.reason === 'WebhookFailed'));
     assert.match(hook?.message ?? '', new RegExp(`webhook request to http://127\\.0\\.0\\.1:${closedPort} failed: ECONNREFUSED`));
   });
 
@@ -175,7 +176,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
       metadata: { name: 'bad-target', namespace: ns() },
       spec: { backupRef: { name: 'keyfile-1' }, target: { connectionSecret: 'bad-target', databaseName: 'r_bad_target' }, identitySecret: { name: 'id', key: 'identity' } },
     });
-    const failed = await env.waitFor('restores', 'bad-target', 'a password failure', (o) => /password authentication failed/.test(condition(o, 'Ready')?.message ?? ''), 90_000);
+    const failed = await env.waitFor('restores', 'bad-target', 'a password failure', (o) => /password authentication failed/.test(condition(o, 'Ready')?.message ?? ''));
     assert.match(condition(failed, 'Ready')?.message ?? '', new RegExp(`${superuser.user}@`));
   });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
 import { makeTempDir, repoRoot } from '../env/process.ts';
+import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { isOperatorError, type OperatorError } from '../../src/errors.ts';
 import { createMigrationEngine, lokdarpanAdopters, type MigrationEngineOptions } from '../../src/engines/migrations/index.ts';
@@ -86,12 +87,10 @@ async function killCliMidway(db: TestDatabase, dir: string, instance: string): P
 process.exitCode = await runMigrateCli(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, env: {} });`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script, 'up', '--database-url', db.appUrl, '--migrations-dir', dir, '--instance', instance], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  let inside = false;
-  for (let i = 0; i < 200 && !inside; i++) {
+  const inside = await eventually('the child to reach the middle of the migration', async () => {
     const r = await sql(db, "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [`lokdarpan-migrate/${instance}`]);
-    inside = r.length > 0;
-    if (!inside) await new Promise((r) => setTimeout(r, 50));
-  }
+    return r.length > 0;
+  }, GENEROUS_WAIT_MS, undefined, 50).catch(() => false);
   child.kill('SIGKILL');
   await exited;
   assert.ok(inside, 'the child reached the middle of the migration before it was killed');
@@ -223,11 +222,10 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
     await sql(db, 'UPDATE test_control SET seconds = 3');
     const running = a.up();
     // Wait until runner A is inside its migration (its pg_sleep shows in pg_stat_activity).
-    for (let i = 0; i < 100; i++) {
+    await eventually('runner A to be inside its migration', async () => {
       const r = await sql(db, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'lokdarpan-migrate/runner-holder' AND query LIKE '%pg_sleep%' AND state = 'active'");
-      if (r.length > 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return r.length > 0;
+    }, GENEROUS_WAIT_MS, undefined, 50);
     const started = Date.now();
     const error = await rejectsWith(b.up(), 'MigrationLockBusy');
     assert.ok(Date.now() - started < 2500, 'failed fast');

@@ -4,9 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { condition, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
-describe('LokdarpanDatabase operator: kube-apiserver restart', { timeout: 150_000 }, () => {
+describe('LokdarpanDatabase operator: kube-apiserver restart', { timeout: SUITE_TIMEOUT_MS }, () => {
   let h: OperatorHarness;
   let operator: OperatorProcess;
 
@@ -21,7 +21,7 @@ describe('LokdarpanDatabase operator: kube-apiserver restart', { timeout: 150_00
 
   it('after a restart of the API server a new resource is reconciled without restarting the operator', async () => {
     const first = await h.applyDatabase({ name: 'before-restart' });
-    await h.waitForCondition(first.namespace, first.name, 'Ready', 'True', { timeoutMs: 60_000 });
+    await h.waitForCondition(first.namespace, first.name, 'Ready', 'True');
     const pid = operator.process.child.pid;
     const linesBefore = operator.log().split('\n').length;
 
@@ -30,7 +30,7 @@ describe('LokdarpanDatabase operator: kube-apiserver restart', { timeout: 150_00
     console.log(`kube-apiserver restarted in ${Date.now() - t0} ms`);
 
     const second = await h.applyDatabase({ name: 'after-restart' });
-    const ready = await h.waitForCondition(second.namespace, second.name, 'Ready', 'True', { timeoutMs: 90_000 });
+    const ready = await h.waitForCondition(second.namespace, second.name, 'Ready', 'True');
     console.log(`new resource Ready ${Date.now() - t0} ms after the restart began`);
     assert.equal(ready.status?.schemaVersion, '007_embedding_inline_storage');
     assert.equal(operator.process.child.pid, pid);

@@ -6,12 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { condition, describeLdb, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const MIGRATIONS = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
   '006_post_search_vector', '007_embedding_inline_storage'];
 
-describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
+describe('LokdarpanDatabase operator: lifecycle', { timeout: SUITE_TIMEOUT_MS }, () => {
   let h: OperatorHarness;
   let operator: OperatorProcess;
 
@@ -113,7 +113,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     // Ask for a reconcile now (a refresh) so the missing Secret is noticed without waiting for a schedule.
     await h.kubectlOk(['delete', 'secret', secretName, '-n', h.namespace]);
     await h.annotate(h.namespace, name, { 'lokdarpan.io/refresh-requested-at': new Date().toISOString() });
-    const broken = await h.waitForCondition(h.namespace, name, 'Ready', 'False', { reason: 'SecretNotFound', timeoutMs: GENEROUS_WAIT_MS });
+    const broken = await h.waitForCondition(h.namespace, name, 'Ready', 'False', { reason: 'SecretNotFound' });
     const ready = condition(broken, 'Ready');
     assert.match(ready?.message ?? '', new RegExp(`Secret ${h.namespace}/${secretName} not found`));
     assert.notEqual(ready?.lastTransitionTime, undefined);
@@ -126,7 +126,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
 
     // Put it back (short outage: backoff is 500 ms doubling, so the next retry comes within seconds).
     await h.applySecret(h.namespace, secretName, h.databaseOf(h.namespace, name));
-    const recovered = await h.waitForCondition(h.namespace, name, 'Ready', 'True', { timeoutMs: 45_000 });
+    const recovered = await h.waitForCondition(h.namespace, name, 'Ready', 'True');
     assert.equal(condition(recovered, 'Reconciling')?.status, 'False');
     assert.equal(operator.process.child.pid, pid);
     assert.equal(operator.process.child.exitCode, null, 'the operator was not restarted');
@@ -134,7 +134,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
 
   it('with requireApproval nothing is applied until approvedPlanHash carries the published plan hash', async () => {
     const { name, namespace, db } = await h.applyDatabase({ name: 'gated', spec: { migrations: { requireApproval: true } } });
-    const waiting = await h.waitForCondition(namespace, name, 'SchemaReady', 'False', { reason: 'AwaitingApproval', timeoutMs: GENEROUS_WAIT_MS });
+    const waiting = await h.waitForCondition(namespace, name, 'SchemaReady', 'False', { reason: 'AwaitingApproval' });
     const hash = waiting.status?.plan?.hash ?? '';
     assert.match(hash, /^[0-9a-f]{16,64}$/, `plan hash published: ${describeLdb(waiting)}`);
     assert.deepEqual(waiting.status?.plan?.steps.map((s) => s.name), MIGRATIONS);
@@ -153,7 +153,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: 120_000 }, () => {
     assert.equal((await h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0]?.n, 0);
 
     await h.client.patch(`/apis/lokdarpan.io/v1alpha1/namespaces/${namespace}/lokdarpandatabases/${name}`, { spec: { migrations: { approvedPlanHash: hash } } }, 'merge');
-    const approved = await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
+    const approved = await h.waitForCondition(namespace, name, 'Ready', 'True');
     assert.equal(approved.status?.schemaVersion, '007_embedding_inline_storage');
     assert.equal(approved.status?.pendingCount, 0);
     assert.ok((await h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0]!.n > 10);

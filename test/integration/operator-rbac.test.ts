@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../env/index.ts';
 import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, condition, eventually, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 interface Rule {
   apiGroups: string[];
@@ -47,7 +47,7 @@ function without(resource: string, verb: string): ClusterRole {
   return role;
 }
 
-describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { timeout: 150_000 }, () => {
+describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { timeout: SUITE_TIMEOUT_MS }, () => {
   let h: OperatorHarness;
   let operator: OperatorProcess;
 
@@ -95,7 +95,7 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
     await applyRole(without('secrets', 'get'));
     await eventually('RBAC to take the verb away', async () => !(await canI(['get', 'secrets', '-n', h.namespace])), GENEROUS_WAIT_MS);
     const { name, namespace } = await h.applyDatabase({ name: 'no-secret-access' });
-    const denied = await h.waitForCondition(namespace, name, 'Ready', 'False', { reason: 'SecretAccessDenied', timeoutMs: GENEROUS_WAIT_MS });
+    const denied = await h.waitForCondition(namespace, name, 'Ready', 'False', { reason: 'SecretAccessDenied' });
     assert.match(
       condition(denied, 'Ready')?.message ?? '',
       new RegExp(`^reading Secret ${namespace}/${name}-db failed: secrets "${name}-db" is forbidden: User "${SA}" cannot get resource "secrets" in API group "" in the namespace "${namespace}"$`),
@@ -106,7 +106,7 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
     assert.match(operator.log(), /cannot get resource \\"secrets\\"/);
 
     await restoreRole();
-    const ready = await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
+    const ready = await h.waitForCondition(namespace, name, 'Ready', 'True');
     assert.equal(ready.status?.schemaVersion, '007_embedding_inline_storage');
   });
 
@@ -123,7 +123,7 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
     assert.ok((tables.rows[0]?.n ?? 0) > 0);
 
     await restoreRole();
-    await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
+    await h.waitForCondition(namespace, name, 'Ready', 'True');
   });
 
   it('never writes a password or connection URI into its logs, events or statuses', async () => {

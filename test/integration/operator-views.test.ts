@@ -6,11 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { condition, describeLdb, startOperatorHarness, type AppliedDatabase, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const REFRESH = 'lokdarpan.io/refresh-requested-at';
 
-describe('LokdarpanDatabase operator: materialized views', { timeout: 150_000 }, () => {
+describe('LokdarpanDatabase operator: materialized views', { timeout: SUITE_TIMEOUT_MS }, () => {
   let h: OperatorHarness;
   let operator: OperatorProcess;
   let scheduled: AppliedDatabase;
@@ -28,7 +28,7 @@ describe('LokdarpanDatabase operator: materialized views', { timeout: 150_000 },
   it('the refresh annotation refreshes CONCURRENTLY: a reader holding the view open is not blocked; status records it', async () => {
     scheduled = await h.applyDatabase({ name: 'views', spec: { views: { refreshSchedule: '* * * * *', timeZone: 'Asia/Kolkata' } } });
     const { name, namespace, db } = scheduled;
-    const first = await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
+    const first = await h.waitForCondition(namespace, name, 'Ready', 'True');
     const firstRefresh = first.status?.views?.lastRefreshTime;
     assert.ok(firstRefresh, `the first reconcile refreshed the views: ${describeLdb(first)}`);
     await h.seed(db, { posts: 2_000 });
@@ -73,10 +73,10 @@ describe('LokdarpanDatabase operator: materialized views', { timeout: 150_000 },
 
   it('a view dropped by hand: ViewsFresh False (ViewMissing) with an event, Ready False, the operator keeps running', async () => {
     const { name, namespace, db } = await h.applyDatabase({ name: 'dropped' });
-    await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
+    await h.waitForCondition(namespace, name, 'Ready', 'True');
     await h.adminQuery(db, 'DROP MATERIALIZED VIEW daily_ward_trends');
     await h.annotate(namespace, name, { [REFRESH]: new Date().toISOString() });
-    const broken = await h.waitForCondition(namespace, name, 'ViewsFresh', 'False', { reason: 'ViewMissing', timeoutMs: GENEROUS_WAIT_MS });
+    const broken = await h.waitForCondition(namespace, name, 'ViewsFresh', 'False', { reason: 'ViewMissing' });
     assert.match(condition(broken, 'ViewsFresh')?.message ?? '', /daily_ward_trends not found/);
     assert.equal(condition(broken, 'Ready')?.status, 'False');
     assert.equal(condition(broken, 'Ready')?.reason, 'ViewMissing');

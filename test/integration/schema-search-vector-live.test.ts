@@ -16,7 +16,7 @@ import { startPostgres, type PostgresServer, type TestDatabase } from '../env/po
 import { repoRoot } from '../env/process.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine } from '../../src/engines/migrations/index.ts';
-import { eventually } from '../wait.ts';
+import { eventually, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const POSTS = 24_000;
 const HELD = 19_001; // in the 10th batch of 2000 ids: [18001, 20001)
@@ -27,7 +27,7 @@ const INSERT_LOCK_TIMEOUT = '2s';
 // The mid-backfill updates touch rows no batch holds: they wait for no lock at all.
 const UPDATE_LOCK_TIMEOUT = '50ms';
 
-describe('006 on a live post table: batches commit one by one, writers are not blocked', { timeout: 300_000 }, () => {
+describe('006 on a live post table: batches commit one by one, writers are not blocked', { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: PostgresServer;
   let db: TestDatabase;
   const clients: pg.Client[] = [];

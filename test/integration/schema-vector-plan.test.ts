@@ -16,6 +16,7 @@ import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine } from '../../src/engines/migrations/index.ts';
 import { lokdarpanProbes } from '../../src/engines/validation/lokdarpan-probes.ts';
 import { describeFailures, validatePerformance } from '../../src/engines/validation/validate.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const ROWS = 3_200;
 const PROBE = 'SELECT id FROM ai_embedding_store ORDER BY embedding <=> $1::halfvec LIMIT 10';
@@ -24,7 +25,7 @@ const THRESHOLDS = { vectorSearchP95Ms: 60_000 };
 // A batch is 100 rows; the whole rewrite takes tens of seconds here. Waiting for it would exceed this.
 const MAX_WRITE_MS = 10_000;
 
-describe('vector search plan: 007 makes the default plan use the HNSW index, the validation reports when it does not', { timeout: 600_000 }, () => {
+describe('vector search plan: 007 makes the default plan use the HNSW index, the validation reports when it does not', { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: PostgresServer;
   let db: TestDatabase;
   const clients: pg.Client[] = [];

@@ -4,6 +4,7 @@
 // Each operator's stdout/stderr goes to a file, so a test can read its logs and, at the end, grep
 // everything the operator wrote (logs, events, statuses) for the database password.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -162,6 +163,72 @@ export function describeLdb(ldb: Ldb | undefined): string {
 
 export { eventually, GENEROUS_WAIT_MS, sleep } from '../wait.ts';
 
+/**
+ * How a test reads one operator, a child process or a container alike: its log file, the JSON lines in it,
+ * its metrics port, and the waits for a log line and for /readyz (which fail at once when it exits).
+ */
+export function operatorReader(name: string, logFile: string, metricsPort: number, proc: ManagedProcess) {
+  const running = (): boolean => proc.child.exitCode === null && proc.child.signalCode === null;
+  const log = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const lines = (): Record<string, unknown>[] =>
+    log()
+      .split('\n')
+      .flatMap((l) => {
+        if (!l.startsWith('{')) return [];
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  const http = async (path: string): Promise<{ status: number; body: string }> => {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}${path}`, { signal: AbortSignal.timeout(5000) });
+    return { status: res.status, body: await res.text() };
+  };
+  const exitedError = (): Error => new Error(`${name} exited with ${proc.child.exitCode ?? proc.child.signalCode}:\n${proc.tail(30)}`);
+  const tail = (): string => `${name} log tail:\n${proc.tail(30)}`;
+  return {
+    running,
+    log,
+    lines,
+    http,
+    waitForLog(what: RegExp, timeoutMs = GENEROUS_WAIT_MS, fromLine = 0): Promise<number> {
+      return eventually(
+        `log line ${what} from ${name}`,
+        async () => {
+          const all = log().split('\n');
+          for (let i = fromLine; i < all.length; i++) if (what.test(all[i] ?? '')) return i;
+          if (!running()) throw exitedError();
+          return undefined;
+        },
+        timeoutMs,
+        tail,
+      );
+    },
+    /**
+     * Until /readyz answers 200. No requirement: the Deployment's readinessProbe has no startup deadline
+     * (only /healthz has a liveness limit), so this only has to be long enough for a slow start.
+     */
+    async waitReady(): Promise<void> {
+      await eventually(
+        `${name} /readyz`,
+        async () => {
+          if (!running()) throw exitedError();
+          return (await http('/readyz')).status === 200;
+        },
+        GENEROUS_WAIT_MS,
+        tail,
+      );
+    },
+  };
+}
+
 let counter = 0;
 export function uniqueName(prefix: string): string {
   counter += 1;
@@ -230,69 +297,21 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
       // The test runner's own variables would make a child `node` think it is a test file.
       delete env['NODE_TEST_CONTEXT'];
       const proc = startProcess(name, process.execPath, ['src/cli/main.ts', 'operator'], logFile, { cwd: repoRoot, env });
-      const log = (): string => {
-        try {
-          return readFileSync(logFile, 'utf8');
-        } catch {
-          return '';
-        }
-      };
-      const lines = (): Record<string, unknown>[] =>
-        log()
-          .split('\n')
-          .flatMap((l) => {
-            if (!l.startsWith('{')) return [];
-            try {
-              return [JSON.parse(l) as Record<string, unknown>];
-            } catch {
-              return [];
-            }
-          });
-      const http = async (path: string): Promise<{ status: number; body: string }> => {
-        const res = await fetch(`http://127.0.0.1:${metricsPort}${path}`, { signal: AbortSignal.timeout(5000) });
-        return { status: res.status, body: await res.text() };
-      };
+      const reader = operatorReader(name, logFile, metricsPort, proc);
       const operator: OperatorProcess = {
         name,
         logFile,
         metricsPort,
         process: proc,
-        log,
-        lines,
-        async waitForLog(what, timeoutMs = GENEROUS_WAIT_MS, fromLine = 0) {
-          return eventually(
-            `log line ${what} from ${name}`,
-            async () => {
-              const all = log().split('\n');
-              for (let i = fromLine; i < all.length; i++) if (what.test(all[i] ?? '')) return i;
-              if (proc.child.exitCode !== null) throw new Error(`${name} exited with ${proc.child.exitCode}`);
-              return undefined;
-            },
-            timeoutMs,
-            () => `${name} log tail:\n${proc.tail(30)}`,
-          );
-        },
-        http,
+        ...reader,
         stop: (graceMs = 10_000) => proc.stop(graceMs),
         async kill() {
-          if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+          if (reader.running()) proc.child.kill('SIGKILL');
           await proc.exited;
         },
       };
       operators.push(operator);
-      if (opts.waitReady ?? true) {
-        await eventually(
-          `${name} /readyz`,
-          async () => {
-            if (proc.child.exitCode !== null) throw new Error(`${name} exited with ${proc.child.exitCode}:\n${proc.tail(30)}`);
-            return (await http('/readyz')).status === 200;
-          },
-          // No requirement: the Deployment's readinessProbe has no startup deadline (only /healthz has a
-          // liveness limit), so this only has to be long enough for a slow start.
-          GENEROUS_WAIT_MS,
-          () => `${name} log tail:\n${proc.tail(30)}`,
-        );
-      }
+      if (opts.waitReady ?? true) await reader.waitReady();
       return operator;
     },
 
@@ -443,6 +462,40 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
     },
   };
   return harness;
+}
+
+/** The harness and its operator for the tests of one `describe`, once the `before` hook has run. */
+export interface OperatorFixture {
+  readonly h: OperatorHarness;
+  readonly operator: OperatorProcess;
+}
+
+/**
+ * Registers the enclosing describe's before/after hooks: the harness is started and one operator with
+ * `operator` options runs until the end of the describe. Tests read `fixture.h` and `fixture.operator`.
+ */
+export function operatorFixture(operator: StartOperatorOptions = {}): OperatorFixture {
+  let started: OperatorFixture | undefined;
+  let harness: OperatorHarness | undefined;
+  before(async () => {
+    harness = await startOperatorHarness();
+    started = { h: harness, operator: await harness.startOperator(operator) };
+  });
+  after(async () => {
+    await harness?.stop();
+  });
+  const get = (): OperatorFixture => {
+    if (!started) throw new Error('the operator fixture is read before its before() hook ran');
+    return started;
+  };
+  return {
+    get h() {
+      return get().h;
+    },
+    get operator() {
+      return get().operator;
+    },
+  };
 }
 
 export interface Histogram {

@@ -2,7 +2,6 @@
 // empty database, no-op, down to 003 and up again, the CLI's JSON output, and adopting a Flask-era database.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
@@ -10,6 +9,7 @@ import { repoRoot } from '../env/process.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine, lokdarpanAdopters } from '../../src/engines/migrations/index.ts';
 import { runMigrateCli } from '../../src/cli/migrate.ts';
+import { runCaptured } from '../cli-io.ts';
 
 const migrationsDir = join(repoRoot, 'migrations');
 let server: PostgresServer;
@@ -50,17 +50,6 @@ async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg
   }
 }
 
-async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runMigrateCli(argv, { stdout, stderr, env: {}, repoRoot });
-  return { code, out, err };
-}
-
 const ALL = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
   '006_post_search_vector', '007_embedding_inline_storage'];
 const LATEST = '007_embedding_inline_storage';
@@ -97,20 +86,20 @@ describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['L
 
   test('the CLI: up --json, status, plan after the fact', async () => {
     const db = await database(true);
-    const up = await runCli(['up', '--json', '--database-url', db.appUrl, '--instance', 'cli-test']);
+    const up = await runCaptured(runMigrateCli, ['up', '--json', '--database-url', db.appUrl, '--instance', 'cli-test'], { env: {}, repoRoot });
     assert.equal(up.code, 0, up.err);
     const result = JSON.parse(up.out) as { applied: Array<{ name: string; durationMs: number }>; schemaVersion: string; history: Array<{ appliedBy: string }> };
     assert.deepEqual(result.applied.map((a) => a.name), ALL);
     assert.equal(result.schemaVersion, LATEST);
     assert.equal(result.history[0]?.appliedBy, 'cli-test');
-    const status = await runCli(['status', '--database-url', db.appUrl]);
+    const status = await runCaptured(runMigrateCli, ['status', '--database-url', db.appUrl], { env: {}, repoRoot });
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, new RegExp(`schema version: ${LATEST}`));
     assert.match(status.out, /pending: none/);
-    const plan = await runCli(['plan', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl]);
+    const plan = await runCaptured(runMigrateCli, ['plan', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl], { env: {}, repoRoot });
     assert.equal(plan.code, 0, plan.err);
     assert.match(plan.out, new RegExp(`plan down: ${LATEST} -> 003_ward_intelligence_tables`));
-    const refused = await runCli(['down', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl]);
+    const refused = await runCaptured(runMigrateCli, ['down', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl], { env: {}, repoRoot });
     assert.equal(refused.code, 1);
     assert.match(refused.err, /DowngradeNotAllowed/);
   });

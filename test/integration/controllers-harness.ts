@@ -10,9 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { startTwoRegions, pgBinDir, type S3Server, type PgMajor } from '../env/index.ts';
 import { generateIdentity } from '../../src/adapters/age/index.ts';
 import { isNotFound } from '../../src/runtime/kube.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
 import {
-  eventually,
   startOperatorHarness,
   type Condition,
   type KubeEventView,
@@ -230,17 +228,8 @@ export async function startControllersEnv(options: { buckets?: { primary?: strin
     async list(plural) {
       return (await h.client.get<{ items: Obj[] }>(path(plural))).items;
     },
-    async waitFor(plural, name, what, predicate, timeoutMs = GENEROUS_WAIT_MS) {
-      let last: Obj | undefined;
-      return eventually(
-        `${plural}/${name}: ${what}`,
-        async () => {
-          last = await get(plural, name);
-          return last && predicate(last) ? last : undefined;
-        },
-        timeoutMs,
-        () => `last seen: ${describe(last)}\noperator log tail:\n${h.operators.map((o) => `[${o.name}]\n${o.process.tail(20)}`).join('\n')}`,
-      );
+    waitFor(plural, name, what, predicate, timeoutMs) {
+      return h.waitForObject(`${plural}/${name}: ${what}`, () => get(plural, name), predicate, describe, timeoutMs);
     },
     apply,
     async applyRefused(manifest) {

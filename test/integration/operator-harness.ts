@@ -127,6 +127,11 @@ export interface OperatorHarness {
   /** The database behind a LokdarpanDatabase applied with applyDatabase(). */
   databaseOf(namespace: string, name: string): TestDatabase;
   get(namespace: string, name: string): Promise<Ldb>;
+  /**
+   * Polls `read` until what it returns (undefined: not there yet) satisfies `predicate`; fails with
+   * `show` of the last one read and the operators' log tails.
+   */
+  waitForObject<T extends object>(what: string, read: () => Promise<T | undefined>, predicate: (o: T) => boolean, show: (last: T | undefined) => string, timeoutMs?: number): Promise<T>;
   /** Polls until `predicate` holds for the resource; fails with its last status. */
   waitFor(namespace: string, name: string, what: string, predicate: (ldb: Ldb) => boolean, timeoutMs?: number): Promise<Ldb>;
   waitForCondition(namespace: string, name: string, type: string, status: string, opts?: { reason?: string; timeoutMs?: number }): Promise<Ldb>;
@@ -356,17 +361,21 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
 
     get,
 
-    async waitFor(ns, name, what, predicate, timeoutMs = GENEROUS_WAIT_MS) {
-      let last: Ldb | undefined;
+    async waitForObject(what, read, predicate, show, timeoutMs = GENEROUS_WAIT_MS) {
+      let last: Awaited<ReturnType<typeof read>>;
       return eventually(
-        `${ns}/${name}: ${what}`,
+        what,
         async () => {
-          last = await get(ns, name);
-          return predicate(last) ? last : undefined;
+          last = await read();
+          return last !== undefined && predicate(last) ? last : undefined;
         },
         timeoutMs,
-        () => `last seen: ${describeLdb(last)}\noperator log tail:\n${operators.map((o) => `[${o.name}]\n${o.process.tail(15)}`).join('\n')}`,
+        () => `last seen: ${show(last)}\noperator log tail:\n${operators.map((o) => `[${o.name}]\n${o.process.tail(20)}`).join('\n')}`,
       );
+    },
+
+    waitFor(ns, name, what, predicate, timeoutMs) {
+      return harness.waitForObject(`${ns}/${name}: ${what}`, () => get(ns, name), predicate, describeLdb, timeoutMs);
     },
 
     waitForCondition(ns, name, type, status, opts = {}) {

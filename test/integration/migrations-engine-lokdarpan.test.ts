@@ -1,10 +1,11 @@
 // The engine with the real LokDarpan migrations (migrations/001..007 and migrations/adopt/): apply on an
 // empty database, no-op, down to 003 and up again, the CLI's JSON output, and adopting a Flask-era database.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import type { TestDatabase } from '../env/postgres.ts';
+import { postgresFixture } from './postgres-fixture.ts';
 import { repoRoot } from '../env/process.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine, lokdarpanAdopters } from '../../src/engines/migrations/index.ts';
@@ -12,22 +13,8 @@ import { runMigrateCli } from '../../src/cli/migrate.ts';
 import { runCaptured } from '../cli-io.ts';
 
 const migrationsDir = join(repoRoot, 'migrations');
-let server: PostgresServer;
-const cleanups: Array<() => Promise<void>> = [];
-
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await server?.stop();
-});
-
-async function database(withVector = true): Promise<TestDatabase> {
-  const db = await server.createDatabase({ withVector });
-  cleanups.push(() => db.drop());
-  return db;
-}
+const postgres = postgresFixture();
+const database = (withVector = true): Promise<TestDatabase> => postgres.database({ withVector });
 
 function engineFor(url: string) {
   const engine = createMigrationEngine({
@@ -36,7 +23,7 @@ function engineFor(url: string) {
     instance: 'lokdarpan-test',
     adopters: lokdarpanAdopters(migrationsDir),
   });
-  cleanups.push(() => engine.close());
+  postgres.onCleanup(() => engine.close());
   return engine;
 }
 

@@ -6,6 +6,7 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import { postgresFixture } from './postgres-fixture.ts';
 import { makeTempDir, repoRoot } from '../env/process.ts';
 import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
@@ -13,22 +14,8 @@ import { isOperatorError, type OperatorError } from '../../src/errors.ts';
 import { createMigrationEngine, lokdarpanAdopters, type MigrationEngineOptions } from '../../src/engines/migrations/index.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures');
-let server: PostgresServer;
-const cleanups: Array<() => Promise<void>> = [];
-
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await server?.stop();
-});
-
-async function database(withVector = true): Promise<TestDatabase> {
-  const db = await server.createDatabase({ withVector });
-  cleanups.push(() => db.drop());
-  return db;
-}
+const postgres = postgresFixture();
+const database = (withVector = true): Promise<TestDatabase> => postgres.database({ withVector });
 
 function engineFor(db: TestDatabase, migrationsDir: string, extra: Partial<MigrationEngineOptions> = {}) {
   const engine = createMigrationEngine({
@@ -39,7 +26,7 @@ function engineFor(db: TestDatabase, migrationsDir: string, extra: Partial<Migra
     lockPollMs: 50,
     ...extra,
   });
-  cleanups.push(() => engine.close());
+  postgres.onCleanup(() => engine.close());
   return engine;
 }
 
@@ -312,18 +299,18 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
 
   test('preflight: a role without CREATE on schema public gets InsufficientPrivilege', async () => {
     const db = await database();
-    await server.createRole(`${db.name}_ro`, 'pw-ro');
-    cleanups.push(async () => {
-      await server.query(`DROP OWNED BY ${db.name}_ro`, [], db.name).catch(() => {});
-      await server.query(`DROP ROLE IF EXISTS ${db.name}_ro`);
+    await postgres.server.createRole(`${db.name}_ro`, 'pw-ro');
+    postgres.onCleanup(async () => {
+      await postgres.server.query(`DROP OWNED BY ${db.name}_ro`, [], db.name).catch(() => {});
+      await postgres.server.query(`DROP ROLE IF EXISTS ${db.name}_ro`);
     });
     await sql(db, `GRANT CONNECT ON DATABASE ${db.name} TO ${db.name}_ro`);
     const engine = createMigrationEngine({
-      connection: createConnector({ connectionString: server.url(`${db.name}_ro`, 'pw-ro', db.name) }),
+      connection: createConnector({ connectionString: postgres.server.url(`${db.name}_ro`, 'pw-ro', db.name) }),
       migrationsDir: join(fixtures, 'migrations-basic'),
       instance: 'ro',
     });
-    cleanups.push(() => engine.close());
+    postgres.onCleanup(() => engine.close());
     const error = await rejectsWith(engine.up(), 'InsufficientPrivilege');
     assert.match(error.message, /CREATE on schema public/);
   });

@@ -44,7 +44,8 @@ export async function freePortRange(span: number): Promise<number> {
   throw new Error(`no free range of ${span} ports found`);
 }
 
-function isPortFree(port: number): Promise<boolean> {
+/** Whether nothing listens on 127.0.0.1:`port` (a listen there succeeds). */
+export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();

@@ -18,8 +18,6 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
   let db: { name: string; dbName: string };
   const v1 = 'lokdarpan.io/v1alpha1';
 
-  const finished = (plural: 'backups' | 'restores', name: string, timeoutMs = 60_000): Promise<Obj> =>
-    env.waitFor(plural, name, 'Completed or Failed', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed', timeoutMs);
   const backup = async (name: string, policy: string, spec: Record<string, unknown> = {}): Promise<void> =>
     env.apply({ apiVersion: v1, kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: policy }, ...spec } });
   const policy = (name: string, spec: Record<string, unknown>): Promise<void> =>
@@ -75,7 +73,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
   it('a backup whose replica failed is Completed but not Ready (names the replica); the policy is Ready False ReplicaFailed', async () => {
     await policy('bad-replica', { replicas: [{ ...env.destination('secondary', 'dr', DR_BUCKET, 'bad-replica/'), credentialsSecret: 's3-wrong' }] });
     await backup('bad-replica-1', 'bad-replica');
-    const b = await finished('backups', 'bad-replica-1');
+    const b = await env.finished('backups', 'bad-replica-1');
     assert.equal(b.status?.['phase'], 'Completed', describeObj(b));
     assert.equal(b.status?.['replicated'], false);
     assert.equal(condition(b, 'Ready')?.status, 'False', describeObj(b));
@@ -93,7 +91,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
     pgDumpControl(env.wrapperDir, { sleepAfter: 60 });
     try {
       await backup('slow-1', 'slow', { timeout: '3s' });
-      const b = await finished('backups', 'slow-1');
+      const b = await env.finished('backups', 'slow-1');
       assert.equal(b.status?.['phase'], 'Failed', describeObj(b));
       assert.equal(b.status?.['reason'], 'Timeout', describeObj(b));
       assert.match(b.status?.['message'] ?? '', /timeout 3s/);
@@ -109,7 +107,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
   it('a Restore waits for the database lock a running backup holds; deleting it cancels it before it restores anything', async () => {
     await policy('locked', {});
     await backup('locked-1', 'locked');
-    assert.equal((await finished('backups', 'locked-1')).status?.['phase'], 'Completed');
+    assert.equal((await env.finished('backups', 'locked-1')).status?.['phase'], 'Completed');
     pgDumpControl(env.wrapperDir, { sleepAfter: 15 });
     try {
       await backup('locked-2', 'locked');
@@ -122,7 +120,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
       });
       await env.waitFor('restores', 'cancel-me', 'Running (waiting for the lock)', (o) => o.status?.['phase'] === 'Running');
       await env.delete('restores', 'cancel-me');
-      assert.equal((await finished('backups', 'locked-2', 60_000)).status?.['phase'], 'Completed');
+      assert.equal((await env.finished('backups', 'locked-2')).status?.['phase'], 'Completed');
     } finally {
       pgDumpControl(env.wrapperDir, {});
     }
@@ -134,7 +132,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
       metadata: { name: 'after-cancel', namespace: env.h.namespace },
       spec: { backupRef: { name: 'locked-1' }, target: { connectionSecret: env.superuserSecret, databaseName: 'r_after_cancel' }, identitySecret: { name: 'age-identity' } },
     });
-    const next = await finished('restores', 'after-cancel');
+    const next = await env.finished('restores', 'after-cancel');
     assert.equal(next.status?.['phase'], 'Completed', describeObj(next));
     assert.equal(await databaseExists('r_cancel_me'), false, 'the cancelled restore created nothing');
   });
@@ -145,7 +143,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
       (await env.keys('primary', BUCKET, 'keep-one/')).filter((k) => k.endsWith('.manifest.json')).map((k) => k.split('/').pop()!.replace('.manifest.json', '')).sort();
     const backupAndPrune = async (name: string): Promise<Obj> => {
       await backup(name, 'keep-one');
-      assert.equal((await finished('backups', name)).status?.['phase'], 'Completed');
+      assert.equal((await env.finished('backups', name)).status?.['phase'], 'Completed');
       return env.waitFor('backuppolicies', 'keep-one', `pruned after ${name}`, (o) => o.status?.['lastPrune']?.afterBackup === name);
     };
     await backupAndPrune('keep-one-a');

@@ -18,8 +18,7 @@ describe('BackupPolicy retention (GFS keepLast) over two destinations, with Obje
   const done: Record<string, Obj> = {};
 
   const backup = async (name: string): Promise<Obj> => {
-    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: POLICY } } });
-    const b = await env.waitFor('backups', name, 'finished', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed');
+    const b = await env.runBackup(name, POLICY);
     assert.equal(b.status?.['phase'], 'Completed', describeObj(b));
     return b;
   };

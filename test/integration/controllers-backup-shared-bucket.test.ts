@@ -30,8 +30,7 @@ describe('two BackupPolicies sharing a bucket and prefix', { timeout: SUITE_TIME
     },
   });
   const backup = async (policyName: string, name: string): Promise<Obj> => {
-    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: policyName } } });
-    const b = await env.waitFor('backups', name, 'finished', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed');
+    const b = await env.runBackup(name, policyName);
     assert.equal(b.status?.['phase'], 'Completed', describeObj(b));
     await env.waitFor('backuppolicies', policyName, `pruned after ${name}`, (p) => p.status?.['lastPrune']?.afterBackup === name);
     return b;

@@ -86,8 +86,7 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
         webhook: { urlSecret: { name: 'webhook' } },
       },
     });
-    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name: 'ondemand-1', namespace: ns }, spec: { policyRef: { name: POLICY } } });
-    onDemand = await env.waitFor('backups', 'ondemand-1', 'phase Completed', (b) => b.status?.['phase'] === 'Completed' || b.status?.['phase'] === 'Failed');
+    onDemand = await env.runBackup('ondemand-1', POLICY);
     assert.equal(onDemand.status?.['phase'], 'Completed', describeObj(onDemand));
 
     // The scheduled slot: `* * * * *` fires at the next minute boundary.
@@ -148,7 +147,7 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
       metadata: { name: 'restore-1', namespace: ns },
       spec: { backupRef: { name: 'ondemand-1' }, target: { connectionSecret: env.superuserSecret, databaseName: 'restored_by_operator' }, identitySecret: { name: 'age-identity' } },
     });
-    const restore = await env.waitFor('restores', 'restore-1', 'finished', (r) => r.status?.['phase'] === 'Completed' || r.status?.['phase'] === 'Failed');
+    const restore = await env.finished('restores', 'restore-1');
     assert.equal(restore.status?.['phase'], 'Completed', describeObj(restore));
     assert.equal(restore.status?.['targetDatabase'], 'restored_by_operator');
     assert.equal(restore.status?.['rowCountCheck']?.passed, true);

@@ -52,6 +52,10 @@ export interface ControllersEnv {
   get(plural: Plural, name: string): Promise<Obj | undefined>;
   list(plural: Plural): Promise<Obj[]>;
   waitFor(plural: Plural, name: string, what: string, predicate: (o: Obj) => boolean, timeoutMs?: number): Promise<Obj>;
+  /** Waits until a Backup or Restore is Completed or Failed. */
+  finished(plural: 'backups' | 'restores', name: string, timeoutMs?: number): Promise<Obj>;
+  /** Applies a Backup of `policy` (spec fields over policyRef) and waits until it is Completed or Failed. */
+  runBackup(name: string, policy: string, spec?: Record<string, unknown>): Promise<Obj>;
   apply(manifest: object): Promise<void>;
   /** kubectl apply that must fail; returns stderr. */
   applyRefused(manifest: object): Promise<string>;
@@ -72,6 +76,11 @@ export interface ControllersEnv {
 
 export function condition(o: Obj | undefined, type: string): Condition | undefined {
   return (o?.status?.['conditions'] as Condition[] | undefined)?.find((c) => c.type === type);
+}
+
+/** A Backup or Restore that has ended, either way. */
+export function isFinished(o: Obj): boolean {
+  return o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed';
 }
 
 export function describe(o: Obj | undefined): string {
@@ -230,6 +239,13 @@ export async function startControllersEnv(options: { buckets?: { primary?: strin
     },
     waitFor(plural, name, what, predicate, timeoutMs) {
       return h.waitForObject(`${plural}/${name}: ${what}`, () => get(plural, name), predicate, describe, timeoutMs);
+    },
+    finished(plural, name, timeoutMs) {
+      return env.waitFor(plural, name, 'Completed or Failed', isFinished, timeoutMs);
+    },
+    async runBackup(name, policy, spec = {}) {
+      await apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name, namespace: ns }, spec: { policyRef: { name: policy }, ...spec } });
+      return env.finished('backups', name);
     },
     apply,
     async applyRefused(manifest) {

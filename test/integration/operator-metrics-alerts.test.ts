@@ -67,10 +67,7 @@ describe('the shipped backup alerts against the operator\'s /metrics', { timeout
       // A yearly schedule: nothing runs by itself during the test; the expected interval is one year.
       spec: { databaseRef: { name: db.name }, schedule: '0 0 1 1 *', destination: env.destination('primary', 'primary', BUCKET, `${name}/`), replicas: [replica], recipients: [env.key.recipient] },
     });
-  const backup = async (name: string, policyName: string): Promise<Obj> => {
-    await env.apply({ apiVersion: v1, kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: policyName } } });
-    return env.waitFor('backups', name, 'Completed or Failed', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed');
-  };
+  const backup = (name: string, policyName: string): Promise<Obj> => env.runBackup(name, policyName);
 
   before(async () => {
     env = await startControllersEnv({ buckets: { primary: [BUCKET], secondary: [DR_BUCKET] } });

@@ -19,18 +19,13 @@ import { runRestore } from '../../src/engines/restore/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
 import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
-import { adminTarget, fillDatabase, keysIn, openMultipartUploads, startServers, storeOn } from './backup-fixture.ts';
+import { adminTarget, keysIn, noisyDatabase, openMultipartUploads, operatorErrorWith, startServers, storeOn } from './backup-fixture.ts';
 
 const MiB = 1024 * 1024;
 const isData = (key: string): boolean => key.endsWith('.dump.zst.age');
 const isManifest = (key: string): boolean => key.endsWith('.manifest.json');
 
-const reason = (expected: string, message?: RegExp) => (e: unknown): boolean => {
-  assert.ok(isOperatorError(e), `expected an OperatorError, got ${String(e)}`);
-  assert.equal(e.reason, expected, e.message);
-  if (message !== undefined) assert.match(e.message, message);
-  return true;
-};
+const reason = operatorErrorWith;
 
 describe('backup and restore under S3 faults', () => {
   const started: Parameters<typeof startServers>[0] = {};
@@ -71,15 +66,8 @@ describe('backup and restore under S3 faults', () => {
     primary = storeOn(faults.server, 'primary', 'backups');
     replica = storeOn(drFaults.server, 'dr', 'dr-backups');
     direct = storeOn(s3.primary, 'primary-direct', 'backups');
-    db = await pg.createDatabase({ withVector: false, withOwnerRole: false });
-    await fillDatabase(pg, db, { vector: false, rows: 500 });
     // ~12 MB of incompressible data: three 5 MiB parts.
-    await pg.query(
-      `CREATE TABLE noise AS SELECT g AS id, decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex') AS b
-       FROM generate_series(1, 190000) g`,
-      [],
-      db.name,
-    );
+    db = await noisyDatabase(pg, { rows: 500, noiseRows: 190000 });
     target = adminTarget(pg, db.name);
   });
 

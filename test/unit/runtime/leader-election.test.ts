@@ -106,7 +106,7 @@ test('the first candidate creates the Lease with MicroTimes; the second waits; e
 });
 
 test('a killed leader (no release) is replaced after the lease duration, not before', async () => {
-  const { timers, leases, log, a, b } = await twoCandidates();
+  const { timers, leases, a, b } = await twoCandidates();
   await a.stop({ release: false });
   const killedAt = timers.now();
   while (!b.isLeader() && timers.now() - killedAt < 30_000) await timers.advance(500);

@@ -8,15 +8,22 @@
  */
 export const GENEROUS_WAIT_MS = 120_000;
 
+/**
+ * The timeout of a whole suite (a `describe` or a file's single test): a guard against a hang only, never a
+ * bound on how fast the suite runs. A suite that is cut by it cancels every test after the one running, so
+ * it must leave room for a machine several times slower than a quiet one.
+ */
+export const SUITE_TIMEOUT_MS = 20 * 60_000;
+
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
 /**
- * Polls `check` every 200 ms until it returns a value other than undefined/false and returns that value;
+ * Polls `check` every `intervalMs` (200) until it returns a value other than undefined/false and returns that value;
  * an error thrown by `check` counts as "not yet" and is reported if the deadline passes.
  */
-export async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = GENEROUS_WAIT_MS, detail?: () => string | Promise<string>): Promise<T> {
+export async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = GENEROUS_WAIT_MS, detail?: () => string | Promise<string>, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -30,6 +37,6 @@ export async function eventually<T>(what: string, check: () => T | undefined | f
       const extra = detail ? await Promise.resolve(detail()).catch((e: unknown) => String(e)) : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${extra}`);
     }
-    await sleep(200);
+    await sleep(intervalMs);
   }
 }

@@ -44,7 +44,8 @@ export async function freePortRange(span: number): Promise<number> {
   throw new Error(`no free range of ${span} ports found`);
 }
 
-function isPortFree(port: number): Promise<boolean> {
+/** Whether nothing listens on 127.0.0.1:`port` (a listen there succeeds). */
+export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
@@ -94,23 +95,4 @@ export function startProcess(
     clearTimeout(timer);
   };
   return { name, child, logFile, tail, stop, exited };
-}
-
-/** Polls `check` until it returns true, failing with `describe()` after the timeout. */
-export async function waitUntil(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  describe: () => string,
-  intervalMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not ready yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }

@@ -1,6 +1,7 @@
 // Waits for a freshly started server to become ready, failing at once (with its log) when the process
 // exits instead of polling until the timeout.
-import { waitUntil, type ManagedProcess } from './process.ts';
+import { eventually } from '../wait.ts';
+import type { ManagedProcess } from './process.ts';
 
 export class ProcessExitedError extends Error {
   override readonly name = 'ProcessExitedError';
@@ -22,7 +23,7 @@ export async function untilReadyOrExit(
   intervalMs = 100,
 ): Promise<void> {
   let exited = false;
-  const polling = waitUntil(async () => exited || (await check()), timeoutMs, describe, intervalMs);
+  const polling = eventually(`${proc.name} to be ready`, async () => exited || (await check()), timeoutMs, describe, intervalMs);
   polling.catch(() => undefined);
   const outcome = await Promise.race([
     polling.then(() => 'ready' as const),

@@ -8,7 +8,6 @@
 // credentials) that stand for two regions. SeaweedFS does not check the region: only signatures.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   CreateBucketCommand,
@@ -20,7 +19,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { makeTempDir, startProcess, type ManagedProcess } from './process.ts';
+import { isPortFree, makeTempDir, startProcess, type ManagedProcess } from './process.ts';
 import { untilReadyOrExit } from './ready.ts';
 import { registerCleanup } from './cleanup.ts';
 import { weedBinary } from './tools.ts';
@@ -58,15 +57,6 @@ export interface S3Server {
   connection(): { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: true };
   createBucket(name: string, opts?: CreateBucketOptions): Promise<void>;
   stop(): Promise<void>;
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 /**

@@ -3,7 +3,6 @@
 // exit codes 0 / 1 / 2.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +10,8 @@ import { startPostgres, type PostgresServer, type TestDatabase } from '../env/po
 import { startTwoRegions, type S3Server } from '../env/s3.ts';
 import { generateIdentity } from '../../src/adapters/age/index.ts';
 import { runBackupCli } from '../../src/cli/backup.ts';
+import { runCaptured } from '../cli-io.ts';
 import { fillDatabase, rowCounts, startServers } from './backup-fixture.ts';
-
-async function cli(argv: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runBackupCli(argv, { stdout, stderr, env, cwd });
-  return { code, out, err };
-}
 
 describe('backup CLI', () => {
   const started: Parameters<typeof startServers>[0] = {};
@@ -70,55 +59,55 @@ describe('backup CLI', () => {
 
   it('backs up to the destination and the replica, lists, verifies, restores, prunes', async () => {
     const pgBin = `--pg-bin=${pg.major}=${pg.binDir}`;
-    const backup = await cli(['backup', '--config', 'backup.yaml', '--id', 'first', pgBin], env, dir);
+    const backup = await runCaptured(runBackupCli, ['backup', '--config', 'backup.yaml', '--id', 'first', pgBin], { env, cwd: dir });
     assert.equal(backup.code, 0, backup.err);
     assert.match(backup.out, /backup first of lokdarpan/);
     assert.match(backup.out, /primary\s+verified/);
     assert.match(backup.out, /dr\s+verified/);
 
-    const second = await cli(['backup', '--config', 'backup.yaml', '--id', 'second', pgBin, '--json'], env, dir);
+    const second = await runCaptured(runBackupCli, ['backup', '--config', 'backup.yaml', '--id', 'second', pgBin, '--json'], { env, cwd: dir });
     assert.equal(second.code, 0, second.err);
     assert.equal(JSON.parse(second.out).replicated, true);
 
-    const list = await cli(['backups', 'list', '--config', 'backup.yaml', '--json'], env, dir);
+    const list = await runCaptured(runBackupCli, ['backups', 'list', '--config', 'backup.yaml', '--json'], { env, cwd: dir });
     assert.equal(list.code, 0, list.err);
     assert.deepEqual(JSON.parse(list.out).backups.map((b: { id: string }) => b.id).sort(), ['first', 'second']);
 
-    const verify = await cli(['backups', 'verify', '--config', 'backup.yaml', '--backup', 'first', '--identity-file', 'key.txt'], env, dir);
+    const verify = await runCaptured(runBackupCli, ['backups', 'verify', '--config', 'backup.yaml', '--backup', 'first', '--identity-file', 'key.txt'], { env, cwd: dir });
     assert.equal(verify.code, 0, verify.err);
     assert.match(verify.out, /SHA-256 matches.*decrypted/);
-    const drList = await cli(['backups', 'list', '--config', 'backup.yaml', '--destination', 'dr'], env, dir);
+    const drList = await runCaptured(runBackupCli, ['backups', 'list', '--config', 'backup.yaml', '--destination', 'dr'], { env, cwd: dir });
     assert.equal(drList.code, 0, drList.err);
     assert.match(drList.out, /^first .*primary,dr/m);
 
-    const restore = await cli(['restore', '--config', 'backup.yaml', '--latest', '--identity-file', 'key.txt', '--create', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], env, dir);
+    const restore = await runCaptured(runBackupCli, ['restore', '--config', 'backup.yaml', '--latest', '--identity-file', 'key.txt', '--create', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], { env, cwd: dir });
     assert.equal(restore.code, 0, restore.err);
     assert.match(restore.out, /restored backup second into cli_restored \(created\)/);
     assert.deepEqual(await rowCounts(pg, 'cli_restored'), await rowCounts(pg, db.name));
 
-    const refused = await cli(['restore', '--config', 'backup.yaml', '--backup', 'first', '--identity-file', 'key.txt', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], env, dir);
+    const refused = await runCaptured(runBackupCli, ['restore', '--config', 'backup.yaml', '--backup', 'first', '--identity-file', 'key.txt', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], { env, cwd: dir });
     assert.equal(refused.code, 1);
     assert.match(refused.err, /TargetNotEmpty/);
 
-    const dry = await cli(['backups', 'prune', '--config', 'backup.yaml', '--keep-last', '1', '--dry-run'], env, dir);
+    const dry = await runCaptured(runBackupCli, ['backups', 'prune', '--config', 'backup.yaml', '--keep-last', '1', '--dry-run'], { env, cwd: dir });
     assert.equal(dry.code, 0, dry.err);
     assert.match(dry.out, /delete\s+first .*would delete/);
-    const prune = await cli(['backups', 'prune', '--config', 'backup.yaml', '--keep-last', '1'], env, dir);
+    const prune = await runCaptured(runBackupCli, ['backups', 'prune', '--config', 'backup.yaml', '--keep-last', '1'], { env, cwd: dir });
     assert.equal(prune.code, 0, prune.err);
-    const after = await cli(['backups', 'list', '--config', 'backup.yaml'], env, dir);
+    const after = await runCaptured(runBackupCli, ['backups', 'list', '--config', 'backup.yaml'], { env, cwd: dir });
     assert.match(after.out, /^second /m);
     assert.doesNotMatch(after.out, /^first /m);
   });
 
   it('reports usage errors with exit code 2', async () => {
-    const noDest = await cli(['backup', '--recipient', key.recipient], env, dir);
+    const noDest = await runCaptured(runBackupCli, ['backup', '--recipient', key.recipient], { env, cwd: dir });
     assert.equal(noDest.code, 2);
     assert.match(noDest.err, /destination is required/);
-    assert.equal((await cli(['backups', 'frobnicate'], env, dir)).code, 2);
-    assert.equal((await cli(['backup', '--config', 'backup.yaml', '--zstd-level', 'high'], env, dir)).code, 2);
-    assert.equal((await cli(['backups', 'prune', '--config', 'backup.yaml'], env, dir)).code, 2, 'prune without rules');
-    assert.equal((await cli(['restore', '--config', 'backup.yaml', '--latest'], env, dir)).code, 2, 'no identity file');
-    const badKey = await cli(['backup', '--config', 'backup.yaml', '--recipient', 'age1nope'], env, dir);
+    assert.equal((await runCaptured(runBackupCli, ['backups', 'frobnicate'], { env, cwd: dir })).code, 2);
+    assert.equal((await runCaptured(runBackupCli, ['backup', '--config', 'backup.yaml', '--zstd-level', 'high'], { env, cwd: dir })).code, 2);
+    assert.equal((await runCaptured(runBackupCli, ['backups', 'prune', '--config', 'backup.yaml'], { env, cwd: dir })).code, 2, 'prune without rules');
+    assert.equal((await runCaptured(runBackupCli, ['restore', '--config', 'backup.yaml', '--latest'], { env, cwd: dir })).code, 2, 'no identity file');
+    const badKey = await runCaptured(runBackupCli, ['backup', '--config', 'backup.yaml', '--recipient', 'age1nope'], { env, cwd: dir });
     assert.equal(badKey.code, 1);
     assert.match(badKey.err, /InvalidKey/);
   });

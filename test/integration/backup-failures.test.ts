@@ -18,13 +18,9 @@ import { runBackup, serializeManifest, type BackupResult } from '../../src/engin
 import { runRestore } from '../../src/engines/restore/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
-import { adminTarget, fillDatabase, keysIn, openMultipartUploads, startServers, storeOn } from './backup-fixture.ts';
+import { adminTarget, keysIn, noisyDatabase, openMultipartUploads, operatorErrorWith, startServers, storeOn } from './backup-fixture.ts';
 
-const reason = (expected: string) => (e: unknown): boolean => {
-  assert.ok(isOperatorError(e), `expected an OperatorError, got ${String(e)}`);
-  assert.equal(e.reason, expected, e.message);
-  return true;
-};
+const reason = operatorErrorWith;
 
 describe('backup and restore failures', () => {
   const started: Parameters<typeof startServers>[0] = {};
@@ -61,15 +57,8 @@ describe('backup and restore failures', () => {
     await Promise.all([s3.primary.createBucket('backups'), s3.secondary.createBucket('dr-backups')]);
     primary = storeOn(s3.primary, 'primary', 'backups');
     replica = storeOn(s3.secondary, 'dr', 'dr-backups');
-    db = await pg.createDatabase({ withVector: false, withOwnerRole: false });
-    await fillDatabase(pg, db, { vector: false, rows: 1000 });
     // ~6.4 MB of incompressible data, so uploads go multipart (5 MiB parts) before they can fail.
-    await pg.query(
-      `CREATE TABLE noise AS SELECT g AS id, decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex') AS b
-       FROM generate_series(1, 100000) g`,
-      [],
-      db.name,
-    );
+    db = await noisyDatabase(pg, { rows: 1000, noiseRows: 100000 });
     target = adminTarget(pg, db.name);
     dir = await mkdtemp(join(tmpdir(), 'lokdarpan-backup-fail-'));
     good = await backup({ backupId: 'good' });

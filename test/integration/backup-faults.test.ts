@@ -18,27 +18,14 @@ import { writeManifest } from '../../src/engines/backup/manifest-write.ts';
 import { runRestore } from '../../src/engines/restore/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
-import { adminTarget, fillDatabase, keysIn, openMultipartUploads, startServers, storeOn } from './backup-fixture.ts';
+import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
+import { adminTarget, keysIn, noisyDatabase, openMultipartUploads, operatorErrorWith, startServers, storeOn } from './backup-fixture.ts';
 
 const MiB = 1024 * 1024;
 const isData = (key: string): boolean => key.endsWith('.dump.zst.age');
 const isManifest = (key: string): boolean => key.endsWith('.manifest.json');
 
-const reason = (expected: string, message?: RegExp) => (e: unknown): boolean => {
-  assert.ok(isOperatorError(e), `expected an OperatorError, got ${String(e)}`);
-  assert.equal(e.reason, expected, e.message);
-  if (message !== undefined) assert.match(e.message, message);
-  return true;
-};
-
-/** Polls until `check` holds (generous deadline: the machine is busy). */
-async function until(check: () => boolean, what: string, deadlineMs = 60_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const reason = operatorErrorWith;
 
 describe('backup and restore under S3 faults', () => {
   const started: Parameters<typeof startServers>[0] = {};
@@ -79,15 +66,8 @@ describe('backup and restore under S3 faults', () => {
     primary = storeOn(faults.server, 'primary', 'backups');
     replica = storeOn(drFaults.server, 'dr', 'dr-backups');
     direct = storeOn(s3.primary, 'primary-direct', 'backups');
-    db = await pg.createDatabase({ withVector: false, withOwnerRole: false });
-    await fillDatabase(pg, db, { vector: false, rows: 500 });
     // ~12 MB of incompressible data: three 5 MiB parts.
-    await pg.query(
-      `CREATE TABLE noise AS SELECT g AS id, decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex') AS b
-       FROM generate_series(1, 190000) g`,
-      [],
-      db.name,
-    );
+    db = await noisyDatabase(pg, { rows: 500, noiseRows: 190000 });
     target = adminTarget(pg, db.name);
   });
 
@@ -195,7 +175,7 @@ describe('backup and restore under S3 faults', () => {
     const controller = new AbortController();
     const running = backup({ backupId: 'aborted', signal: controller.signal });
     try {
-      await until(() => rule.hits >= 1, 'a stalled part upload');
+      await eventually('a stalled part upload', () => rule.hits >= 1, GENEROUS_WAIT_MS, undefined, 20);
       controller.abort();
       await assert.rejects(running, reason('Cancelled'));
     } finally {

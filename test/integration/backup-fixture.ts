@@ -1,11 +1,13 @@
 // Shared by the backup integration tests: a small database with awkward parts (a table named "user",
 // a vector column, bytea, a sequence, an index, a materialized view, a second schema), S3 destinations
 // over the test SeaweedFS servers, and a few helpers.
+import assert from 'node:assert/strict';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { PostgresServer, TestDatabase } from '../env/postgres.ts';
 import type { S3Server } from '../env/s3.ts';
 import { S3ObjectStore } from '../../src/adapters/s3/index.ts';
 import type { PgTarget } from '../../src/adapters/pgdump/index.ts';
+import { isOperatorError } from '../../src/errors.ts';
 
 export const EXPECTED_TABLES = ['app.audit', 'public.post', 'public.user'];
 
@@ -30,6 +32,31 @@ export async function fillDatabase(pg: PostgresServer, db: TestDatabase, options
 }
 
 /** A PgTarget for the superuser (the fixture's vector extension needs one to be recreated). */
+/** For assert.rejects: the error is an OperatorError with `expected` as its reason (and a message matching `message`). */
+export const operatorErrorWith = (expected: string, message?: RegExp) => (e: unknown): boolean => {
+  assert.ok(isOperatorError(e), `expected an OperatorError, got ${String(e)}`);
+  assert.equal(e.reason, expected, e.message);
+  if (message !== undefined) assert.match(e.message, message);
+  return true;
+};
+
+/**
+ * A database owned by postgres, filled like fillDatabase (no vectors) plus a table `noise` of
+ * `noiseRows` rows of 64 random bytes each (incompressible: about 64 bytes a row in the dump), so that a
+ * backup is large enough to go multipart.
+ */
+export async function noisyDatabase(pg: PostgresServer, options: { rows: number; noiseRows: number }): Promise<TestDatabase> {
+  const db = await pg.createDatabase({ withVector: false, withOwnerRole: false });
+  await fillDatabase(pg, db, { vector: false, rows: options.rows });
+  await pg.query(
+    `CREATE TABLE noise AS SELECT g AS id, decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex') AS b
+     FROM generate_series(1, ${options.noiseRows}) g`,
+    [],
+    db.name,
+  );
+  return db;
+}
+
 export function adminTarget(pg: PostgresServer, database: string): PgTarget {
   return { host: pg.host, port: pg.port, user: pg.superuser.user, password: pg.superuser.password, database };
 }

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { freePort, makeTempDir, repoRoot, startKube, type KubeEnv } from '../env/index.ts';
+import { eventually } from '../wait.ts';
 
 const NS = 'ops';
 const RECIPIENT = 'age14hy4yswsc9kgmhusm4whlygudmvej3csu8sasey93y8wtykktfksqjndud';
@@ -61,7 +62,7 @@ async function patchStatus(resource: string, name: string, status: object): Prom
 
 /** Resolves when the running plugin has printed `line` to stderr. */
 async function printed(run: { child: ReturnType<typeof spawn> }, line: string): Promise<void> {
-  await waitFor(`the line "${line}"`, async () => (seen.get(run.child)?.includes(`${line}\n`) ? true : undefined));
+  await eventually(`the line "${line}"`, async () => (seen.get(run.child)?.includes(`${line}\n`) ? true : undefined));
 }
 const seen = new WeakMap<ReturnType<typeof spawn>, string>();
 
@@ -77,16 +78,6 @@ function progressOf(bytes: number, totalBytes: number, elapsedSeconds: number): 
     bytes, totalBytes, percent: Math.floor((bytes * 100) / totalBytes), bytesPerSecond, elapsedSeconds,
     etaSeconds: Math.round((totalBytes - bytes) / bytesPerSecond), updateTime: new Date().toISOString(),
   };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function backupNames(): Promise<string[]> {
@@ -264,7 +255,7 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
       await new Promise((r) => setTimeout(r, 1100));
       const running = plugin(['backup', 'nightly', '-n', NS, '--wait', '--timeout', '60s']);
       watchStderr(running);
-      const name = await waitFor('the manual Backup', async () => (await backupNames()).find((n) => !before.includes(n)));
+      const name = await eventually('the manual Backup', async () => (await backupNames()).find((n) => !before.includes(n)));
       await patchStatus('backup', name, { phase: 'Running', startTime: new Date().toISOString() });
       // The operator's progress updates become progress lines.
       const MiB = 1024 * 1024;
@@ -297,7 +288,7 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
 
   test('refresh and validate set their annotations; --wait reports the outcome (validate over threshold: exit 1)', async () => {
     const refresh = plugin(['refresh', 'ward-db', '-n', NS, '--wait', '--timeout', '60s']);
-    const requested = await waitFor('the refresh annotation', async () => (await getJson('lokdarpandatabase', 'ward-db'))['metadata'].annotations?.['lokdarpan.io/refresh-requested-at'] as string | undefined);
+    const requested = await eventually('the refresh annotation', async () => (await getJson('lokdarpandatabase', 'ward-db'))['metadata'].annotations?.['lokdarpan.io/refresh-requested-at'] as string | undefined);
     assert.ok(!Number.isNaN(Date.parse(requested)), `an RFC 3339 time: ${requested}`);
     assert.ok(Math.abs(Date.parse(requested) - Date.now()) < 30_000);
     await patchStatus('lokdarpandatabase', 'ward-db', { views: { lastRequest: requested, lastRefreshTime: '2026-11-25T22:10:00.000Z', lastSuccessfulRefreshTime: '2026-11-25T22:10:00.000Z', lastDurationMs: 640 } });
@@ -306,7 +297,7 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
     assert.match(refreshed.stdout, /views refreshed at 2026-11-25T22:10:00\.000Z in 640 ms/);
 
     const validate = plugin(['validate', 'ward-db', '-n', NS, '--wait', '--timeout', '60s']);
-    const asked = await waitFor('the validate annotation', async () => (await getJson('lokdarpandatabase', 'ward-db'))['metadata'].annotations?.['lokdarpan.io/validate-requested-at'] as string | undefined);
+    const asked = await eventually('the validate annotation', async () => (await getJson('lokdarpandatabase', 'ward-db'))['metadata'].annotations?.['lokdarpan.io/validate-requested-at'] as string | undefined);
     await patchStatus('lokdarpandatabase', 'ward-db', {
       validation: { lastRequest: asked, lastRunTime: asked, results: [{ query: 'vector_search', p95Ms: 80, thresholdMs: 50, passed: false }] },
     });
@@ -318,7 +309,7 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
 
   test('retention-run annotates the RetentionPolicy; --wait prints the run counts', async () => {
     const running = plugin(['retention-run', 'retention', '-n', NS, '--wait', '--timeout', '60s']);
-    const asked = await waitFor('the run annotation', async () => (await getJson('retentionpolicy', 'retention'))['metadata'].annotations?.['lokdarpan.io/run-requested-at'] as string | undefined);
+    const asked = await eventually('the run annotation', async () => (await getJson('retentionpolicy', 'retention'))['metadata'].annotations?.['lokdarpan.io/run-requested-at'] as string | undefined);
     await patchStatus('retentionpolicy', 'retention', { lastRequest: asked, lastRun: { startTime: asked, durationMs: 300, matched: 7, deleted: 5, archived: 2, marked: 0, rules: [] } });
     const r = await running;
     assert.equal(r.code, 0, r.stderr);
@@ -330,7 +321,7 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
 
   test('restore BACKUP creates a Restore; --wait follows it', async () => {
     const running = plugin(['restore', 'nightly-20261124-2030', '-n', NS, '--connection-secret', 'ward-db', '--identity-secret', 'backup-identity', '--to-database', 'lokdarpan_restored', '--wait', '--timeout', '60s']);
-    const name = await waitFor('the Restore', async () => {
+    const name = await eventually('the Restore', async () => {
       const out = await kubectl(['-n', NS, 'get', 'restores', '-o', 'jsonpath={.items[*].metadata.name}']);
       return out.split(/\s+/).find((n) => n.startsWith('nightly-20261124-2030-restore-'));
     });
@@ -406,7 +397,7 @@ describe('kubectl lokdarpan (plugin commands against a real kube-apiserver)', ()
   // Last: it removes a CRD.
   test('a cluster without the CRDs is told so', async () => {
     await kubectl(['delete', 'crd', 'restores.lokdarpan.io', '--wait=true', '--timeout=60s']);
-    const r = await waitFor('the CRD to be gone from discovery', async () => {
+    const r = await eventually('the CRD to be gone from discovery', async () => {
       const run = await plugin(['status', '-n', NS]);
       return run.code === 0 ? undefined : run;
     });

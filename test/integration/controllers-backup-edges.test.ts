@@ -8,17 +8,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { condition, describe as describeObj, pgDumpControl, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'edge-backups';
 const DR_BUCKET = 'edge-dr';
 
-describe('Backup controllers at the edges: references, replica failure, timeouts, lock and prune vs Restores', { timeout: 300_000 }, () => {
+describe('Backup controllers at the edges: references, replica failure, timeouts, lock and prune vs Restores', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let db: { name: string; dbName: string };
   const v1 = 'lokdarpan.io/v1alpha1';
 
-  const finished = (plural: 'backups' | 'restores', name: string, timeoutMs = 60_000): Promise<Obj> =>
-    env.waitFor(plural, name, 'Completed or Failed', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed', timeoutMs);
   const backup = async (name: string, policy: string, spec: Record<string, unknown> = {}): Promise<void> =>
     env.apply({ apiVersion: v1, kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: policy }, ...spec } });
   const policy = (name: string, spec: Record<string, unknown>): Promise<void> =>
@@ -54,13 +53,13 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
     });
     await policy('no-secret', { destination: { ...env.destination('primary', 'primary', BUCKET), credentialsSecret: 's3-missing' } });
     await policy('no-identity', { restoreDrill: { schedule: '0 4 * * 0', identitySecret: { name: 'age-identity', key: 'nope' } } });
-    const noDb = await env.waitFor('backuppolicies', 'no-db', 'Ready False', (o) => condition(o, 'Ready')?.status === 'False', 30_000);
+    const noDb = await env.waitFor('backuppolicies', 'no-db', 'Ready False', (o) => condition(o, 'Ready')?.status === 'False');
     assert.equal(condition(noDb, 'Ready')?.reason, 'DatabaseNotFound', describeObj(noDb));
     assert.ok(Date.now() - applied < 60_000, 'within the minute it was applied');
-    const noSecret = await env.waitFor('backuppolicies', 'no-secret', 'Ready False', (o) => condition(o, 'Ready')?.status === 'False', 30_000);
+    const noSecret = await env.waitFor('backuppolicies', 'no-secret', 'Ready False', (o) => condition(o, 'Ready')?.status === 'False');
     assert.equal(condition(noSecret, 'Ready')?.reason, 'SecretNotFound', describeObj(noSecret));
     assert.match(condition(noSecret, 'Ready')?.message ?? '', /s3-missing/);
-    const noKey = await env.waitFor('backuppolicies', 'no-identity', 'Ready False', (o) => condition(o, 'Ready')?.status === 'False', 30_000);
+    const noKey = await env.waitFor('backuppolicies', 'no-identity', 'Ready False', (o) => condition(o, 'Ready')?.status === 'False');
     assert.equal(condition(noKey, 'Ready')?.reason, 'SecretKeyMissing', describeObj(noKey));
     const events = await env.events('no-db');
     assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'DatabaseNotFound'), events.map((e) => e.reason).join(', '));
@@ -74,7 +73,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
   it('a backup whose replica failed is Completed but not Ready (names the replica); the policy is Ready False ReplicaFailed', async () => {
     await policy('bad-replica', { replicas: [{ ...env.destination('secondary', 'dr', DR_BUCKET, 'bad-replica/'), credentialsSecret: 's3-wrong' }] });
     await backup('bad-replica-1', 'bad-replica');
-    const b = await finished('backups', 'bad-replica-1');
+    const b = await env.finished('backups', 'bad-replica-1');
     assert.equal(b.status?.['phase'], 'Completed', describeObj(b));
     assert.equal(b.status?.['replicated'], false);
     assert.equal(condition(b, 'Ready')?.status, 'False', describeObj(b));
@@ -92,7 +91,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
     pgDumpControl(env.wrapperDir, { sleepAfter: 60 });
     try {
       await backup('slow-1', 'slow', { timeout: '3s' });
-      const b = await finished('backups', 'slow-1', 45_000);
+      const b = await env.finished('backups', 'slow-1');
       assert.equal(b.status?.['phase'], 'Failed', describeObj(b));
       assert.equal(b.status?.['reason'], 'Timeout', describeObj(b));
       assert.match(b.status?.['message'] ?? '', /timeout 3s/);
@@ -108,20 +107,20 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
   it('a Restore waits for the database lock a running backup holds; deleting it cancels it before it restores anything', async () => {
     await policy('locked', {});
     await backup('locked-1', 'locked');
-    assert.equal((await finished('backups', 'locked-1')).status?.['phase'], 'Completed');
+    assert.equal((await env.finished('backups', 'locked-1')).status?.['phase'], 'Completed');
     pgDumpControl(env.wrapperDir, { sleepAfter: 15 });
     try {
       await backup('locked-2', 'locked');
-      await env.waitFor('backups', 'locked-2', 'Running', (o) => o.status?.['phase'] === 'Running', 30_000);
+      await env.waitFor('backups', 'locked-2', 'Running', (o) => o.status?.['phase'] === 'Running');
       await env.apply({
         apiVersion: v1,
         kind: 'Restore',
         metadata: { name: 'cancel-me', namespace: env.h.namespace },
         spec: { backupRef: { name: 'locked-1' }, target: { connectionSecret: env.superuserSecret, databaseName: 'r_cancel_me' }, identitySecret: { name: 'age-identity' } },
       });
-      await env.waitFor('restores', 'cancel-me', 'Running (waiting for the lock)', (o) => o.status?.['phase'] === 'Running', 30_000);
+      await env.waitFor('restores', 'cancel-me', 'Running (waiting for the lock)', (o) => o.status?.['phase'] === 'Running');
       await env.delete('restores', 'cancel-me');
-      assert.equal((await finished('backups', 'locked-2', 60_000)).status?.['phase'], 'Completed');
+      assert.equal((await env.finished('backups', 'locked-2')).status?.['phase'], 'Completed');
     } finally {
       pgDumpControl(env.wrapperDir, {});
     }
@@ -133,7 +132,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
       metadata: { name: 'after-cancel', namespace: env.h.namespace },
       spec: { backupRef: { name: 'locked-1' }, target: { connectionSecret: env.superuserSecret, databaseName: 'r_after_cancel' }, identitySecret: { name: 'age-identity' } },
     });
-    const next = await finished('restores', 'after-cancel', 90_000);
+    const next = await env.finished('restores', 'after-cancel');
     assert.equal(next.status?.['phase'], 'Completed', describeObj(next));
     assert.equal(await databaseExists('r_cancel_me'), false, 'the cancelled restore created nothing');
   });
@@ -144,8 +143,8 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
       (await env.keys('primary', BUCKET, 'keep-one/')).filter((k) => k.endsWith('.manifest.json')).map((k) => k.split('/').pop()!.replace('.manifest.json', '')).sort();
     const backupAndPrune = async (name: string): Promise<Obj> => {
       await backup(name, 'keep-one');
-      assert.equal((await finished('backups', name)).status?.['phase'], 'Completed');
-      return env.waitFor('backuppolicies', 'keep-one', `pruned after ${name}`, (o) => o.status?.['lastPrune']?.afterBackup === name, 90_000);
+      assert.equal((await env.finished('backups', name)).status?.['phase'], 'Completed');
+      return env.waitFor('backuppolicies', 'keep-one', `pruned after ${name}`, (o) => o.status?.['lastPrune']?.afterBackup === name);
     };
     await backupAndPrune('keep-one-a');
     // A Restore of it that stays Pending: its identity Secret does not exist yet.
@@ -155,7 +154,7 @@ describe('Backup controllers at the edges: references, replica failure, timeouts
       metadata: { name: 'reads-a', namespace: env.h.namespace },
       spec: { backupRef: { name: 'keep-one-a' }, target: { connectionSecret: env.superuserSecret, databaseName: 'r_reads_a' }, identitySecret: { name: 'identity-later' } },
     });
-    const pending = await env.waitFor('restores', 'reads-a', 'Pending SecretNotFound', (o) => condition(o, 'Ready')?.reason === 'SecretNotFound', 30_000);
+    const pending = await env.waitFor('restores', 'reads-a', 'Pending SecretNotFound', (o) => condition(o, 'Ready')?.reason === 'SecretNotFound');
     assert.equal(pending.status?.['phase'], 'Pending', describeObj(pending));
 
     await backupAndPrune('keep-one-b');

@@ -9,25 +9,21 @@ import assert from 'node:assert/strict';
 import { ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { freePort } from '../env/index.ts';
 import { condition, describe as describeObj, pgDumpControl, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'fail-backups';
 const DR_BUCKET = 'fail-dr';
 
-describe('Backup and Restore controllers: failures end Failed with a clear reason and leave nothing behind', { timeout: 180_000 }, () => {
+describe('Backup and Restore controllers: failures end Failed with a clear reason and leave nothing behind', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let db: { name: string; dbName: string };
   let good: Obj;
   let victim: Obj;
 
-  const finished = (plural: 'backups' | 'restores', name: string): Promise<Obj> =>
-    env.waitFor(plural, name, 'Completed or Failed', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed', 60_000);
-  const backup = async (name: string, policy: string): Promise<Obj> => {
-    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: policy } } });
-    return finished('backups', name);
-  };
+  const backup = (name: string, policy: string): Promise<Obj> => env.runBackup(name, policy);
   const restore = async (name: string, spec: Record<string, unknown>): Promise<Obj> => {
     await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Restore', metadata: { name, namespace: env.h.namespace }, spec: { identitySecret: { name: 'age-identity' }, ...spec } });
-    return finished('restores', name);
+    return env.finished('restores', name);
   };
   const databaseExists = async (name: string): Promise<boolean> => (await env.h.pg.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
   const nothingStoredFor = async (backupName: string): Promise<void> => {

@@ -7,12 +7,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { condition, describe as describeObj, eventually, pgDumpControl, pgDumpDone, startControllersEnv, type ControllersEnv, type Obj, type OperatorProcess } from './controllers-harness.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'kill-backups';
 const DR_BUCKET = 'kill-dr';
 const POLICY = 'every-minute';
 
-describe('Backups across an operator kill and two replicas (leader election)', { timeout: 300_000 }, () => {
+describe('Backups across an operator kill and two replicas (leader election)', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   const operators: Record<string, OperatorProcess> = {};
   const leaderEnv = { LOKDARPAN_LEADER_ELECTION: 'true' };
@@ -53,7 +54,7 @@ describe('Backups across an operator kill and two replicas (leader election)', {
     const running = await eventually(
       'the first scheduled Backup to be Running',
       async () => (await policyBackups()).find((b) => b.status?.['phase'] === 'Running'),
-      90_000,
+      GENEROUS_WAIT_MS,
       async () => (await policyBackups()).map(describeObj).join('\n'),
     );
     const runningOn = String(running.status?.['runningOn']);
@@ -62,13 +63,13 @@ describe('Backups across an operator kill and two replicas (leader election)', {
     const leader = operators[leaderKey]!;
     const other = operators[leaderKey === 'a' ? 'b' : 'a']!;
     // pg_dump is done and its bytes are in the upload; the wrapper holds the stream open.
-    await eventually('pg_dump to have written the whole dump', async () => pgDumpDone(env.wrapperDir), 60_000);
+    await eventually('pg_dump to have written the whole dump', async () => pgDumpDone(env.wrapperDir));
     const killedAt = Date.now();
     await leader.kill();
     pgDumpControl(env.wrapperDir, {});
 
     const name = running.metadata.name;
-    interrupted = await env.waitFor('backups', name, 'Failed by the other replica', (b) => b.status?.['phase'] === 'Failed', 60_000);
+    interrupted = await env.waitFor('backups', name, 'Failed by the other replica', (b) => b.status?.['phase'] === 'Failed');
     assert.equal(interrupted.status?.['reason'], 'Interrupted', describeObj(interrupted));
     // Reported, not asserted (bench/RESULTS.md): the lease has to expire before the other replica may act.
     console.log(`take-over of the running backup: marked Interrupted by the other replica ${Date.now() - killedAt} ms after the SIGKILL`);
@@ -85,7 +86,7 @@ describe('Backups across an operator kill and two replicas (leader election)', {
         );
         return found.length > 0 ? found : undefined;
       },
-      60_000,
+      GENEROUS_WAIT_MS,
     );
     assert.deepEqual(interruptedEvents.map((e) => e.reportingInstance.split('_')[0]), [other.name], 'the Interrupted event comes from the other replica');
     for (const [server, bucket] of [['primary', BUCKET], ['secondary', DR_BUCKET]] as const) {
@@ -109,7 +110,7 @@ describe('Backups across an operator kill and two replicas (leader election)', {
 
     // Stop further slots, and let a run already started finish, so the listing below is stable.
     await env.h.kubectlOk(['patch', 'backuppolicies', POLICY, '-n', env.h.namespace, '--type=merge', '-p', '{"spec":{"suspend":true}}']);
-    await eventually('no Backup of the policy running', async () => (await policyBackups()).every((b) => b.status?.['phase'] === 'Completed' || b.status?.['phase'] === 'Failed'), 60_000);
+    await eventually('no Backup of the policy running', async () => (await policyBackups()).every((b) => b.status?.['phase'] === 'Completed' || b.status?.['phase'] === 'Failed'));
     // One Backup object per slot.
     const backups = await policyBackups();
     const slots = backups.map((b) => b.metadata.annotations?.['lokdarpan.io/scheduled-at']);

@@ -5,7 +5,8 @@
 // small database is enough to see several updates.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describe as describeObj, pgDumpControl, sleep, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { describe as describeObj, isFinished, pgDumpControl, sleep, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'progress-backups';
 
@@ -15,24 +16,21 @@ interface Seen {
   message?: string;
 }
 
-/** Polls an object until `done`, recording every distinct status.progress seen while Running. */
-async function watchProgress(env: ControllersEnv, plural: 'backups' | 'restores', name: string, timeoutMs = 120_000): Promise<{ running: Seen[]; final: Obj }> {
+/** Waits until the object is Completed or Failed, recording every distinct status.progress seen while Running. */
+async function watchProgress(env: ControllersEnv, plural: 'backups' | 'restores', name: string): Promise<{ running: Seen[]; final: Obj }> {
   const running: Seen[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const o = await env.get(plural, name);
-    const phase = String(o?.status?.['phase'] ?? 'Pending');
-    if (o && (phase === 'Completed' || phase === 'Failed')) return { running, final: o };
-    const progress = o?.status?.['progress'] as Record<string, any> | undefined;
-    if (phase === 'Running' && progress && running.at(-1)?.progress?.['updateTime'] !== progress['updateTime']) {
-      running.push({ phase, progress, message: o?.status?.['message'] });
+  const final = await env.waitFor(plural, name, 'Completed or Failed (recording its progress)', (o) => {
+    if (isFinished(o)) return true;
+    const progress = o.status?.['progress'] as Record<string, any> | undefined;
+    if (o.status?.['phase'] === 'Running' && progress && running.at(-1)?.progress?.['updateTime'] !== progress['updateTime']) {
+      running.push({ phase: 'Running', progress, message: o.status?.['message'] });
     }
-    if (Date.now() > deadline) throw new Error(`timed out following ${plural}/${name}: ${describeObj(o)}`);
-    await sleep(200);
-  }
+    return false;
+  });
+  return { running, final };
 }
 
-describe('Progress of running Backups and Restores', { timeout: 400_000 }, () => {
+describe('Progress of running Backups and Restores', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let dbName: string;
 

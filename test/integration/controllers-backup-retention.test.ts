@@ -7,18 +7,18 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PutObjectLegalHoldCommand } from '@aws-sdk/client-s3';
 import { condition, describe as describeObj, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const LOCKED = 'locked-backups';
 const DR_BUCKET = 'retention-dr';
 const POLICY = 'keep-two';
 
-describe('BackupPolicy retention (GFS keepLast) over two destinations, with Object Lock', { timeout: 180_000 }, () => {
+describe('BackupPolicy retention (GFS keepLast) over two destinations, with Object Lock', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   const done: Record<string, Obj> = {};
 
   const backup = async (name: string): Promise<Obj> => {
-    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: POLICY } } });
-    const b = await env.waitFor('backups', name, 'finished', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed');
+    const b = await env.runBackup(name, POLICY);
     assert.equal(b.status?.['phase'], 'Completed', describeObj(b));
     return b;
   };

@@ -7,12 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { condition, describe as describeObj, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'shared-backups';
 const PREFIX = 'team/';
 const CLUSTER = 'test-east';
 
-describe('two BackupPolicies sharing a bucket and prefix', { timeout: 240_000 }, () => {
+describe('two BackupPolicies sharing a bucket and prefix', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let dbName: string;
 
@@ -29,10 +30,9 @@ describe('two BackupPolicies sharing a bucket and prefix', { timeout: 240_000 },
     },
   });
   const backup = async (policyName: string, name: string): Promise<Obj> => {
-    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: policyName } } });
-    const b = await env.waitFor('backups', name, 'finished', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed', 120_000);
+    const b = await env.runBackup(name, policyName);
     assert.equal(b.status?.['phase'], 'Completed', describeObj(b));
-    await env.waitFor('backuppolicies', policyName, `pruned after ${name}`, (p) => p.status?.['lastPrune']?.afterBackup === name, 120_000);
+    await env.waitFor('backuppolicies', policyName, `pruned after ${name}`, (p) => p.status?.['lastPrune']?.afterBackup === name);
     return b;
   };
   const folder = (policyName: string): string => `${PREFIX}${dbName}/policies/${CLUSTER}/${env.h.namespace}/${policyName}/`;

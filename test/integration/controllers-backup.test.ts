@@ -15,13 +15,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ageBinary, zstdBinary } from '../env/index.ts';
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const run = promisify(execFile);
 const POLICY = 'nightly';
 const COUNTED_TABLES = ['post', '"user"', 'ward_profile', 'polling_station', 'ai_embedding_store', 'ai_model_execution', 'ai_system_metrics'];
 
-describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreSQL, S3, CLIs)', { timeout: 240_000 }, () => {
+describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreSQL, S3, CLIs)', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let db: { name: string; dbName: string; url: string };
   let webhook: Server;
@@ -86,8 +86,7 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
         webhook: { urlSecret: { name: 'webhook' } },
       },
     });
-    await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name: 'ondemand-1', namespace: ns }, spec: { policyRef: { name: POLICY } } });
-    onDemand = await env.waitFor('backups', 'ondemand-1', 'phase Completed', (b) => b.status?.['phase'] === 'Completed' || b.status?.['phase'] === 'Failed', 60_000);
+    onDemand = await env.runBackup('ondemand-1', POLICY);
     assert.equal(onDemand.status?.['phase'], 'Completed', describeObj(onDemand));
 
     // The scheduled slot: `* * * * *` fires at the next minute boundary.
@@ -97,7 +96,7 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
         const all = await env.list('backups');
         return all.find((b) => b.metadata.labels?.['lokdarpan.io/backup-policy'] === POLICY && b.status?.['phase'] === 'Completed');
       },
-      90_000,
+      GENEROUS_WAIT_MS,
       async () => (await env.list('backups')).map(describeObj).join('\n'),
     );
     assert.match(scheduled.metadata.name, new RegExp(`^${POLICY}-\\d{8}-\\d{4}$`));
@@ -148,7 +147,7 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
       metadata: { name: 'restore-1', namespace: ns },
       spec: { backupRef: { name: 'ondemand-1' }, target: { connectionSecret: env.superuserSecret, databaseName: 'restored_by_operator' }, identitySecret: { name: 'age-identity' } },
     });
-    const restore = await env.waitFor('restores', 'restore-1', 'finished', (r) => r.status?.['phase'] === 'Completed' || r.status?.['phase'] === 'Failed', 90_000);
+    const restore = await env.finished('restores', 'restore-1');
     assert.equal(restore.status?.['phase'], 'Completed', describeObj(restore));
     assert.equal(restore.status?.['targetDatabase'], 'restored_by_operator');
     assert.equal(restore.status?.['rowCountCheck']?.passed, true);
@@ -187,7 +186,7 @@ describe('Backup, BackupPolicy and Restore controllers (real apiserver, PostgreS
       POLICY,
       'RestoreVerified True',
       (p) => condition(p, 'RestoreVerified')?.status === 'True' || p.status?.['lastRestoreDrill']?.succeeded === false,
-      90_000,
+      GENEROUS_WAIT_MS,
     );
     assert.equal(condition(policy, 'RestoreVerified')?.status, 'True', describeObj(policy));
     const drill = policy.status?.['lastRestoreDrill'];

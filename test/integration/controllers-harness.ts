@@ -10,9 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { startTwoRegions, pgBinDir, type S3Server, type PgMajor } from '../env/index.ts';
 import { generateIdentity } from '../../src/adapters/age/index.ts';
 import { isNotFound } from '../../src/runtime/kube.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
 import {
-  eventually,
   startOperatorHarness,
   type Condition,
   type KubeEventView,
@@ -54,6 +52,10 @@ export interface ControllersEnv {
   get(plural: Plural, name: string): Promise<Obj | undefined>;
   list(plural: Plural): Promise<Obj[]>;
   waitFor(plural: Plural, name: string, what: string, predicate: (o: Obj) => boolean, timeoutMs?: number): Promise<Obj>;
+  /** Waits until a Backup or Restore is Completed or Failed. */
+  finished(plural: 'backups' | 'restores', name: string, timeoutMs?: number): Promise<Obj>;
+  /** Applies a Backup of `policy` (spec fields over policyRef) and waits until it is Completed or Failed. */
+  runBackup(name: string, policy: string, spec?: Record<string, unknown>): Promise<Obj>;
   apply(manifest: object): Promise<void>;
   /** kubectl apply that must fail; returns stderr. */
   applyRefused(manifest: object): Promise<string>;
@@ -74,6 +76,11 @@ export interface ControllersEnv {
 
 export function condition(o: Obj | undefined, type: string): Condition | undefined {
   return (o?.status?.['conditions'] as Condition[] | undefined)?.find((c) => c.type === type);
+}
+
+/** A Backup or Restore that has ended, either way. */
+export function isFinished(o: Obj): boolean {
+  return o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed';
 }
 
 export function describe(o: Obj | undefined): string {
@@ -230,17 +237,15 @@ export async function startControllersEnv(options: { buckets?: { primary?: strin
     async list(plural) {
       return (await h.client.get<{ items: Obj[] }>(path(plural))).items;
     },
-    async waitFor(plural, name, what, predicate, timeoutMs = GENEROUS_WAIT_MS) {
-      let last: Obj | undefined;
-      return eventually(
-        `${plural}/${name}: ${what}`,
-        async () => {
-          last = await get(plural, name);
-          return last && predicate(last) ? last : undefined;
-        },
-        timeoutMs,
-        () => `last seen: ${describe(last)}\noperator log tail:\n${h.operators.map((o) => `[${o.name}]\n${o.process.tail(20)}`).join('\n')}`,
-      );
+    waitFor(plural, name, what, predicate, timeoutMs) {
+      return h.waitForObject(`${plural}/${name}: ${what}`, () => get(plural, name), predicate, describe, timeoutMs);
+    },
+    finished(plural, name, timeoutMs) {
+      return env.waitFor(plural, name, 'Completed or Failed', isFinished, timeoutMs);
+    },
+    async runBackup(name, policy, spec = {}) {
+      await apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name, namespace: ns }, spec: { policyRef: { name: policy }, ...spec } });
+      return env.finished('backups', name);
     },
     apply,
     async applyRefused(manifest) {
@@ -269,7 +274,7 @@ export async function startControllersEnv(options: { buckets?: { primary?: strin
     client: (server) => clients[server],
     async readyDatabase(name) {
       const applied = await h.applyDatabase({ name });
-      await env.waitFor('lokdarpandatabases', name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True', 90_000);
+      await env.waitFor('lokdarpandatabases', name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True');
       return { name, dbName: applied.db.name, url: applied.db.url };
     },
     trackSecret(value) {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { condition, describe as describeObj, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'probe-ok';
 const DR_BUCKET = 'probe-dr';
@@ -15,7 +16,7 @@ const UNVERSIONED_BUCKET = 'probe-versioned-later';
 const LOCKED_BUCKET = 'probe-locked';
 const DEADLINE_MS = 30_000;
 
-describe('policy checks: Ready tells whether the next run can work', { timeout: 300_000 }, () => {
+describe('policy checks: Ready tells whether the next run can work', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let db: { name: string; dbName: string };
   let appUser: string;

@@ -16,7 +16,7 @@ import pg from 'pg';
 import { ageBinary, zstdBinary } from '../env/index.ts';
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv } from './controllers-harness.ts';
 import { EXECUTION_INSERT_SQL, fingerprint, seedAiTables, startWriter } from './retention-fixture.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'retention-archive';
 const POLICY = 'cleanup';
@@ -28,7 +28,7 @@ const REPORTS_EXPIRED = `FROM ai_geopolitical_report t WHERE requested_at < now(
 // The writer's lock_timeout: no lock held against it for longer than this during a run.
 const WRITER_LOCK_TIMEOUT_MS = 50;
 
-describe('RetentionPolicy controller (real apiserver, PostgreSQL, S3, age CLI)', { timeout: 180_000 }, () => {
+describe('RetentionPolicy controller (real apiserver, PostgreSQL, S3, age CLI)', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let client: pg.Client;
   let appConfig: pg.ClientConfig;
@@ -90,10 +90,10 @@ describe('RetentionPolicy controller (real apiserver, PostgreSQL, S3, age CLI)',
     const expectedDocs = (await client.query<{ doc: string }>(`SELECT to_jsonb(t)::text AS doc ${REPORTS_EXPIRED} ORDER BY id`)).rows.map((r) => r.doc);
 
     const writer = startWriter(appConfig, EXECUTION_INSERT_SQL, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
-    await eventually('the writer to be writing', async () => writer.inserts() + writer.errors() >= 10, 60_000);
+    await eventually('the writer to be writing', async () => writer.inserts() + writer.errors() >= 10);
     const insertsBefore = writer.inserts();
     await requestRun(POLICY, 'run-1');
-    const done = await env.waitFor('retentionpolicies', POLICY, 'the requested run', (p) => p.status?.['lastRequest'] === 'run-1', 120_000);
+    const done = await env.waitFor('retentionpolicies', POLICY, 'the requested run', (p) => p.status?.['lastRequest'] === 'run-1');
     const insertsDuring = writer.inserts() - insertsBefore;
     const stats = await writer.stop();
 

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ageKeygenBinary, freePort } from '../env/index.ts';
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const run = promisify(execFile);
 const BUCKET = 'secrets-backups';
@@ -28,7 +29,7 @@ function canary(): { value: string; pieces: string[] } {
   return { value: `${a}@:/?#%& ${b}`, pieces: [a, b] };
 }
 
-describe('no secret leaves its Secret; identity files from age-keygen decrypt', { timeout: 300_000 }, () => {
+describe('no secret leaves its Secret; identity files from age-keygen decrypt', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let dir = '';
   const canaries: string[] = [];
@@ -45,9 +46,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
   const database = (name: string, spec: Record<string, unknown>): Promise<void> =>
     env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'LokdarpanDatabase', metadata: { name, namespace: ns() }, spec });
   const notReady = (name: string, message: RegExp): Promise<Obj> =>
-    env.waitFor('lokdarpandatabases', name, `Ready False matching ${message}`, (o) => condition(o, 'Ready')?.status === 'False' && message.test(condition(o, 'Ready')?.message ?? ''), 90_000);
-  const finished = (plural: 'backups' | 'restores', name: string): Promise<Obj> =>
-    env.waitFor(plural, name, 'Completed or Failed', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed', 120_000);
+    env.waitFor('lokdarpandatabases', name, `Ready False matching ${message}`, (o) => condition(o, 'Ready')?.status === 'False' && message.test(condition(o, 'Ready')?.message ?? ''));
   let db: { name: string };
   let closedPort = 0;
 
@@ -103,10 +102,10 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
       },
     });
     await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name: 'denied-1', namespace: ns() }, spec: { policyRef: { name: 'denied' } } });
-    const backup = await finished('backups', 'denied-1');
+    const backup = await env.finished('backups', 'denied-1');
     assert.equal(backup.status?.['phase'], 'Failed', describeObj(backup));
     assert.match(String(backup.status?.['message']), /primary|secrets-backups/, describeObj(backup));
-    const hook = await eventually('a WebhookFailed event', async () => (await env.events('denied-1')).find((e) => e.reason === 'WebhookFailed'), 60_000);
+    const hook = await eventually('a WebhookFailed event', async () => (await env.events('denied-1')).find((e) => e.reason === 'WebhookFailed'));
     assert.match(hook?.message ?? '', new RegExp(`webhook request to http://127\\.0\\.0\\.1:${closedPort} failed: ECONNREFUSED`));
   });
 
@@ -125,7 +124,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
         identitySecret: { name: 'bad-identity', key: 'identity' },
       },
     });
-    const restore = await finished('restores', 'bad-identity');
+    const restore = await env.finished('restores', 'bad-identity');
     assert.equal(restore.status?.['phase'], 'Failed', describeObj(restore));
     assert.equal(restore.status?.['reason'], 'InvalidKey', describeObj(restore));
     assert.match(String(restore.status?.['message']), /age identity file line 2/);
@@ -152,7 +151,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
       spec: { databaseRef: { name: db.name }, schedule: '0 0 1 1 *', destination: env.destination('primary', 'primary', BUCKET), recipients: [recipient], retention: { keepLast: 5 } },
     });
     await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name: 'keyfile-1', namespace: ns() }, spec: { policyRef: { name: 'keyfile' } } });
-    const backup = await finished('backups', 'keyfile-1');
+    const backup = await env.finished('backups', 'keyfile-1');
     assert.equal(backup.status?.['phase'], 'Completed', describeObj(backup));
 
     await env.apply({
@@ -161,7 +160,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
       metadata: { name: 'from-keyfile', namespace: ns() },
       spec: { backupRef: { name: 'keyfile-1' }, target: { connectionSecret: env.superuserSecret, databaseName: 'r_keyfile' }, identitySecret: { name: 'id', key: 'identity' } },
     });
-    const restore = await finished('restores', 'from-keyfile');
+    const restore = await env.finished('restores', 'from-keyfile');
     assert.equal(restore.status?.['phase'], 'Completed', describeObj(restore));
     assert.equal(restore.status?.['rowCountCheck']?.['passed'], true);
 
@@ -175,7 +174,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
       metadata: { name: 'bad-target', namespace: ns() },
       spec: { backupRef: { name: 'keyfile-1' }, target: { connectionSecret: 'bad-target', databaseName: 'r_bad_target' }, identitySecret: { name: 'id', key: 'identity' } },
     });
-    const failed = await env.waitFor('restores', 'bad-target', 'a password failure', (o) => /password authentication failed/.test(condition(o, 'Ready')?.message ?? ''), 90_000);
+    const failed = await env.waitFor('restores', 'bad-target', 'a password failure', (o) => /password authentication failed/.test(condition(o, 'Ready')?.message ?? ''));
     assert.match(condition(failed, 'Ready')?.message ?? '', new RegExp(`${superuser.user}@`));
   });
 
@@ -191,7 +190,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
     const exists = async (name: string): Promise<boolean> => (await env.h.pg.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
 
     await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Restore', metadata: { name: 'as-restorer', namespace: ns() }, spec: spec('r_restorer') });
-    const refused = await finished('restores', 'as-restorer');
+    const refused = await env.finished('restores', 'as-restorer');
     assert.equal(refused.status?.['phase'], 'Failed', describeObj(refused));
     assert.equal(refused.status?.['reason'], 'RestorePreflightFailed', describeObj(refused));
     assert.match(String(refused.status?.['message']), /extension vector is not in template1 and only a superuser may create it/);
@@ -199,7 +198,7 @@ describe('no secret leaves its Secret; identity files from age-keygen decrypt', 
     assert.ok((await env.events('as-restorer')).some((e) => e.type === 'Warning' && e.reason === 'RestorePreflightFailed'));
 
     await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Restore', metadata: { name: 'with-admin', namespace: ns() }, spec: spec('r_with_admin', env.superuserSecret) });
-    const done = await finished('restores', 'with-admin');
+    const done = await env.finished('restores', 'with-admin');
     assert.equal(done.status?.['phase'], 'Completed', describeObj(done));
     assert.equal(done.status?.['rowCountCheck']?.['passed'], true);
     const owner = await env.h.pg.query<{ owner: string }>("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = 'r_with_admin'");

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import type { ConnectionDetails, RegionDetails } from '../env/cli.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const cli = new URL('../env/cli.ts', import.meta.url).pathname;
 
@@ -24,7 +25,7 @@ async function bucketsOf(r: RegionDetails, secretAccessKey = r.secretAccessKey):
   }
 }
 
-test('the testenv CLI prints working connection details and stops cleanly on SIGTERM', { timeout: 120_000 }, async () => {
+test('the testenv CLI prints working connection details and stops cleanly on SIGTERM', { timeout: SUITE_TIMEOUT_MS }, async () => {
   const child = spawn(process.execPath, [cli, '--json', '--print-timings'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));

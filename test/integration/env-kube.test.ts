@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { createCrd, startKube, type KubeEnv } from '../env/kube.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { eventually, GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const GROUP = 'smoke.lokdarpan.io';
 
@@ -56,16 +56,6 @@ function apiError(err: unknown): { code: number; message: string } {
   return { code: err.code, message };
 }
 
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function isGone(read: () => Promise<unknown>): Promise<true | undefined> {
   try {
     await read();
@@ -76,7 +66,7 @@ async function isGone(read: () => Promise<unknown>): Promise<true | undefined> {
   }
 }
 
-describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () => {
+describe('test environment: Kubernetes control plane', { timeout: SUITE_TIMEOUT_MS }, () => {
   let kube: KubeEnv;
   let kc: k8s.KubeConfig;
   let core: k8s.CoreV1Api;
@@ -217,7 +207,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
       },
     });
     // The RBAC authorizer reads through an informer: allow a moment for the binding to arrive.
-    await eventually('the Role binding to take effect', 5_000, async () =>
+    await eventually('the Role binding to take effect', async () =>
       saCore.listNamespacedConfigMap({ namespace: ns }).then(
         () => true as const,
         () => undefined,
@@ -238,7 +228,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'bystander' } } });
 
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'owner' });
-    await eventually('garbage collection of the dependent', GENEROUS_WAIT_MS, () =>
+    await eventually('garbage collection of the dependent', () =>
       isGone(() => core.readNamespacedConfigMap({ namespace: ns, name: 'dependent' })),
     );
     await core.readNamespacedConfigMap({ namespace: ns, name: 'bystander' }); // not collected
@@ -251,7 +241,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
     await custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'widgets', body });
     const t0 = Date.now();
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'widget-owner' });
-    await eventually('garbage collection of the owned Widget', GENEROUS_WAIT_MS, () =>
+    await eventually('garbage collection of the owned Widget', () =>
       isGone(() => custom.getNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'widgets', name: 'owned' })),
     );
     console.log(`# owned Widget collected ${Date.now() - t0} ms after its owner was deleted`);
@@ -267,7 +257,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
     const body = { apiVersion: `${GROUP}/v1`, kind: 'Gadget', metadata: { name: 'owned', ownerReferences }, spec: { replicas: 1 } };
     await custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'gadgets', body });
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'gadget-owner' });
-    await eventually('garbage collection of the owned Gadget', GENEROUS_WAIT_MS, () =>
+    await eventually('garbage collection of the owned Gadget', () =>
       isGone(() => custom.getNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'gadgets', name: 'owned' })),
     );
   });
@@ -304,7 +294,7 @@ describe('test environment: Kubernetes control plane', { timeout: 180_000 }, () 
     await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
     await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'x' } } });
     await core.deleteNamespace({ name: 'doomed' });
-    await eventually('deletion of the namespace', GENEROUS_WAIT_MS, () => isGone(() => core.readNamespace({ name: 'doomed' })));
+    await eventually('deletion of the namespace', () => isGone(() => core.readNamespace({ name: 'doomed' })));
   });
 
   it('restarts kube-apiserver on the same port, keeping data and credentials', async () => {

@@ -5,8 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPostgres, startTcpProxy, type PostgresServer, type TcpProxy, type TestDatabase } from '../env/index.ts';
 import { createConnector } from '../../src/adapters/postgres/index.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
-describe('test env: TCP proxy in front of PostgreSQL', { timeout: 90_000 }, () => {
+describe('test env: TCP proxy in front of PostgreSQL', { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: PostgresServer;
   let db: TestDatabase;
   const proxies: TcpProxy[] = [];

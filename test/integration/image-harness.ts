@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { registerCleanup } from '../env/cleanup.ts';
 import { freePort, repoRoot, startProcess } from '../env/index.ts';
-import { eventually, OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
+import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, operatorReader, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
 
 export const IMAGE = 'ghcr.io/lokdarpan/lokdarpan-operator:0.1.0';
 /** crun (podman's default) refuses this machine kind's hybrid cgroups; runc with cgroupfs works. */
@@ -173,29 +173,8 @@ export async function startContainerOperator(h: OperatorHarness, opts: Container
   });
   void proc.exited.then(() => undefined);
 
-  const log = (): string => {
-    try {
-      return readFileSync(logFile, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const lines = (): Record<string, unknown>[] =>
-    log()
-      .split('\n')
-      .flatMap((l) => {
-        if (!l.startsWith('{')) return [];
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
-  const http = async (path: string): Promise<{ status: number; body: string }> => {
-    const res = await fetch(`http://127.0.0.1:${metricsPort}${path}`, { signal: AbortSignal.timeout(5000) });
-    return { status: res.status, body: await res.text() };
-  };
-  const running = (): boolean => proc.child.exitCode === null && proc.child.signalCode === null;
+  const reader = operatorReader(opts.name, logFile, metricsPort, proc);
+  const { running } = reader;
   let removed = false;
   const remove = async (): Promise<void> => {
     if (removed) return;
@@ -209,22 +188,7 @@ export async function startContainerOperator(h: OperatorHarness, opts: Container
     logFile,
     metricsPort,
     process: proc,
-    log,
-    lines,
-    async waitForLog(what, timeoutMs = 30_000, fromLine = 0) {
-      return eventually(
-        `log line ${what} from ${opts.name}`,
-        async () => {
-          const all = log().split('\n');
-          for (let i = fromLine; i < all.length; i++) if (what.test(all[i] ?? '')) return i;
-          if (!running()) throw new Error(`${opts.name} exited with ${proc.child.exitCode}`);
-          return undefined;
-        },
-        timeoutMs,
-        () => `${opts.name} log tail:\n${proc.tail(30)}`,
-      );
-    },
-    http,
+    ...reader,
     async terminate(graceMs = facts.graceSeconds * 1000) {
       if (running()) await podman(['stop', '--time', String(Math.ceil(graceMs / 1000)), container], { timeoutMs: graceMs + 60_000 });
       await proc.exited;
@@ -251,16 +215,6 @@ export async function startContainerOperator(h: OperatorHarness, opts: Container
     exec: (cmd) => podman(['exec', container, ...cmd]),
   };
   h.operators.push(operator);
-  if (opts.waitReady ?? true) {
-    await eventually(
-      `${opts.name} /readyz`,
-      async () => {
-        if (!running()) throw new Error(`${opts.name} exited with ${proc.child.exitCode}:\n${proc.tail(30)}`);
-        return (await http('/readyz')).status === 200;
-      },
-      90_000,
-      () => `${opts.name} log tail:\n${proc.tail(30)}`,
-    );
-  }
+  if (opts.waitReady ?? true) await reader.waitReady();
   return operator;
 }

@@ -66,7 +66,6 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     metadata: { name, namespace: env.h.namespace },
     spec: { backupRef: { name: backupName }, target: { connectionSecret, databaseName }, identitySecret: { name: 'age-identity' } },
   });
-  const finished = (o: Obj): boolean => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed';
   const manifestOf = async (b: Obj): Promise<{ server: { major: number }; pgDump: { major: number; version: string } }> =>
     JSON.parse((await env.getObject('primary', PRIMARY_BUCKET, String(b.status?.['manifestKey']))).toString('utf8'));
 
@@ -132,7 +131,7 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
 
     await env.apply(policy('image-policy', db.name));
     await env.apply(backup('image-backup-1', 'image-policy'));
-    const done = await env.waitFor('backups', 'image-backup-1', 'finished', finished, 120_000);
+    const done = await env.finished('backups', 'image-backup-1');
     assert.equal(done.status?.['phase'], 'Completed', describeObj(done));
     assert.equal(done.status?.['replicated'], true, describeObj(done));
     assert.ok((await env.keys('primary', PRIMARY_BUCKET, 'image-policy/')).length >= 2, 'the dump and its manifest in the primary region');
@@ -140,7 +139,7 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     assert.match(String(done.status?.['runningOn']), /^pod-a_/);
 
     await env.apply(restore('image-restore-1', 'image-backup-1', 'restored_by_image'));
-    const restored = await env.waitFor('restores', 'image-restore-1', 'finished', finished, 120_000);
+    const restored = await env.finished('restores', 'image-restore-1');
     assert.equal(restored.status?.['phase'], 'Completed', describeObj(restored));
     assert.equal(restored.status?.['rowCountCheck']?.passed, true, describeObj(restored));
 
@@ -152,7 +151,7 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
       const before = await count();
       await env.apply({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'RetentionPolicy', metadata: { name: 'image-retention', namespace: env.h.namespace }, spec: { databaseRef: { name: db.name }, schedule: '0 3 * * *', useDefaultRules: true } });
       await env.h.kubectlOk(['annotate', '--overwrite', 'retentionpolicies', 'image-retention', '-n', env.h.namespace, 'lokdarpan.io/run-requested-at=image-run-1']);
-      const ran = await env.waitFor('retentionpolicies', 'image-retention', 'the requested run', (p) => p.status?.['lastRequest'] === 'image-run-1', 120_000);
+      const ran = await env.waitFor('retentionpolicies', 'image-retention', 'the requested run', (p) => p.status?.['lastRequest'] === 'image-run-1');
       assert.equal(condition(ran, 'Ready')?.status, 'True', describeObj(ran));
       const rule = (ran.status?.['lastRun']?.rules as Array<{ name: string; deleted: number }> | undefined)?.find((r) => r.name === 'model-executions-180d');
       assert.equal(rule?.deleted, before, describeObj(ran));
@@ -192,11 +191,11 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
       startContainerOperator(env.h, { name: 'replica-a', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true }),
       startContainerOperator(env.h, { name: 'replica-b', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true }),
     ]);
-    const holder = await eventually('a leader', async () => (await lease())?.spec.holderIdentity?.match(/^replica-[ab]_/)?.[0], 60_000);
+    const holder = await eventually('a leader', async () => (await lease())?.spec.holderIdentity?.match(/^replica-[ab]_/)?.[0]);
     const [leader, follower] = holder.startsWith('replica-a') ? [a, b] : [b, a];
     const transitions = (await lease())?.spec.leaseTransitions ?? 0;
     // While both run, only the leader reconciles (the existing resources: databases, policies, backups).
-    await eventually(`${leader.name} to reconcile`, async () => leader.lines().some((l) => typeof l['reconcileID'] === 'string'), 60_000);
+    await eventually(`${leader.name} to reconcile`, async () => leader.lines().some((l) => typeof l['reconcileID'] === 'string'));
     assert.equal(follower.lines().filter((l) => typeof l['reconcileID'] === 'string').length, 0, `${follower.name} reconciled nothing while following`);
     const keysBefore = new Set(await env.keys('primary', PRIMARY_BUCKET, 'image-policy/'));
     const killedAt = Date.now();
@@ -206,8 +205,8 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     // Work created while nobody leads: only the new leader can do it.
     const second = await env.h.applyDatabase({ name: 'after-kill' });
     await env.apply(backup('image-backup-2', 'image-policy'));
-    await env.waitFor('lokdarpandatabases', second.name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True', 120_000);
-    const done = await env.waitFor('backups', 'image-backup-2', 'finished', finished, 120_000);
+    await env.waitFor('lokdarpandatabases', second.name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True');
+    const done = await env.finished('backups', 'image-backup-2');
     assert.equal(done.status?.['phase'], 'Completed', describeObj(done));
     assert.match(String(done.status?.['runningOn']), new RegExp(`^${follower.name}_`));
     const acquired = follower.lines().find((l) => l['msg'] === 'leader election: acquired the lease; leading');
@@ -253,11 +252,11 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
         env.trackSecret(db.appPassword);
         const name = `pg${major}`;
         await env.h.applyDatabase({ name, database: db });
-        await env.waitFor('lokdarpandatabases', name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True', 120_000);
+        await env.waitFor('lokdarpandatabases', name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True');
         await env.h.seed(db, { posts: 200 });
         await env.apply(policy(`${name}-policy`, name));
         await env.apply(backup(`${name}-backup`, `${name}-policy`));
-        const b = await env.waitFor('backups', `${name}-backup`, 'finished', finished, 120_000);
+        const b = await env.finished('backups', `${name}-backup`);
         assert.equal(b.status?.['phase'], 'Completed', describeObj(b));
         const manifest = await manifestOf(b);
         assert.equal(manifest.server.major, major);
@@ -267,7 +266,7 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
         env.trackSecret(server.superuser.password);
         await env.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: env.h.namespace }, type: 'Opaque', stringData: { uri: server.url(server.superuser.user, server.superuser.password, 'postgres') } });
         await env.apply(restore(`${name}-restore`, `${name}-backup`, `restored_${name}`, secret));
-        const r = await env.waitFor('restores', `${name}-restore`, 'finished', finished, 120_000);
+        const r = await env.finished('restores', `${name}-restore`);
         assert.equal(r.status?.['phase'], 'Completed', describeObj(r));
         assert.equal(r.status?.['rowCountCheck']?.passed, true, describeObj(r));
         const posts = async (database: string): Promise<number> => {

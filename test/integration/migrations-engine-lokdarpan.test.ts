@@ -1,33 +1,20 @@
 // The engine with the real LokDarpan migrations (migrations/001..007 and migrations/adopt/): apply on an
 // empty database, no-op, down to 003 and up again, the CLI's JSON output, and adopting a Flask-era database.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import type { TestDatabase } from '../env/postgres.ts';
+import { postgresFixture } from './postgres-fixture.ts';
 import { repoRoot } from '../env/process.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine, lokdarpanAdopters } from '../../src/engines/migrations/index.ts';
 import { runMigrateCli } from '../../src/cli/migrate.ts';
+import { runCaptured } from '../cli-io.ts';
 
 const migrationsDir = join(repoRoot, 'migrations');
-let server: PostgresServer;
-const cleanups: Array<() => Promise<void>> = [];
-
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await server?.stop();
-});
-
-async function database(withVector = true): Promise<TestDatabase> {
-  const db = await server.createDatabase({ withVector });
-  cleanups.push(() => db.drop());
-  return db;
-}
+const postgres = postgresFixture();
+const database = (withVector = true): Promise<TestDatabase> => postgres.database({ withVector });
 
 function engineFor(url: string) {
   const engine = createMigrationEngine({
@@ -36,7 +23,7 @@ function engineFor(url: string) {
     instance: 'lokdarpan-test',
     adopters: lokdarpanAdopters(migrationsDir),
   });
-  cleanups.push(() => engine.close());
+  postgres.onCleanup(() => engine.close());
   return engine;
 }
 
@@ -48,17 +35,6 @@ async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg
   } finally {
     await client.end();
   }
-}
-
-async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runMigrateCli(argv, { stdout, stderr, env: {}, repoRoot });
-  return { code, out, err };
 }
 
 const ALL = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
@@ -97,20 +73,20 @@ describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['L
 
   test('the CLI: up --json, status, plan after the fact', async () => {
     const db = await database(true);
-    const up = await runCli(['up', '--json', '--database-url', db.appUrl, '--instance', 'cli-test']);
+    const up = await runCaptured(runMigrateCli, ['up', '--json', '--database-url', db.appUrl, '--instance', 'cli-test'], { env: {}, repoRoot });
     assert.equal(up.code, 0, up.err);
     const result = JSON.parse(up.out) as { applied: Array<{ name: string; durationMs: number }>; schemaVersion: string; history: Array<{ appliedBy: string }> };
     assert.deepEqual(result.applied.map((a) => a.name), ALL);
     assert.equal(result.schemaVersion, LATEST);
     assert.equal(result.history[0]?.appliedBy, 'cli-test');
-    const status = await runCli(['status', '--database-url', db.appUrl]);
+    const status = await runCaptured(runMigrateCli, ['status', '--database-url', db.appUrl], { env: {}, repoRoot });
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, new RegExp(`schema version: ${LATEST}`));
     assert.match(status.out, /pending: none/);
-    const plan = await runCli(['plan', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl]);
+    const plan = await runCaptured(runMigrateCli, ['plan', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl], { env: {}, repoRoot });
     assert.equal(plan.code, 0, plan.err);
     assert.match(plan.out, new RegExp(`plan down: ${LATEST} -> 003_ward_intelligence_tables`));
-    const refused = await runCli(['down', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl]);
+    const refused = await runCaptured(runMigrateCli, ['down', '--to', '003_ward_intelligence_tables', '--database-url', db.appUrl], { env: {}, repoRoot });
     assert.equal(refused.code, 1);
     assert.match(refused.err, /DowngradeNotAllowed/);
   });

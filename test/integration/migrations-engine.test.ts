@@ -6,28 +6,16 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import { postgresFixture } from './postgres-fixture.ts';
 import { makeTempDir, repoRoot } from '../env/process.ts';
+import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { isOperatorError, type OperatorError } from '../../src/errors.ts';
 import { createMigrationEngine, lokdarpanAdopters, type MigrationEngineOptions } from '../../src/engines/migrations/index.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures');
-let server: PostgresServer;
-const cleanups: Array<() => Promise<void>> = [];
-
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await server?.stop();
-});
-
-async function database(withVector = true): Promise<TestDatabase> {
-  const db = await server.createDatabase({ withVector });
-  cleanups.push(() => db.drop());
-  return db;
-}
+const postgres = postgresFixture();
+const database = (withVector = true): Promise<TestDatabase> => postgres.database({ withVector });
 
 function engineFor(db: TestDatabase, migrationsDir: string, extra: Partial<MigrationEngineOptions> = {}) {
   const engine = createMigrationEngine({
@@ -38,7 +26,7 @@ function engineFor(db: TestDatabase, migrationsDir: string, extra: Partial<Migra
     lockPollMs: 50,
     ...extra,
   });
-  cleanups.push(() => engine.close());
+  postgres.onCleanup(() => engine.close());
   return engine;
 }
 
@@ -86,12 +74,10 @@ async function killCliMidway(db: TestDatabase, dir: string, instance: string): P
 process.exitCode = await runMigrateCli(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, env: {} });`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script, 'up', '--database-url', db.appUrl, '--migrations-dir', dir, '--instance', instance], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  let inside = false;
-  for (let i = 0; i < 200 && !inside; i++) {
+  const inside = await eventually('the child to reach the middle of the migration', async () => {
     const r = await sql(db, "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [`lokdarpan-migrate/${instance}`]);
-    inside = r.length > 0;
-    if (!inside) await new Promise((r) => setTimeout(r, 50));
-  }
+    return r.length > 0;
+  }, GENEROUS_WAIT_MS, undefined, 50).catch(() => false);
   child.kill('SIGKILL');
   await exited;
   assert.ok(inside, 'the child reached the middle of the migration before it was killed');
@@ -223,11 +209,10 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
     await sql(db, 'UPDATE test_control SET seconds = 3');
     const running = a.up();
     // Wait until runner A is inside its migration (its pg_sleep shows in pg_stat_activity).
-    for (let i = 0; i < 100; i++) {
+    await eventually('runner A to be inside its migration', async () => {
       const r = await sql(db, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'lokdarpan-migrate/runner-holder' AND query LIKE '%pg_sleep%' AND state = 'active'");
-      if (r.length > 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return r.length > 0;
+    }, GENEROUS_WAIT_MS, undefined, 50);
     const started = Date.now();
     const error = await rejectsWith(b.up(), 'MigrationLockBusy');
     assert.ok(Date.now() - started < 2500, 'failed fast');
@@ -314,18 +299,18 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
 
   test('preflight: a role without CREATE on schema public gets InsufficientPrivilege', async () => {
     const db = await database();
-    await server.createRole(`${db.name}_ro`, 'pw-ro');
-    cleanups.push(async () => {
-      await server.query(`DROP OWNED BY ${db.name}_ro`, [], db.name).catch(() => {});
-      await server.query(`DROP ROLE IF EXISTS ${db.name}_ro`);
+    await postgres.server.createRole(`${db.name}_ro`, 'pw-ro');
+    postgres.onCleanup(async () => {
+      await postgres.server.query(`DROP OWNED BY ${db.name}_ro`, [], db.name).catch(() => {});
+      await postgres.server.query(`DROP ROLE IF EXISTS ${db.name}_ro`);
     });
     await sql(db, `GRANT CONNECT ON DATABASE ${db.name} TO ${db.name}_ro`);
     const engine = createMigrationEngine({
-      connection: createConnector({ connectionString: server.url(`${db.name}_ro`, 'pw-ro', db.name) }),
+      connection: createConnector({ connectionString: postgres.server.url(`${db.name}_ro`, 'pw-ro', db.name) }),
       migrationsDir: join(fixtures, 'migrations-basic'),
       instance: 'ro',
     });
-    cleanups.push(() => engine.close());
+    postgres.onCleanup(() => engine.close());
     const error = await rejectsWith(engine.up(), 'InsufficientPrivilege');
     assert.match(error.message, /CREATE on schema public/);
   });

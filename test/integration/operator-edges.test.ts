@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { startTcpProxy, type TcpProxy } from '../env/index.ts';
 import { LDB_PATH, OPERATOR_NAMESPACE, condition, eventually, sleep, startOperatorHarness, uniqueName, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const YEARLY = '0 2 1 1 *';
 const QUARTERLY = '0 3 1 */3 *';
@@ -46,7 +46,7 @@ function processState(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '';
 }
 
-describe('operator at the edges: long schedules, hung databases, lost leadership, deleted series', { timeout: 420_000 }, () => {
+describe('operator at the edges: long schedules, hung databases, lost leadership, deleted series', { timeout: SUITE_TIMEOUT_MS }, () => {
   let h: OperatorHarness;
   const replicas: OperatorProcess[] = [];
   const proxies: TcpProxy[] = [];
@@ -72,7 +72,7 @@ describe('operator at the edges: long schedules, hung databases, lost leadership
   const holder = async (): Promise<string> =>
     ((JSON.parse(await h.kubectlOk(['get', 'lease', 'lokdarpan-operator', '-n', OPERATOR_NAMESPACE, '-o', 'json'])) as Lease).spec.holderIdentity ?? '');
   const leader = async (): Promise<OperatorProcess> => {
-    const identity = await eventually('a lease holder', async () => (await holder()) || undefined, 60_000);
+    const identity = await eventually('a lease holder', async () => (await holder()) || undefined);
     const found = replicas.find((r) => identity.startsWith(`${r.name}_`));
     assert.ok(found, `the holder ${identity} is one of the replicas`);
     return found;
@@ -98,9 +98,9 @@ describe('operator at the edges: long schedules, hung databases, lost leadership
     const far = await h.applyDatabase({ name: 'far', spec: { views: { refreshSchedule: YEARLY }, validation: { schedule: QUARTERLY } } });
     await h.kubectlOk(['apply', '-f', '-'], { input: retentionPolicy('yearly', far.name, YEARLY) });
     await h.kubectlOk(['apply', '-f', '-'], { input: retentionPolicy('quarterly', far.name, QUARTERLY) });
-    await h.waitForCondition(far.namespace, far.name, 'Ready', 'True', { timeoutMs: 90_000 });
+    await h.waitForCondition(far.namespace, far.name, 'Ready', 'True');
     for (const name of ['yearly', 'quarterly']) {
-      await eventually(`RetentionPolicy ${name} waits for its first slot`, async () => (await getPolicy(name)).status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'NotRunYet'), 60_000);
+      await eventually(`RetentionPolicy ${name} waits for its first slot`, async () => (await getPolicy(name)).status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'NotRunYet'));
     }
     const yearlyNext = Date.parse((await getPolicy('yearly')).status?.nextRunTime ?? '');
     assert.ok(yearlyNext - Date.now() > 2 ** 31 - 1 || new Date().getUTCMonth() === 11, 'the yearly slot is beyond the timer limit (except in late December)');
@@ -134,17 +134,17 @@ describe('operator at the edges: long schedules, hung databases, lost leadership
     await eventually('the deleted resources\' series to disappear', async () => {
       const text = await metrics();
       return !dbSeries.test(text) && !policySeries.test(text) && !/name="far"/.test(text) && !/policy="(quarterly|yearly)"/.test(text);
-    }, 30_000, async () => (await metrics()).split('\n').filter((l) => /name="far"|policy="(quarterly|yearly)"/.test(l)).join('\n'));
+    }, GENEROUS_WAIT_MS, async () => (await metrics()).split('\n').filter((l) => /name="far"|policy="(quarterly|yearly)"/.test(l)).join('\n'));
   });
 
   it('four hung databases (as many as the workers) do not delay another database\'s Ready', async () => {
     const hung = await Promise.all(['hung-1', 'hung-2', 'hung-3', 'hung-4'].map((name) => hungDatabase(name)));
-    await eventually('every hung database to hold a reconcile (its first query stalled)', async () => hung.every((p) => p.stalled >= 1), 60_000);
+    await eventually('every hung database to hold a reconcile (its first query stalled)', async () => hung.every((p) => p.stalled >= 1));
     const created = Date.now();
     const good = await h.applyDatabase({ name: uniqueName('good') });
-    await h.waitForCondition(good.namespace, good.name, 'Ready', 'True', { timeoutMs: 90_000 });
+    await h.waitForCondition(good.namespace, good.name, 'Ready', 'True');
     console.log(`a healthy database next to 4 hung ones was Ready after ${Date.now() - created} ms (reconcile timeout ${RECONCILE_TIMEOUT_SECONDS} s)`);
-    const hungStatus = await h.waitForCondition(h.namespace, 'hung-1', 'Ready', 'False', { reason: 'ReconcileTimeout', timeoutMs: 60_000 });
+    const hungStatus = await h.waitForCondition(h.namespace, 'hung-1', 'Ready', 'False', { reason: 'ReconcileTimeout' });
     assert.match(condition(hungStatus, 'Ready')?.message ?? '', /took longer than/);
     await h.kubectlOk(['delete', 'lokdarpandatabase', 'hung-1', 'hung-2', 'hung-3', 'hung-4', '-n', h.namespace, '--wait=false']);
   });
@@ -157,14 +157,14 @@ describe('operator at the edges: long schedules, hung databases, lost leadership
     const pid = old.process.child.pid;
     assert.ok(pid !== undefined);
     const proxy = await hungDatabase('frozen');
-    await eventually('the leader to be mid-work on the hung database', async () => proxy.stalled >= 1, 60_000);
+    await eventually('the leader to be mid-work on the hung database', async () => proxy.stalled >= 1);
     process.kill(pid, 'SIGSTOP');
     await eventually('the leader to be stopped', async () => processState(pid) === 'T', GENEROUS_WAIT_MS);
     const stoppedAt = Date.now();
     try {
-      await eventually('the other replica to take the Lease', async () => (await holder()).startsWith(`${other.name}_`), 60_000);
+      await eventually('the other replica to take the Lease', async () => (await holder()).startsWith(`${other.name}_`));
       // The new leader reconciles the hung database too (its own status and event for it).
-      await eventually('the new leader to be working on the hung database', async () => proxy.stalled >= 2, 60_000);
+      await eventually('the new leader to be working on the hung database', async () => proxy.stalled >= 2);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -187,7 +187,7 @@ describe('operator at the edges: long schedules, hung databases, lost leadership
     await eventually('the new leader to record the hung database\'s timeout', async () => {
       const all = (JSON.parse(await h.kubectlOk(['get', 'events.v1.events.k8s.io', '-n', h.namespace, '-o', 'json'])) as { items: EventV1[] }).items;
       return all.some((e) => e.regarding?.name === 'frozen' && e.reportingInstance?.startsWith(`${other.name}_`));
-    }, 60_000);
-    await h.waitForCondition(h.namespace, 'frozen', 'Ready', 'False', { reason: 'ReconcileTimeout', timeoutMs: 60_000 });
+    });
+    await h.waitForCondition(h.namespace, 'frozen', 'Ready', 'False', { reason: 'ReconcileTimeout' });
   });
 });

@@ -4,6 +4,7 @@
 // Each operator's stdout/stderr goes to a file, so a test can read its logs and, at the end, grep
 // everything the operator wrote (logs, events, statuses) for the database password.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -126,6 +127,11 @@ export interface OperatorHarness {
   /** The database behind a LokdarpanDatabase applied with applyDatabase(). */
   databaseOf(namespace: string, name: string): TestDatabase;
   get(namespace: string, name: string): Promise<Ldb>;
+  /**
+   * Polls `read` until what it returns (undefined: not there yet) satisfies `predicate`; fails with
+   * `show` of the last one read and the operators' log tails.
+   */
+  waitForObject<T extends object>(what: string, read: () => Promise<T | undefined>, predicate: (o: T) => boolean, show: (last: T | undefined) => string, timeoutMs?: number): Promise<T>;
   /** Polls until `predicate` holds for the resource; fails with its last status. */
   waitFor(namespace: string, name: string, what: string, predicate: (ldb: Ldb) => boolean, timeoutMs?: number): Promise<Ldb>;
   waitForCondition(namespace: string, name: string, type: string, status: string, opts?: { reason?: string; timeoutMs?: number }): Promise<Ldb>;
@@ -161,6 +167,72 @@ export function describeLdb(ldb: Ldb | undefined): string {
 }
 
 export { eventually, GENEROUS_WAIT_MS, sleep } from '../wait.ts';
+
+/**
+ * How a test reads one operator, a child process or a container alike: its log file, the JSON lines in it,
+ * its metrics port, and the waits for a log line and for /readyz (which fail at once when it exits).
+ */
+export function operatorReader(name: string, logFile: string, metricsPort: number, proc: ManagedProcess) {
+  const running = (): boolean => proc.child.exitCode === null && proc.child.signalCode === null;
+  const log = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const lines = (): Record<string, unknown>[] =>
+    log()
+      .split('\n')
+      .flatMap((l) => {
+        if (!l.startsWith('{')) return [];
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+  const http = async (path: string): Promise<{ status: number; body: string }> => {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}${path}`, { signal: AbortSignal.timeout(5000) });
+    return { status: res.status, body: await res.text() };
+  };
+  const exitedError = (): Error => new Error(`${name} exited with ${proc.child.exitCode ?? proc.child.signalCode}:\n${proc.tail(30)}`);
+  const tail = (): string => `${name} log tail:\n${proc.tail(30)}`;
+  return {
+    running,
+    log,
+    lines,
+    http,
+    waitForLog(what: RegExp, timeoutMs = GENEROUS_WAIT_MS, fromLine = 0): Promise<number> {
+      return eventually(
+        `log line ${what} from ${name}`,
+        async () => {
+          const all = log().split('\n');
+          for (let i = fromLine; i < all.length; i++) if (what.test(all[i] ?? '')) return i;
+          if (!running()) throw exitedError();
+          return undefined;
+        },
+        timeoutMs,
+        tail,
+      );
+    },
+    /**
+     * Until /readyz answers 200. No requirement: the Deployment's readinessProbe has no startup deadline
+     * (only /healthz has a liveness limit), so this only has to be long enough for a slow start.
+     */
+    async waitReady(): Promise<void> {
+      await eventually(
+        `${name} /readyz`,
+        async () => {
+          if (!running()) throw exitedError();
+          return (await http('/readyz')).status === 200;
+        },
+        GENEROUS_WAIT_MS,
+        tail,
+      );
+    },
+  };
+}
 
 let counter = 0;
 export function uniqueName(prefix: string): string {
@@ -230,69 +302,21 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
       // The test runner's own variables would make a child `node` think it is a test file.
       delete env['NODE_TEST_CONTEXT'];
       const proc = startProcess(name, process.execPath, ['src/cli/main.ts', 'operator'], logFile, { cwd: repoRoot, env });
-      const log = (): string => {
-        try {
-          return readFileSync(logFile, 'utf8');
-        } catch {
-          return '';
-        }
-      };
-      const lines = (): Record<string, unknown>[] =>
-        log()
-          .split('\n')
-          .flatMap((l) => {
-            if (!l.startsWith('{')) return [];
-            try {
-              return [JSON.parse(l) as Record<string, unknown>];
-            } catch {
-              return [];
-            }
-          });
-      const http = async (path: string): Promise<{ status: number; body: string }> => {
-        const res = await fetch(`http://127.0.0.1:${metricsPort}${path}`, { signal: AbortSignal.timeout(5000) });
-        return { status: res.status, body: await res.text() };
-      };
+      const reader = operatorReader(name, logFile, metricsPort, proc);
       const operator: OperatorProcess = {
         name,
         logFile,
         metricsPort,
         process: proc,
-        log,
-        lines,
-        async waitForLog(what, timeoutMs = GENEROUS_WAIT_MS, fromLine = 0) {
-          return eventually(
-            `log line ${what} from ${name}`,
-            async () => {
-              const all = log().split('\n');
-              for (let i = fromLine; i < all.length; i++) if (what.test(all[i] ?? '')) return i;
-              if (proc.child.exitCode !== null) throw new Error(`${name} exited with ${proc.child.exitCode}`);
-              return undefined;
-            },
-            timeoutMs,
-            () => `${name} log tail:\n${proc.tail(30)}`,
-          );
-        },
-        http,
+        ...reader,
         stop: (graceMs = 10_000) => proc.stop(graceMs),
         async kill() {
-          if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+          if (reader.running()) proc.child.kill('SIGKILL');
           await proc.exited;
         },
       };
       operators.push(operator);
-      if (opts.waitReady ?? true) {
-        await eventually(
-          `${name} /readyz`,
-          async () => {
-            if (proc.child.exitCode !== null) throw new Error(`${name} exited with ${proc.child.exitCode}:\n${proc.tail(30)}`);
-            return (await http('/readyz')).status === 200;
-          },
-          // No requirement: the Deployment's readinessProbe has no startup deadline (only /healthz has a
-          // liveness limit), so this only has to be long enough for a slow start.
-          GENEROUS_WAIT_MS,
-          () => `${name} log tail:\n${proc.tail(30)}`,
-        );
-      }
+      if (opts.waitReady ?? true) await reader.waitReady();
       return operator;
     },
 
@@ -337,17 +361,21 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
 
     get,
 
-    async waitFor(ns, name, what, predicate, timeoutMs = GENEROUS_WAIT_MS) {
-      let last: Ldb | undefined;
+    async waitForObject(what, read, predicate, show, timeoutMs = GENEROUS_WAIT_MS) {
+      let last: Awaited<ReturnType<typeof read>>;
       return eventually(
-        `${ns}/${name}: ${what}`,
+        what,
         async () => {
-          last = await get(ns, name);
-          return predicate(last) ? last : undefined;
+          last = await read();
+          return last !== undefined && predicate(last) ? last : undefined;
         },
         timeoutMs,
-        () => `last seen: ${describeLdb(last)}\noperator log tail:\n${operators.map((o) => `[${o.name}]\n${o.process.tail(15)}`).join('\n')}`,
+        () => `last seen: ${show(last)}\noperator log tail:\n${operators.map((o) => `[${o.name}]\n${o.process.tail(20)}`).join('\n')}`,
       );
+    },
+
+    waitFor(ns, name, what, predicate, timeoutMs) {
+      return harness.waitForObject(`${ns}/${name}: ${what}`, () => get(ns, name), predicate, describeLdb, timeoutMs);
     },
 
     waitForCondition(ns, name, type, status, opts = {}) {
@@ -443,6 +471,40 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
     },
   };
   return harness;
+}
+
+/** The harness and its operator for the tests of one `describe`, once the `before` hook has run. */
+export interface OperatorFixture {
+  readonly h: OperatorHarness;
+  readonly operator: OperatorProcess;
+}
+
+/**
+ * Registers the enclosing describe's before/after hooks: the harness is started and one operator with
+ * `operator` options runs until the end of the describe. Tests read `fixture.h` and `fixture.operator`.
+ */
+export function operatorFixture(operator: StartOperatorOptions = {}): OperatorFixture {
+  let started: OperatorFixture | undefined;
+  let harness: OperatorHarness | undefined;
+  before(async () => {
+    harness = await startOperatorHarness();
+    started = { h: harness, operator: await harness.startOperator(operator) };
+  });
+  after(async () => {
+    await harness?.stop();
+  });
+  const get = (): OperatorFixture => {
+    if (!started) throw new Error('the operator fixture is read before its before() hook ran');
+    return started;
+  };
+  return {
+    get h() {
+      return get().h;
+    },
+    get operator() {
+      return get().operator;
+    },
+  };
 }
 
 export interface Histogram {

@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { eventually } from './operator-harness.ts';
 import { condition, describe as describeObj, pgDumpControl, startControllersEnv, type ControllersEnv, type Obj, type OperatorProcess } from './controllers-harness.ts';
 import { evaluate, parseExposition, type Sample } from '../unit/observability/promql-eval.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const BUCKET = 'alerts-backups';
 const DR_BUCKET = 'alerts-dr';
@@ -25,7 +26,7 @@ const rules = new Map(
     .map((r) => [r.alert, r.expr]),
 );
 
-describe('the shipped backup alerts against the operator\'s /metrics', { timeout: 300_000 }, () => {
+describe('the shipped backup alerts against the operator\'s /metrics', { timeout: SUITE_TIMEOUT_MS }, () => {
   let env: ControllersEnv;
   let operator: OperatorProcess;
   let db: { name: string };
@@ -54,7 +55,7 @@ describe('the shipped backup alerts against the operator\'s /metrics', { timeout
         last = await scrape();
         return ready(last) ? last : undefined;
       },
-      60_000,
+      GENEROUS_WAIT_MS,
       () => `lokdarpan_backup* series now:\n${last.filter((s) => /^lokdarpan_(backup|restore)/.test(s.labels['__name__'] ?? '') && !s.labels['le']).map((s) => `${JSON.stringify(s.labels)} ${s.value}`).join('\n')}`,
     );
   };
@@ -66,10 +67,7 @@ describe('the shipped backup alerts against the operator\'s /metrics', { timeout
       // A yearly schedule: nothing runs by itself during the test; the expected interval is one year.
       spec: { databaseRef: { name: db.name }, schedule: '0 0 1 1 *', destination: env.destination('primary', 'primary', BUCKET, `${name}/`), replicas: [replica], recipients: [env.key.recipient] },
     });
-  const backup = async (name: string, policyName: string): Promise<Obj> => {
-    await env.apply({ apiVersion: v1, kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: policyName } } });
-    return env.waitFor('backups', name, 'Completed or Failed', (o) => o.status?.['phase'] === 'Completed' || o.status?.['phase'] === 'Failed', 90_000);
-  };
+  const backup = (name: string, policyName: string): Promise<Obj> => env.runBackup(name, policyName);
 
   before(async () => {
     env = await startControllersEnv({ buckets: { primary: [BUCKET], secondary: [DR_BUCKET] } });

@@ -5,13 +5,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { condition, describeLdb, startOperatorHarness, type AppliedDatabase, type Ldb, type OperatorHarness } from './operator-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const VALIDATE = 'lokdarpan.io/validate-requested-at';
 // The index is the discriminator; the timing thresholds are loose because the test machine is shared.
 const THRESHOLDS = { wardQueryP95Ms: 500, vectorSearchP95Ms: 500, fullTextSearchP95Ms: 500, competitiveAnalysisP95Ms: 1000 };
 const PROBES = ['wardQuery', 'vectorSearch', 'fullTextSearch', 'competitiveAnalysis'];
 
-describe('LokdarpanDatabase operator: performance validation', { timeout: 150_000 }, () => {
+describe('LokdarpanDatabase operator: performance validation', { timeout: SUITE_TIMEOUT_MS }, () => {
   let h: OperatorHarness;
   let target: AppliedDatabase;
 
@@ -19,7 +20,7 @@ describe('LokdarpanDatabase operator: performance validation', { timeout: 150_00
     h = await startOperatorHarness();
     await h.startOperator();
     target = await h.applyDatabase({ name: 'perf', spec: { validation: { samples: 10, thresholds: THRESHOLDS } } });
-    await h.waitForCondition(target.namespace, target.name, 'Ready', 'True', { timeoutMs: 60_000 });
+    await h.waitForCondition(target.namespace, target.name, 'Ready', 'True');
     await h.seed(target.db, { posts: 3_000, embeddings: 100 });
   });
 
@@ -30,7 +31,7 @@ describe('LokdarpanDatabase operator: performance validation', { timeout: 150_00
   async function validateNow(): Promise<Ldb> {
     const requestedAt = new Date().toISOString();
     await h.annotate(target.namespace, target.name, { [VALIDATE]: requestedAt });
-    return h.waitFor(target.namespace, target.name, `the validation requested at ${requestedAt}`, (l) => l.status?.validation?.lastRequest === requestedAt, 60_000);
+    return h.waitFor(target.namespace, target.name, `the validation requested at ${requestedAt}`, (l) => l.status?.validation?.lastRequest === requestedAt);
   }
 
   it('on seeded data every probe is measured against its threshold: PerformanceHealthy True', async () => {

@@ -2,14 +2,14 @@
 // server, the operator a child process with the ServiceAccount's token): it grants what the operator
 // needs and not much more, and taking one verb away breaks it in a way the condition or the log names
 // (forbidden), then putting the verb back heals it without a restart.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { repoRoot } from '../env/index.ts';
-import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, condition, eventually, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
-import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT, condition, eventually, operatorFixture } from './operator-harness.ts';
+import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 interface Rule {
   apiGroups: string[];
@@ -47,30 +47,20 @@ function without(resource: string, verb: string): ClusterRole {
   return role;
 }
 
-describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { timeout: 150_000 }, () => {
-  let h: OperatorHarness;
-  let operator: OperatorProcess;
-
-  before(async () => {
-    h = await startOperatorHarness();
-    operator = await h.startOperator();
-  });
-
-  after(async () => {
-    await h?.stop();
-  });
+describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { timeout: SUITE_TIMEOUT_MS }, () => {
+  const fx = operatorFixture();
 
   const applyRole = async (role: ClusterRole): Promise<void> => {
-    await h.kubectlOk(['apply', '-f', '-'], { input: stringify(role) });
+    await fx.h.kubectlOk(['apply', '-f', '-'], { input: stringify(role) });
   };
   const restoreRole = (): Promise<void> => applyRole(clusterRole());
   const canI = async (args: string[]): Promise<boolean> => {
-    const result = await h.kubectl(['auth', 'can-i', ...args, `--as=${SA}`]);
+    const result = await fx.h.kubectl(['auth', 'can-i', ...args, `--as=${SA}`]);
     return result.stdout.trim() === 'yes';
   };
 
   it('the ServiceAccount may do what the operator needs and not more', async () => {
-    const ns = h.namespace;
+    const ns = fx.h.namespace;
     for (const args of [
       ['get', 'secrets', '-n', ns],
       ['watch', 'lokdarpandatabases.lokdarpan.io', '-A'],
@@ -93,40 +83,40 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
 
   it('without `get` on secrets a database never becomes Ready (the condition says forbidden); restoring the verb heals it', async () => {
     await applyRole(without('secrets', 'get'));
-    await eventually('RBAC to take the verb away', async () => !(await canI(['get', 'secrets', '-n', h.namespace])), GENEROUS_WAIT_MS);
-    const { name, namespace } = await h.applyDatabase({ name: 'no-secret-access' });
-    const denied = await h.waitForCondition(namespace, name, 'Ready', 'False', { reason: 'SecretAccessDenied', timeoutMs: GENEROUS_WAIT_MS });
+    await eventually('RBAC to take the verb away', async () => !(await canI(['get', 'secrets', '-n', fx.h.namespace])), GENEROUS_WAIT_MS);
+    const { name, namespace } = await fx.h.applyDatabase({ name: 'no-secret-access' });
+    const denied = await fx.h.waitForCondition(namespace, name, 'Ready', 'False', { reason: 'SecretAccessDenied' });
     assert.match(
       condition(denied, 'Ready')?.message ?? '',
       new RegExp(`^reading Secret ${namespace}/${name}-db failed: secrets "${name}-db" is forbidden: User "${SA}" cannot get resource "secrets" in API group "" in the namespace "${namespace}"$`),
     );
-    const event = (await h.events(namespace, name)).find((e) => e.reason === 'SecretAccessDenied');
+    const event = (await fx.h.events(namespace, name)).find((e) => e.reason === 'SecretAccessDenied');
     assert.ok(event, 'a SecretAccessDenied event');
     assert.equal(denied.status?.schemaVersion, undefined, 'nothing was migrated');
-    assert.match(operator.log(), /cannot get resource \\"secrets\\"/);
+    assert.match(fx.operator.log(), /cannot get resource \\"secrets\\"/);
 
     await restoreRole();
-    const ready = await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
+    const ready = await fx.h.waitForCondition(namespace, name, 'Ready', 'True');
     assert.equal(ready.status?.schemaVersion, '007_embedding_inline_storage');
   });
 
   it('without `update` on lokdarpandatabases/status no status is written (the log says forbidden); restoring the verb heals it', async () => {
     await applyRole(without('lokdarpandatabases/status', 'update'));
-    await eventually('RBAC to take the verb away', async () => !(await canI(['update', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', h.namespace])), GENEROUS_WAIT_MS);
-    const fromLine = operator.log().split('\n').length;
-    const { name, namespace, db } = await h.applyDatabase({ name: 'no-status-access' });
-    await operator.waitForLog(/"key":"lokdarpan\/no-status-access".* is forbidden: .*cannot update resource .*lokdarpandatabases\/status/, GENEROUS_WAIT_MS, fromLine);
-    const blind = await h.get(namespace, name);
+    await eventually('RBAC to take the verb away', async () => !(await canI(['update', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', fx.h.namespace])), GENEROUS_WAIT_MS);
+    const fromLine = fx.operator.log().split('\n').length;
+    const { name, namespace, db } = await fx.h.applyDatabase({ name: 'no-status-access' });
+    await fx.operator.waitForLog(/"key":"lokdarpan\/no-status-access".* is forbidden: .*cannot update resource .*lokdarpandatabases\/status/, GENEROUS_WAIT_MS, fromLine);
+    const blind = await fx.h.get(namespace, name);
     assert.equal(blind.status, undefined, 'no status could be written');
     // The work itself happened; only reporting it is forbidden, so the resource cannot show Ready.
-    const tables = await h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
+    const tables = await fx.h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
     assert.ok((tables.rows[0]?.n ?? 0) > 0);
 
     await restoreRole();
-    await h.waitForCondition(namespace, name, 'Ready', 'True', { timeoutMs: 60_000 });
+    await fx.h.waitForCondition(namespace, name, 'Ready', 'True');
   });
 
   it('never writes a password or connection URI into its logs, events or statuses', async () => {
-    await h.assertNoSecretsLeaked();
+    await fx.h.assertNoSecretsLeaked();
   });
 });

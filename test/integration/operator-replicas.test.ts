@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GENEROUS_WAIT_MS, OPERATOR_NAMESPACE, condition, eventually, sleep, startOperatorHarness, type OperatorHarness, type OperatorProcess } from './operator-harness.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const LEASE_MS = 15_000;
 
@@ -12,7 +13,7 @@ interface Lease {
   spec: { holderIdentity?: string; leaseDurationSeconds?: number; leaseTransitions?: number; renewTime?: string };
 }
 
-describe('LokdarpanDatabase operator: two replicas with leader election', { timeout: 400_000 }, () => {
+describe('LokdarpanDatabase operator: two replicas with leader election', { timeout: SUITE_TIMEOUT_MS }, () => {
   let h: OperatorHarness;
   let a: OperatorProcess;
   let b: OperatorProcess;
@@ -43,7 +44,7 @@ describe('LokdarpanDatabase operator: two replicas with leader election', { time
 
   it('exactly one replica holds the Lease and reconciles', async () => {
     const first = await h.applyDatabase({ name: 'first' });
-    await h.waitForCondition(first.namespace, first.name, 'Ready', 'True', { timeoutMs: GENEROUS_WAIT_MS });
+    await h.waitForCondition(first.namespace, first.name, 'Ready', 'True');
     const holder = (await lease()).spec.holderIdentity ?? '';
     assert.match(holder, /^replica-[ab]_[0-9a-f]{8}$/);
     assert.equal((await lease()).spec.leaseDurationSeconds, LEASE_MS / 1000);
@@ -77,7 +78,7 @@ describe('LokdarpanDatabase operator: two replicas with leader election', { time
     // Worst case: the follower sees each renewal up to one retry period (2 s + 20 % jitter) late, the lease
     // then runs 15 s from that sighting, and its next try comes up to one more retry period later.
     assert.ok(handoverMs <= LEASE_MS + 2 * 2_400 + 1_000, `hand-over took ${handoverMs} ms`);
-    const ready = await h.waitForCondition(second.namespace, second.name, 'Ready', 'True', { timeoutMs: GENEROUS_WAIT_MS });
+    const ready = await h.waitForCondition(second.namespace, second.name, 'Ready', 'True');
     assert.equal(ready.status?.schemaVersion, '007_embedding_inline_storage');
     assert.ok(reconciles(follower, `${second.namespace}/${second.name}`).length > 0);
     const after = await lease();

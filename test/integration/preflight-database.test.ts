@@ -10,8 +10,9 @@ import pg from 'pg';
 import { pgBinDir, startPostgres, type PostgresServer, type TestDatabase } from '../env/index.ts';
 import { checkDumpAccess, checkRulePrivileges } from '../../src/engines/preflight/database.ts';
 import { isOperatorError } from '../../src/errors.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
-describe('preflight database checks (real PostgreSQL)', { timeout: 120_000 }, () => {
+describe('preflight database checks (real PostgreSQL)', { timeout: SUITE_TIMEOUT_MS }, () => {
   let server: PostgresServer;
   let db: TestDatabase;
   let app: pg.Client;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createRetentionEngine } from '../../src/engines/retention/index.ts';
 import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
-import { waitUntil } from '../env/process.ts';
+import { eventually } from '../wait.ts';
 import { createAiDatabase, EXECUTION_INSERT_SQL, seedAiTables, startWriter } from './retention-fixture.ts';
 
 const ROWS = 120_000;
@@ -36,7 +36,7 @@ describe('retention beside a concurrent writer', () => {
     assert.ok(expired > 40_000, `enough expired rows (${expired})`);
 
     const writer = startWriter(db.appConfig(), `${EXECUTION_INSERT_SQL} RETURNING id`, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
-    await waitUntil(async () => writer.inserts() + writer.errors() >= 10, 60_000, () => 'the writer never got going');
+    await eventually('the writer to get going', () => writer.inserts() + writer.errors() >= 10);
     const insertsBefore = writer.inserts();
     const engine = createRetentionEngine({ db: client, batchSize: 1000, pauseMs: 10, lockTimeoutMs: 2000 });
     const result = await engine.run([
@@ -69,10 +69,10 @@ describe('retention beside a concurrent writer', () => {
     await locker.connect();
     const writer = startWriter(db.appConfig(), EXECUTION_INSERT_SQL, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
     try {
-      await waitUntil(async () => writer.inserts() >= 1, 60_000, () => 'the writer never inserted');
+      await eventually('the writer to insert', () => writer.inserts() >= 1);
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE ai_model_execution IN SHARE MODE');
-      await waitUntil(async () => writer.errors() >= 1, 60_000, () => 'the writer waited past its lock_timeout without failing');
+      await eventually('the writer to fail on its lock_timeout (not wait past it)', () => writer.errors() >= 1);
     } finally {
       await locker.query('ROLLBACK').catch(() => {});
       await locker.end().catch(() => {});

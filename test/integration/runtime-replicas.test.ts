@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { repoRoot, startKube, type KubeEnv } from '../env/index.ts';
 import { KubeClient, resourcePath } from '../../src/runtime/kube.ts';
 import { kubeLeaseClient } from '../../src/runtime/leader-election.ts';
-import { eventually } from '../wait.ts';
+import { eventually, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
 const LEASE_MS = 3000;
@@ -92,7 +92,7 @@ class Replica {
   }
 }
 
-describe('operator replicas (child processes) on a real kube-apiserver', { timeout: 180_000 }, () => {
+describe('operator replicas (child processes) on a real kube-apiserver', { timeout: SUITE_TIMEOUT_MS }, () => {
   let kube: KubeEnv;
   let client: KubeClient;
   const replicas: Replica[] = [];

@@ -4,7 +4,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
 import { repoRoot } from '../env/process.ts';
@@ -12,6 +11,7 @@ import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine } from '../../src/engines/migrations/index.ts';
 import { generateLokdarpanData, GHMC_WARDS } from '../../src/engines/datagen/index.ts';
 import { runSeedCli } from '../../src/cli/seed.ts';
+import { runCaptured } from '../cli-io.ts';
 
 const migrationsDir = join(repoRoot, 'migrations');
 const NOW = '2026-11-20T06:30:00.000Z';
@@ -59,16 +59,11 @@ describe('synthetic LokDarpan data', () => {
 
   test('`lokdarpan seed` loads the requested rows by COPY and reports them as JSON', async () => {
     const db = await migrated('004_ai_infrastructure');
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d: Buffer) => (out += d.toString()));
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await runSeedCli(
+    const { code, out, err } = await runCaptured(
+      runSeedCli,
       ['--seed', 'lokdarpan', '--posts', '3000', '--embeddings', '40', '--model-executions', '500', '--reports', '30', '--metrics', '100',
         '--years', '3', '--now', NOW, '--json'],
-      { stdout, stderr, env: { DATABASE_URL: db.appUrl } },
+      { env: { DATABASE_URL: db.appUrl } },
     );
     assert.equal(code, 0, err);
     const report = JSON.parse(out) as { counts: Record<string, number> };
@@ -110,9 +105,9 @@ describe('synthetic LokDarpan data', () => {
     assert.equal(summary!.joined, summary!.n, 'every ward joined to its profile');
 
     // A second run into a non-empty schema is refused.
-    const again = await runSeedCli(['--posts', '10', '--embeddings', '0'], { stdout, stderr, env: { DATABASE_URL: db.appUrl } });
-    assert.equal(again, 1);
-    assert.match(err, /already hold data/);
+    const again = await runCaptured(runSeedCli, ['--posts', '10', '--embeddings', '0'], { env: { DATABASE_URL: db.appUrl } });
+    assert.equal(again.code, 1);
+    assert.match(again.err, /already hold data/);
   });
 
   test('the same seed and now give identical rows; another seed gives others', async () => {

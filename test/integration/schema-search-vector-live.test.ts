@@ -7,16 +7,17 @@
 // however busy the machine is); its rows get their vector from the trigger. Released, 006
 // completes: every row (old, inserted, updated) holds the original's document and the app's statement
 // goes through ix_post_search_vector.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import type { TestDatabase } from '../env/postgres.ts';
+import { postgresFixture } from './postgres-fixture.ts';
 import { repoRoot } from '../env/process.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine } from '../../src/engines/migrations/index.ts';
-import { eventually } from '../wait.ts';
+import { eventually, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const POSTS = 24_000;
 const HELD = 19_001; // in the 10th batch of 2000 ids: [18001, 20001)
@@ -27,17 +28,10 @@ const INSERT_LOCK_TIMEOUT = '2s';
 // The mid-backfill updates touch rows no batch holds: they wait for no lock at all.
 const UPDATE_LOCK_TIMEOUT = '50ms';
 
-describe('006 on a live post table: batches commit one by one, writers are not blocked', { timeout: 300_000 }, () => {
-  let server: PostgresServer;
+describe('006 on a live post table: batches commit one by one, writers are not blocked', { timeout: SUITE_TIMEOUT_MS }, () => {
+  const postgres = postgresFixture();
   let db: TestDatabase;
-  const clients: pg.Client[] = [];
-  const connect = async (): Promise<pg.Client> => {
-    const c = new pg.Client(db.appConfig());
-    await c.connect();
-    c.on('error', () => {});
-    clients.push(c);
-    return c;
-  };
+  const connect = (): Promise<pg.Client> => postgres.connect(db);
   const engine = () =>
     createMigrationEngine({
       connection: createConnector({ connectionString: db.appUrl }),
@@ -48,8 +42,7 @@ describe('006 on a live post table: batches commit one by one, writers are not b
     });
 
   before(async () => {
-    server = await startPostgres();
-    db = await server.createDatabase({ withVector: true });
+    db = await postgres.database({ withVector: true });
     const e = engine();
     await e.up({ to: '005_electoral_optimization' });
     await e.close();
@@ -64,11 +57,6 @@ describe('006 on a live post table: batches commit one by one, writers are not b
          FROM generate_series(1, ${POSTS}) g`,
     );
     await c.query('ANALYZE post');
-  });
-  after(async () => {
-    for (const c of clients) await c.end().catch(() => {});
-    await db?.drop().catch(() => {});
-    await server?.stop();
   });
 
   test('the backfill stops at a held row with the batches before it committed; writers go on; released, every row is right', async () => {

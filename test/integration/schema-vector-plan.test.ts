@@ -5,17 +5,19 @@
 // inline, one committed batch at a time while a writer updates and inserts embeddings, without making
 // it wait for more than a batch; afterwards a fresh connection (the settings the app's own connections
 // get) plans the HNSW index scan, and the validation passes.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
+import type { TestDatabase } from '../env/postgres.ts';
+import { postgresFixture } from './postgres-fixture.ts';
 import { repoRoot } from '../env/process.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine } from '../../src/engines/migrations/index.ts';
 import { lokdarpanProbes } from '../../src/engines/validation/lokdarpan-probes.ts';
 import { describeFailures, validatePerformance } from '../../src/engines/validation/validate.ts';
+import { SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const ROWS = 3_200;
 const PROBE = 'SELECT id FROM ai_embedding_store ORDER BY embedding <=> $1::halfvec LIMIT 10';
@@ -24,17 +26,10 @@ const THRESHOLDS = { vectorSearchP95Ms: 60_000 };
 // A batch is 100 rows; the whole rewrite takes tens of seconds here. Waiting for it would exceed this.
 const MAX_WRITE_MS = 10_000;
 
-describe('vector search plan: 007 makes the default plan use the HNSW index, the validation reports when it does not', { timeout: 600_000 }, () => {
-  let server: PostgresServer;
+describe('vector search plan: 007 makes the default plan use the HNSW index, the validation reports when it does not', { timeout: SUITE_TIMEOUT_MS }, () => {
+  const postgres = postgresFixture();
   let db: TestDatabase;
-  const clients: pg.Client[] = [];
-  const connect = async (): Promise<pg.Client> => {
-    const c = new pg.Client(db.appConfig());
-    await c.connect();
-    c.on('error', () => {});
-    clients.push(c);
-    return c;
-  };
+  const connect = (): Promise<pg.Client> => postgres.connect(db);
   const engine = () =>
     createMigrationEngine({ connection: createConnector({ connectionString: db.appUrl }), migrationsDir: join(repoRoot, 'migrations'), instance: 'vector-plan' });
   const validate = () =>
@@ -51,8 +46,7 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, the
   let vector: string;
 
   before(async () => {
-    server = await startPostgres();
-    db = await server.createDatabase({ withVector: true });
+    db = await postgres.database({ withVector: true });
     const e = engine();
     await e.up({ to: '006_post_search_vector' });
     await e.close();
@@ -71,11 +65,6 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, the
     await c.query('CREATE INDEX ix_ai_embedding_hnsw ON ai_embedding_store USING hnsw (embedding halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)');
     await c.query('VACUUM (ANALYZE) ai_embedding_store');
     vector = (await c.query<{ v: string }>(`SELECT embedding::text AS v FROM ai_embedding_store WHERE content_hash = md5('42')`)).rows[0]!.v;
-  });
-  after(async () => {
-    for (const c of clients) await c.end().catch(() => {});
-    await db?.drop().catch(() => {});
-    await server?.stop();
   });
 
   test('vectors in TOAST: the default plan seq-scans and the validation fails vectorSearch with the plan as the reason', async () => {

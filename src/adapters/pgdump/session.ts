@@ -53,10 +53,13 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c')}
 ORDER BY 1, 2`;
 
-const TABLES_BYTES_SQL = `
-SELECT coalesce(sum(pg_table_size(c.oid)), 0)::text AS bytes
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind = 'r' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c')}`;
+// Both sizes in one round trip: the database's (an upper bound the upload's part size starts from) and
+// its user tables' (about what pg_dump writes: the progress estimate).
+const SIZES_SQL = `
+SELECT pg_database_size(current_database())::text AS database_bytes,
+       (SELECT coalesce(sum(pg_table_size(c.oid)), 0)
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'r' AND ${USER_NAMESPACE} AND ${NOT_EXTENSION_MEMBER('pg_class', 'c')})::text AS tables_bytes`;
 
 function unavailable(operation: string, target: PgTarget, error: unknown): OperatorError {
   if (error instanceof OperatorError) return error;
@@ -113,15 +116,14 @@ export async function openSnapshotSession(target: PgTarget, options: SnapshotOpt
     const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
     const facts = await serverFacts(client);
     const schemaVersion = await readSchemaVersion(client, options.schemaHistoryTable ?? 'public.lokdarpan_schema_history');
-    const size = await client.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n');
-    const tables = await client.query<{ bytes: string }>(TABLES_BYTES_SQL);
+    const sizes = (await client.query<{ database_bytes: string; tables_bytes: string }>(SIZES_SQL)).rows[0];
     let closed = false;
     return {
       ...facts,
       snapshotId: rows[0]?.id as string,
-      databaseBytes: Number(size.rows[0]?.n ?? 0),
+      databaseBytes: Number(sizes?.database_bytes ?? 0),
       schemaVersion,
-      tablesBytes: Number(tables.rows[0]?.bytes ?? 0),
+      tablesBytes: Number(sizes?.tables_bytes ?? 0),
       countRows: async () => {
         try {
           return await countTables(client);

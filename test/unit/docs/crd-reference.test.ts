@@ -5,25 +5,15 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parse } from 'yaml';
 import { CRD_REFERENCE_PATH, crdReferenceIsStale, renderCrdReference, runDocsCli } from '../../../src/cli/docs.ts';
 import { renderCrds } from '../../../src/cli/crds.ts';
 import { REASON_DOCS } from '../../../src/cli/reason-docs.ts';
+import { capturedIo } from '../../cli-io.ts';
 
 const repoRoot = new URL('../../../', import.meta.url).pathname;
 
 type Schema = { properties?: Record<string, Schema>; items?: Schema };
-
-function io(root: string): { io: Parameters<typeof runDocsCli>[1]; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr, env: {}, repoRoot: root }, out: () => out, err: () => err };
-}
 
 test(`${CRD_REFERENCE_PATH} is current (run \`node src/cli/main.ts docs generate\` after changing src/api)`, async () => {
   assert.equal(await crdReferenceIsStale(repoRoot), false);
@@ -71,30 +61,30 @@ test('rows carry type, default, description and validation', () => {
 test('`docs check` fails on a stale page and `docs generate` fixes it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'lokdarpan-docs-'));
   try {
-    const noPages = io(dir);
+    const noPages = capturedIo({ env: {}, repoRoot: dir });
     assert.equal(await runDocsCli(['check'], noPages.io), 1);
     assert.match(noPages.err(), /docs\/conditions\.md is missing/);
     await mkdir(join(dir, 'docs'), { recursive: true });
     for (const doc of REASON_DOCS) await copyFile(join(repoRoot, doc.path), join(dir, doc.path));
-    const missing = io(dir);
+    const missing = capturedIo({ env: {}, repoRoot: dir });
     assert.equal(await runDocsCli(['check'], missing.io), 1);
     assert.match(missing.err(), /docs\/reference\/crds\.md is stale/);
-    const gen = io(dir);
+    const gen = capturedIo({ env: {}, repoRoot: dir });
     assert.equal(await runDocsCli(['generate'], gen.io), 0);
-    assert.equal(await runDocsCli(['check'], io(dir).io), 0);
+    assert.equal(await runDocsCli(['check'], capturedIo({ env: {}, repoRoot: dir }).io), 0);
     await writeFile(join(dir, CRD_REFERENCE_PATH), `${renderCrdReference()}\nedited by hand\n`);
-    assert.equal(await runDocsCli(['check'], io(dir).io), 1);
-    assert.equal(await runDocsCli(['generate'], io(dir).io), 0);
+    assert.equal(await runDocsCli(['check'], capturedIo({ env: {}, repoRoot: dir }).io), 1);
+    assert.equal(await runDocsCli(['generate'], capturedIo({ env: {}, repoRoot: dir }).io), 0);
     const conditions = join(dir, 'docs', 'conditions.md');
     const page = await readFile(conditions, 'utf8');
     await writeFile(conditions, page.replace(/^\| `UploadFailed` \| .*$/m, '| `UploadFailed` | edited by hand |'));
-    const staleReasons = io(dir);
+    const staleReasons = capturedIo({ env: {}, repoRoot: dir });
     assert.equal(await runDocsCli(['check'], staleReasons.io), 1);
     assert.match(staleReasons.err(), /docs\/conditions\.md is stale/);
-    assert.equal(await runDocsCli(['generate'], io(dir).io), 0);
+    assert.equal(await runDocsCli(['generate'], capturedIo({ env: {}, repoRoot: dir }).io), 0);
     assert.equal(await readFile(conditions, 'utf8'), page);
-    assert.equal(await runDocsCli(['bogus'], io(dir).io), 2);
-    const help = io(dir);
+    assert.equal(await runDocsCli(['bogus'], capturedIo({ env: {}, repoRoot: dir }).io), 2);
+    const help = capturedIo({ env: {}, repoRoot: dir });
     assert.equal(await runDocsCli(['--help'], help.io), 0);
     assert.match(help.out(), /generate\|check\|print/);
   } finally {

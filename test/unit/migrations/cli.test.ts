@@ -1,35 +1,25 @@
 // The migrate CLI's argument handling and output formatting (no database needed for these).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { formatPlan, runMigrateCli } from '../../../src/cli/migrate.ts';
-
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  return { io: { stdout, stderr, env: {} }, out: () => out, err: () => err };
-}
+import { capturedIo } from '../../cli-io.ts';
 
 test('usage errors exit 2', async () => {
   for (const argv of [[], ['frobnicate'], ['down'], ['status', '--to', 'x'], ['up', '--bogus'], ['up', '--lock-wait', 'soon'], ['up', 'extra']]) {
-    const t = io();
+    const t = capturedIo({ env: {} });
     assert.equal(await runMigrateCli(argv, t.io), 2, argv.join(' '));
     assert.match(t.err(), /usage: lokdarpan migrate/);
   }
 });
 
 test('--help exits 0 and lists the commands', async () => {
-  const t = io();
+  const t = capturedIo({ env: {} });
   assert.equal(await runMigrateCli(['--help'], t.io), 0);
   assert.match(t.out(), /status[\s\S]*plan[\s\S]*up[\s\S]*down[\s\S]*repair/);
 });
 
 test('an unreachable database is a failure (1) with the reason, also in --json', async () => {
-  const t = io();
+  const t = capturedIo({ env: {} });
   const code = await runMigrateCli(['status', '--json', '--database-url', 'postgres://u:secret@127.0.0.1:1/db', '--migrations-dir', new URL('../../fixtures/migrations-basic', import.meta.url).pathname], t.io);
   assert.equal(code, 1);
   const parsed = JSON.parse(t.out()) as { error: { reason: string; message: string } };

@@ -4,20 +4,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { runRetentionCli } from '../../../src/cli/retention.ts';
+import { runCaptured } from '../../cli-io.ts';
 
-async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  // An unreachable database: any attempt to connect would fail with exit 1, not 2.
-  const code = await runRetentionCli(argv, { stdout, stderr, env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } });
-  return { code, stdout: out, stderr: err };
-}
+// An unreachable database: any attempt to connect would fail with exit 1, not 2.
+const cli = (argv: string[]) => runCaptured(runRetentionCli, argv, { env: { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } });
 
 describe('retention CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'retention-cli-'));
@@ -25,15 +16,15 @@ describe('retention CLI', () => {
   it('prints help', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /usage: lokdarpan retention <plan\|run>/);
+    assert.match(r.out, /usage: lokdarpan retention <plan\|run>/);
   });
 
   it('exits 2 on usage errors', async () => {
     for (const argv of [[], ['frobnicate'], ['run', 'extra'], ['run', '--batch-size', '0'], ['run', '--pause', 'soon'], ['plan', '--nope'],
       ['run', '--recipient', 'age1xyz'], ['run', '--archive-bucket', 'b'], ['run', '--rules', join(dir, 'missing.yaml')]]) {
       const r = await cli(argv);
-      assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
-      assert.ok(r.stderr.length > 0);
+      assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+      assert.ok(r.err.length > 0);
     }
   });
 
@@ -42,15 +33,15 @@ describe('retention CLI', () => {
     writeFileSync(file, JSON.stringify([{ name: 'x', table: 'ai_model_execution; DROP TABLE post', olderThan: { column: 'created_at', age: '1y' }, action: 'delete' }]));
     const r = await cli(['run', '--rules', file]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /RetentionIdentifierInvalid: .*not a plain SQL identifier/);
+    assert.match(r.err, /RetentionIdentifierInvalid: .*not a plain SQL identifier/);
     writeFileSync(file, JSON.stringify({ rules: [{ name: 'x', table: 't', olderThan: { column: 'c', age: '6 months' }, action: 'delete' }] }));
-    assert.match((await cli(['plan', '--rules', file])).stderr, /RetentionDurationInvalid/);
+    assert.match((await cli(['plan', '--rules', file])).err, /RetentionDurationInvalid/);
   });
 
   it('exits 1 when the database cannot be reached', async () => {
     const r = await cli(['plan']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /cannot connect/);
-    assert.doesNotMatch(r.stderr, /password/);
+    assert.match(r.err, /cannot connect/);
+    assert.doesNotMatch(r.err, /password/);
   });
 });

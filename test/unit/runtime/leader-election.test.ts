@@ -45,6 +45,26 @@ function elector(client: LeaseClient, timers: ManualTimers, identity: string, lo
   });
 }
 
+/** Candidate `a` started on a fresh fake Lease (it leads), with its callbacks logged. */
+async function oneCandidate() {
+  const timers = new ManualTimers(1_000_000);
+  const leases = new FakeLeases();
+  const log: string[] = [];
+  const a = elector(leases, timers, 'a', log);
+  a.start();
+  await timers.advance(0);
+  return { timers, leases, log, a };
+}
+
+/** `a` (the leader) and then `b` started on one fake Lease. */
+async function twoCandidates() {
+  const one = await oneCandidate();
+  const b = elector(one.leases, one.timers, 'b', one.log);
+  b.start();
+  await one.timers.advance(0);
+  return { ...one, b };
+}
+
 test('identity is unique per call and starts with the pod name', () => {
   const a = leaderIdentity('op-0');
   assert.match(a, /^op-0_[0-9a-f]{8}$/);
@@ -86,15 +106,7 @@ test('the first candidate creates the Lease with MicroTimes; the second waits; e
 });
 
 test('a killed leader (no release) is replaced after the lease duration, not before', async () => {
-  const timers = new ManualTimers(1_000_000);
-  const leases = new FakeLeases();
-  const log: string[] = [];
-  const a = elector(leases, timers, 'a', log);
-  const b = elector(leases, timers, 'b', log);
-  a.start();
-  await timers.advance(0);
-  b.start();
-  await timers.advance(0);
+  const { timers, leases, a, b } = await twoCandidates();
   await a.stop({ release: false });
   const killedAt = timers.now();
   while (!b.isLeader() && timers.now() - killedAt < 30_000) await timers.advance(500);
@@ -106,15 +118,7 @@ test('a killed leader (no release) is replaced after the lease duration, not bef
 });
 
 test('a graceful stop releases the Lease so a candidate takes it at its next retry', async () => {
-  const timers = new ManualTimers(1_000_000);
-  const leases = new FakeLeases();
-  const log: string[] = [];
-  const a = elector(leases, timers, 'a', log);
-  const b = elector(leases, timers, 'b', log);
-  a.start();
-  await timers.advance(0);
-  b.start();
-  await timers.advance(0);
+  const { timers, leases, log, a, b } = await twoCandidates();
   await a.stop();
   assert.deepEqual(log, ['a:start', 'a:stop']);
   assert.equal(leases.lease?.spec?.holderIdentity, undefined);
@@ -125,12 +129,7 @@ test('a graceful stop releases the Lease so a candidate takes it at its next ret
 
 test('a leader that cannot renew (API down or hanging) steps down at the renew deadline', async () => {
   for (const failure of ['down', 'hang'] as const) {
-    const timers = new ManualTimers(1_000_000);
-    const leases = new FakeLeases();
-    const log: string[] = [];
-    const a = elector(leases, timers, 'a', log);
-    a.start();
-    await timers.advance(0);
+    const { timers, leases, log, a } = await oneCandidate();
     leases[failure] = true;
     await timers.advance(9_999);
     assert.equal(a.isLeader(), true, failure);
@@ -146,12 +145,7 @@ test('a leader that cannot renew (API down or hanging) steps down at the renew d
 });
 
 test('a leader that sees another holder steps down at once', async () => {
-  const timers = new ManualTimers(1_000_000);
-  const leases = new FakeLeases();
-  const log: string[] = [];
-  const a = elector(leases, timers, 'a', log);
-  a.start();
-  await timers.advance(0);
+  const { timers, leases, log, a } = await oneCandidate();
   leases.lease!.spec!.holderIdentity = 'intruder';
   leases.lease!.metadata.resourceVersion = '999';
   await timers.advance(2000);

@@ -45,12 +45,13 @@ export interface RetentionEngineOptions {
   /**
    * How long one batch transaction should hold its row locks, in ms (default 20): a writer that needs one of
    * the batch's rows waits at most about this long. Each batch's size is the previous size scaled by
-   * target / measured duration (at most 2x up, 4x down per batch). 0 keeps every batch at `batchSize`.
+   * target / measured duration (at most 2x up, 4x down per batch). 0 keeps every batch at `batchSize`,
+   * and so do archive batches: their time is mostly the upload, and each batch is one object.
    */
   targetBatchMs?: number;
   /** Upper bound of an adapted batch (default 50 000 rows). */
   maxBatchSize?: number;
-  /** Pause between batches in ms (default 50). */
+  /** Pause between batches in ms (default 10). */
   pauseMs?: number;
   /** Time budget of one run in ms (default 10 min); a run that reaches it stops cleanly as partial. */
   budgetMs?: number;
@@ -156,7 +157,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
   const targetBatchMs = options.targetBatchMs ?? DEFAULT_TARGET_BATCH_MS;
   if (!Number.isFinite(targetBatchMs) || targetBatchMs < 0) throw new Error(`retention option targetBatchMs must be 0 or more, got ${targetBatchMs}`);
   const maxBatchSize = Math.max(batchSize, positiveInt(options.maxBatchSize ?? 50_000, 'maxBatchSize'));
-  const pauseMs = options.pauseMs ?? 50;
+  const pauseMs = options.pauseMs ?? 10;
   const budgetMs = options.budgetMs ?? 10 * 60_000;
   const lockTimeoutMs = positiveInt(options.lockTimeoutMs ?? 2000, 'lockTimeoutMs');
   const statementTimeoutMs = positiveInt(options.statementTimeoutMs ?? 30_000, 'statementTimeoutMs');
@@ -326,7 +327,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
       outcome.maxBatchRows = Math.max(outcome.maxBatchRows ?? 0, batch.count);
       after = batch.last;
       if (batch.count < limit) return;
-      size = nextBatchSize(limit, batchMs, targetBatchMs, maxBatchSize);
+      if (r.rule.action !== 'archive') size = nextBatchSize(limit, batchMs, targetBatchMs, maxBatchSize);
       if (pauseMs > 0) await sleep(pauseMs);
     }
   }

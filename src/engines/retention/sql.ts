@@ -80,17 +80,16 @@ export function countSql(resolved: ResolvedRule, now: Date): SqlText {
 }
 
 /**
- * Locks the next batch of expired rows after key `after` (keyset order), skipping rows others hold, and
- * yields their physical row ids. The delete or update then reaches exactly those rows by a TID scan: a
- * join on the key made the planner hash the whole table for every batch. A row locked here cannot
- * change or move until the batch commits, so its row id stays valid.
+ * Locks the next batch of expired keys after `after` (keyset order) and skips rows others hold. The
+ * delete or update then looks the keys up as an array (`pk = ANY(ARRAY(...))`, an index scan of the
+ * primary key): a join on the key made the planner hash the whole table for every batch.
  */
 function batchCte(resolved: ResolvedRule, now: Date, batchSize: number, after: string | undefined): { cte: string; params: Params } {
   const { sql, params } = buildPredicate(resolved, now);
   const pk = q(resolved.primaryKey.name);
   const keyset = after === undefined ? '' : ` AND ${pk} > ${params.add(after)}`;
   const cte =
-    `SELECT ctid AS row_id FROM ${qualifiedName(resolved)} WHERE ${sql}${keyset} ` +
+    `SELECT ${pk} AS batch_key FROM ${qualifiedName(resolved)} WHERE ${sql}${keyset} ` +
     `ORDER BY ${pk} LIMIT ${params.add(batchSize, 'int8')} FOR UPDATE SKIP LOCKED`;
   return { cte, params };
 }
@@ -106,7 +105,7 @@ export function deleteBatchSql(resolved: ResolvedRule, now: Date, batchSize: num
   return {
     text:
       `WITH batch AS (${cte}), changed AS (DELETE FROM ${qualifiedName(resolved)} AS ${alias} ` +
-      `WHERE ${alias}.ctid = ANY(ARRAY(SELECT row_id FROM batch)) RETURNING ${alias}.${pk} AS k) ${BATCH_SUMMARY}`,
+      `WHERE ${alias}.${pk} = ANY(ARRAY(SELECT batch_key FROM batch)) RETURNING ${alias}.${pk} AS k) ${BATCH_SUMMARY}`,
     values: params.values,
   };
 }
@@ -122,7 +121,7 @@ export function markBatchSql(resolved: ResolvedRule, now: Date, batchSize: numbe
   return {
     text:
       `WITH batch AS (${cte}), changed AS (UPDATE ${qualifiedName(resolved)} AS ${alias} SET ${sets.join(', ')} ` +
-      `WHERE ${alias}.ctid = ANY(ARRAY(SELECT row_id FROM batch)) RETURNING ${alias}.${pk} AS k) ${BATCH_SUMMARY}`,
+      `WHERE ${alias}.${pk} = ANY(ARRAY(SELECT batch_key FROM batch)) RETURNING ${alias}.${pk} AS k) ${BATCH_SUMMARY}`,
     values: params.values,
   };
 }

@@ -1,7 +1,8 @@
 // The retention engine: checks rules against the catalog, then per rule removes (delete), exports and
-// removes (archive) or flags (mark) expired rows in small keyed batches, each its own short transaction
-// with lock and statement timeouts, pausing between batches, within a time budget. Kubernetes-free:
-// it takes a PostgreSQL session, an optional archive sink, a clock and a logger, and returns counts.
+// removes (archive) or flags (mark) expired rows in keyed batches sized to a lock-hold target, each its
+// own short transaction with lock and statement timeouts, pausing between batches, within a time
+// budget. Kubernetes-free: it takes a PostgreSQL session, an optional archive sink, a clock and a logger,
+// and returns counts.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Queryable } from '../../adapters/postgres/session.ts';
@@ -174,7 +175,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
     signal?.throwIfAborted();
   };
   const archivePrefix = options.archive?.prefix ?? 'retention/';
-  // Every transaction: bounded lock waits and statements, UTC for timestamp-without-time-zone columns,
+  // Every explicit transaction (counts, archive batches): bounded lock waits and statements, UTC for timestamp-without-time-zone columns,
   // and no lock held forever by a stalled engine.
   const txSettings =
     `SET LOCAL lock_timeout = '${lockTimeoutMs}ms'; SET LOCAL statement_timeout = '${statementTimeoutMs}ms'; ` +
@@ -307,6 +308,18 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
         log.warn({ err: describeError(error) }, 'counting the matching rows timed out; running without a count');
       }
     }
+    // Delete and mark batches are single statements: each runs in autocommit under session settings set
+    // once here, one round trip per batch instead of BEGIN, statement and COMMIT (archive batches span an
+    // upload, so they keep their explicit transaction).
+    const restoreSettings = r.rule.action === 'archive' ? undefined : await applySessionSettings();
+    try {
+      await batchLoop(r, outcome, deadline, now, runId, log);
+    } finally {
+      await restoreSettings?.();
+    }
+  }
+
+  async function batchLoop(r: ResolvedRule, outcome: RuleOutcome, deadline: number, now: Date, runId: string, log: Logger): Promise<void> {
     let after: string | undefined;
     let size = batchSize;
     for (;;) {
@@ -339,7 +352,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
       return { count: keys.length, last: keys[keys.length - 1] };
     }
     const sql = r.rule.action === 'mark' ? markBatchSql(r, now, limit, after) : deleteBatchSql(r, now, limit, after);
-    const row = (await inTransaction((tx) => tx.query<BatchSummaryRow>(sql.text, sql.values))).rows[0];
+    const row = (await db.query<BatchSummaryRow>(sql.text, sql.values)).rows[0];
     const count = Number(row?.n ?? 0);
     if (r.rule.action === 'mark') outcome.marked += count;
     else outcome.deleted += count;
@@ -451,6 +464,22 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
       await sink.delete(markerKey);
       log.info({ object: marker.dataKey, rows: marker.keys.length }, 'completed the manifest of a batch committed before a crash');
     }
+  }
+
+  /** Sets the batch settings for the session (see txSettings); returns what puts the previous values back. */
+  async function applySessionSettings(): Promise<() => Promise<void>> {
+    const saved = (
+      await db.query<{ lt: string; st: string; tz: string }>(
+        "SELECT current_setting('lock_timeout') AS lt, current_setting('statement_timeout') AS st, current_setting('TimeZone') AS tz",
+      )
+    ).rows[0];
+    await db.query(`SET lock_timeout = '${lockTimeoutMs}ms'; SET statement_timeout = '${statementTimeoutMs}ms'; SET TimeZone = 'UTC'`);
+    return async () => {
+      if (saved === undefined) return;
+      await db
+        .query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false), set_config('TimeZone', $3, false)", [saved.lt, saved.st, saved.tz])
+        .catch(() => {});
+    };
   }
 
   async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {

@@ -14,8 +14,16 @@ export const retentionPolicySpecSchema = z
     suspend: z.boolean().default(false).describe('Run nothing while true.'),
     useDefaultRules: z.boolean().default(true).describe('Apply the built-in LokDarpan rules (docs/retention.md) in addition to spec.rules; a rule in spec.rules replaces the default rule of the same name.'),
     rules: z.array(retentionRuleSchema).max(64).default([]).describe('Retention rules; each names a table, which rows expire and what happens to them.'),
-    batchSize: z.number().int().min(1).max(50000).default(1000).describe('Rows per batch; each batch is its own short transaction.'),
-    pauseBetweenBatches: durationSchema('Pause between batches, to leave room for other work.').default('50ms'),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(50000)
+      .default(1000)
+      .describe(
+        'Rows in the first batch; each batch is its own short transaction. Later delete and mark batches are sized so each holds its row locks about 20 ms (up to 50000 rows, or this value if larger); archive batches keep this size.',
+      ),
+    pauseBetweenBatches: durationSchema('Pause between batches, to leave room for other work.').default('10ms'),
     budget: durationSchema('Stop cleanly after this long and finish on the next run.').default('15m'),
     lockTimeout: durationSchema('lock_timeout for each batch; a batch that would wait longer is retried later.').default('2s'),
     checkInterval: durationSchema(

@@ -1,7 +1,7 @@
 // A writer inserting into the table retention is deleting from never waits on a lock for long: its
 // statements run under lock_timeout = 50ms during a batched run and none fails (a lock held against it
 // for longer would, on any machine, as the second test shows), and the run removes exactly the expired
-// rows while every row the writer inserted survives.
+// rows while every row the writer inserted survives. The engine gives the session its own settings back.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -79,5 +79,39 @@ describe('retention beside a concurrent writer', () => {
     }
     const stats = await writer.stop();
     assert.match(stats.errors[0] ?? '', /^55P03: canceling statement due to lock timeout/);
+  });
+
+  // Delete and mark batches run in autocommit under session-level settings the engine sets per rule.
+  it("gives the session its own lock_timeout, statement_timeout and TimeZone back after a rule, whether it fails or not", async () => {
+    await client.query(
+      `INSERT INTO ai_model_execution (request_id, operation_type, provider, model_name, success_status, created_at)
+       SELECT 's' || i, 'embedding', 'openai', 'm', 'success', now() - interval '400 days' FROM generate_series(1, 3000) i`,
+    );
+    const settings = async (): Promise<unknown> =>
+      (await client.query("SELECT current_setting('lock_timeout') a, current_setting('statement_timeout') b, current_setting('TimeZone') c")).rows[0];
+    await client.query("SET lock_timeout = '7s'; SET statement_timeout = '11min'; SET TimeZone = 'Asia/Kolkata'");
+    try {
+      const before = await settings();
+      const rule = { name: 'executions-400d', table: 'ai_model_execution', olderThan: { column: 'created_at', age: '399d' }, action: 'delete' };
+      const locker = new pg.Client(db.appConfig());
+      await locker.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query('LOCK TABLE ai_model_execution IN ACCESS EXCLUSIVE MODE');
+        const engine = createRetentionEngine({ db: client, batchSize: 100, pauseMs: 0, countBeforeRun: false, lockTimeoutMs: 50, maxBatchRetries: 1 });
+        const failed = await engine.run([rule]);
+        assert.equal(failed.rules[0]?.error?.reason, 'RetentionBatchFailed', 'the batches time out waiting for the table lock');
+      } finally {
+        await locker.query('ROLLBACK').catch(() => {});
+        await locker.end().catch(() => {});
+      }
+      assert.deepEqual(await settings(), before);
+      const ok = await createRetentionEngine({ db: client, batchSize: 100, pauseMs: 0 }).run([rule]);
+      assert.equal(ok.status, 'complete');
+      assert.ok((ok.rules[0]?.deleted ?? 0) >= 3000);
+      assert.deepEqual(await settings(), before);
+    } finally {
+      await client.query('RESET lock_timeout; RESET statement_timeout; RESET TimeZone');
+    }
   });
 });

@@ -1,7 +1,8 @@
 // The retention engine: checks rules against the catalog, then per rule removes (delete), exports and
-// removes (archive) or flags (mark) expired rows in small keyed batches, each its own short transaction
-// with lock and statement timeouts, pausing between batches, within a time budget. Kubernetes-free:
-// it takes a PostgreSQL session, an optional archive sink, a clock and a logger, and returns counts.
+// removes (archive) or flags (mark) expired rows in keyed batches sized to a lock-hold target, each its
+// own short transaction with lock and statement timeouts, pausing between batches, within a time
+// budget. Kubernetes-free: it takes a PostgreSQL session, an optional archive sink, a clock and a logger,
+// and returns counts.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Queryable } from '../../adapters/postgres/session.ts';
@@ -24,7 +25,7 @@ import {
 import { resolveRules, type ResolvedRule } from './catalog.ts';
 import { RetentionReasons } from './reasons.ts';
 import { parseRules, type RetentionAction, type RetentionRule } from './rules.ts';
-import { archiveSelectSql, countKeysSql, countSql, deleteBatchSql, deleteKeysSql, markBatchSql, type SqlText } from './sql.ts';
+import { archiveSelectSql, countKeysSql, countSql, deleteBatchSql, deleteKeysSql, markBatchSql, type BatchSummaryRow, type SqlText } from './sql.ts';
 import type { Reason } from '../../reasons/index.ts';
 
 export interface RetentionArchiveOptions {
@@ -40,9 +41,18 @@ export interface RetentionEngineOptions {
   archive?: RetentionArchiveOptions;
   clock?: Clock;
   logger?: Logger;
-  /** Rows per batch (default 1000). */
+  /** Rows in the first batch (default 1000); later batches adapt to `targetBatchMs`. */
   batchSize?: number;
-  /** Pause between batches in ms (default 50). */
+  /**
+   * How long one batch transaction should hold its row locks, in ms (default 20): a writer that needs one of
+   * the batch's rows waits at most about this long. Each batch's size is the previous size scaled by
+   * target / measured duration (at most 2x up, 4x down per batch). 0 keeps every batch at `batchSize`,
+   * and so do archive batches: their time is mostly the upload, and each batch is one object.
+   */
+  targetBatchMs?: number;
+  /** Upper bound of an adapted batch (default 50 000 rows). */
+  maxBatchSize?: number;
+  /** Pause between batches in ms (default 10). */
   pauseMs?: number;
   /** Time budget of one run in ms (default 10 min); a run that reaches it stops cleanly as partial. */
   budgetMs?: number;
@@ -78,6 +88,8 @@ export interface RuleOutcome {
   durationMs: number;
   /** The longest batch (its transaction, including the archive upload), in ms; set by run(). */
   maxBatchMs?: number;
+  /** The most rows one batch handled; set by run(). */
+  maxBatchRows?: number;
   /** True when the rule stopped before it ran out of rows (budget reached, error, busy). */
   partial: boolean;
   /** Archive objects written and committed in this run. */
@@ -132,6 +144,9 @@ export interface RetentionEngine {
 /** Tables no rule may name unless the engine is told otherwise: posts are never deleted. */
 export const DEFAULT_PROTECTED_TABLES: readonly string[] = ['public.post'];
 
+/** Lock-hold target of one batch: well under the 50 ms an application write should ever wait. */
+export const DEFAULT_TARGET_BATCH_MS = 20;
+
 const RETRYABLE_SQLSTATES = new Set(['55P03', '57014', '40001', '40P01']);
 const ADVISORY_NAMESPACE = 0x4c6b4472; // "LkDr"
 
@@ -140,7 +155,10 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? silentLogger).child({ engine: 'retention' });
   const batchSize = positiveInt(options.batchSize ?? 1000, 'batchSize');
-  const pauseMs = options.pauseMs ?? 50;
+  const targetBatchMs = options.targetBatchMs ?? DEFAULT_TARGET_BATCH_MS;
+  if (!Number.isFinite(targetBatchMs) || targetBatchMs < 0) throw new Error(`retention option targetBatchMs must be 0 or more, got ${targetBatchMs}`);
+  const maxBatchSize = Math.max(batchSize, positiveInt(options.maxBatchSize ?? 50_000, 'maxBatchSize'));
+  const pauseMs = options.pauseMs ?? 10;
   const budgetMs = options.budgetMs ?? 10 * 60_000;
   const lockTimeoutMs = positiveInt(options.lockTimeoutMs ?? 2000, 'lockTimeoutMs');
   const statementTimeoutMs = positiveInt(options.statementTimeoutMs ?? 30_000, 'statementTimeoutMs');
@@ -157,7 +175,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
     signal?.throwIfAborted();
   };
   const archivePrefix = options.archive?.prefix ?? 'retention/';
-  // Every transaction: bounded lock waits and statements, UTC for timestamp-without-time-zone columns,
+  // Every explicit transaction (counts, archive batches): bounded lock waits and statements, UTC for timestamp-without-time-zone columns,
   // and no lock held forever by a stalled engine.
   const txSettings =
     `SET LOCAL lock_timeout = '${lockTimeoutMs}ms'; SET LOCAL statement_timeout = '${statementTimeoutMs}ms'; ` +
@@ -290,7 +308,20 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
         log.warn({ err: describeError(error) }, 'counting the matching rows timed out; running without a count');
       }
     }
+    // Delete and mark batches are single statements: each runs in autocommit under session settings set
+    // once here, one round trip per batch instead of BEGIN, statement and COMMIT (archive batches span an
+    // upload, so they keep their explicit transaction).
+    const restoreSettings = r.rule.action === 'archive' ? undefined : await applySessionSettings();
+    try {
+      await batchLoop(r, outcome, deadline, now, runId, log);
+    } finally {
+      await restoreSettings?.();
+    }
+  }
+
+  async function batchLoop(r: ResolvedRule, outcome: RuleOutcome, deadline: number, now: Date, runId: string, log: Logger): Promise<void> {
     let after: string | undefined;
+    let size = batchSize;
     for (;;) {
       signal?.throwIfAborted();
       if (clock.now().getTime() >= deadline) {
@@ -299,30 +330,36 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
         return;
       }
       const batchStart = clock.now().getTime();
-      const keys = await withRetries(() => runBatch(r, now, after, outcome, runId), log);
+      const limit = size;
+      const batch = await withRetries(() => runBatch(r, now, limit, after, outcome, runId), log);
       const batchMs = clock.now().getTime() - batchStart;
       outcome.maxBatchMs = Math.max(outcome.maxBatchMs ?? 0, batchMs);
-      if (keys.length === 0) return;
-      log.debug({ rows: keys.length, ms: batchMs }, 'retention batch');
+      if (batch.count === 0 || batch.last === undefined) return;
+      log.debug({ rows: batch.count, limit, ms: batchMs }, 'retention batch');
       outcome.batches += 1;
-      after = keys[keys.length - 1];
-      if (keys.length < batchSize) return;
+      outcome.maxBatchRows = Math.max(outcome.maxBatchRows ?? 0, batch.count);
+      after = batch.last;
+      if (batch.count < limit) return;
+      if (r.rule.action !== 'archive') size = nextBatchSize(limit, batchMs, targetBatchMs, maxBatchSize);
       if (pauseMs > 0) await sleep(pauseMs);
     }
   }
 
-  /** One batch; returns the keys it handled, in key order (empty: nothing left). */
-  async function runBatch(r: ResolvedRule, now: Date, after: string | undefined, outcome: RuleOutcome, runId: string): Promise<string[]> {
-    if (r.rule.action === 'archive') return archiveBatch(r, now, after, outcome, runId);
-    const sql = r.rule.action === 'mark' ? markBatchSql(r, now, batchSize, after) : deleteBatchSql(r, now, batchSize, after);
-    const result = await inTransaction((tx) => tx.query<{ pk: string }>(sql.text, sql.values));
-    const keys = result.rows.map((row) => row.pk);
-    if (r.rule.action === 'mark') outcome.marked += keys.length;
-    else outcome.deleted += keys.length;
-    return keys;
+  /** One batch of at most `limit` rows: how many it handled and the largest key (undefined: nothing left). */
+  async function runBatch(r: ResolvedRule, now: Date, limit: number, after: string | undefined, outcome: RuleOutcome, runId: string): Promise<BatchResult> {
+    if (r.rule.action === 'archive') {
+      const keys = await archiveBatch(r, now, limit, after, outcome, runId);
+      return { count: keys.length, last: keys[keys.length - 1] };
+    }
+    const sql = r.rule.action === 'mark' ? markBatchSql(r, now, limit, after) : deleteBatchSql(r, now, limit, after);
+    const row = (await db.query<BatchSummaryRow>(sql.text, sql.values)).rows[0];
+    const count = Number(row?.n ?? 0);
+    if (r.rule.action === 'mark') outcome.marked += count;
+    else outcome.deleted += count;
+    return { count, last: row?.last ?? undefined };
   }
 
-  async function archiveBatch(r: ResolvedRule, now: Date, after: string | undefined, outcome: RuleOutcome, runId: string): Promise<string[]> {
+  async function archiveBatch(r: ResolvedRule, now: Date, limit: number, after: string | undefined, outcome: RuleOutcome, runId: string): Promise<string[]> {
     const archive = options.archive;
     if (archive === undefined) throw new OperatorError(RetentionReasons.RetentionArchiveNotConfigured, 'no archive destination configured', { terminal: true });
     const { sink } = archive;
@@ -331,7 +368,7 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
     let commitSent = false;
     await db.query(`BEGIN; ${txSettings}`);
     try {
-      const select = archiveSelectSql(r, now, batchSize, after);
+      const select = archiveSelectSql(r, now, limit, after);
       const rows = (await db.query<{ pk: string; doc: string }>(select.text, select.values)).rows;
       if (rows.length === 0) {
         await db.query('COMMIT');
@@ -429,6 +466,22 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
     }
   }
 
+  /** Sets the batch settings for the session (see txSettings); returns what puts the previous values back. */
+  async function applySessionSettings(): Promise<() => Promise<void>> {
+    const saved = (
+      await db.query<{ lt: string; st: string; tz: string }>(
+        "SELECT current_setting('lock_timeout') AS lt, current_setting('statement_timeout') AS st, current_setting('TimeZone') AS tz",
+      )
+    ).rows[0];
+    await db.query(`SET lock_timeout = '${lockTimeoutMs}ms'; SET statement_timeout = '${statementTimeoutMs}ms'; SET TimeZone = 'UTC'`);
+    return async () => {
+      if (saved === undefined) return;
+      await db
+        .query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false), set_config('TimeZone', $3, false)", [saved.lt, saved.st, saved.tz])
+        .catch(() => {});
+    };
+  }
+
   async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     await db.query(`BEGIN; ${txSettings}`);
     try {
@@ -469,6 +522,22 @@ export function createRetentionEngine(options: RetentionEngineOptions): Retentio
   }
 
   return { plan, run, validate };
+}
+
+interface BatchResult {
+  count: number;
+  last: string | undefined;
+}
+
+/**
+ * The size of the next batch: the last one scaled so it would have taken `targetMs`, moving at most 2x up
+ * and 4x down at a time (one slow batch on a busy machine must not collapse the size). A batch measured
+ * at 0 ms (a clock that did not move) says nothing, so the size stays.
+ */
+export function nextBatchSize(size: number, measuredMs: number, targetMs: number, maxSize: number): number {
+  if (targetMs <= 0 || measuredMs <= 0) return size;
+  const factor = Math.min(2, Math.max(0.25, targetMs / measuredMs));
+  return Math.min(maxSize, Math.max(1, Math.round(size * factor)));
 }
 
 function emptyOutcome(rule: string, table: string, action: RetentionAction): RuleOutcome {

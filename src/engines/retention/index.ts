@@ -13,7 +13,7 @@ export {
 } from './archive.ts';
 export { s3ArchiveSink } from './s3-sink.ts';
 export {
-  createRetentionEngine, DEFAULT_PROTECTED_TABLES,
+  createRetentionEngine, DEFAULT_PROTECTED_TABLES, DEFAULT_TARGET_BATCH_MS, nextBatchSize,
   type PlannedRule, type RetentionArchiveOptions, type RetentionEngine, type RetentionEngineOptions, type RetentionPlan,
   type RetentionRunResult, type RetentionTotals, type RuleOutcome,
 } from './engine.ts';

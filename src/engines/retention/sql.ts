@@ -79,31 +79,38 @@ export function countSql(resolved: ResolvedRule, now: Date): SqlText {
   return { text: `SELECT count(*)::int8 AS n FROM ${qualifiedName(resolved)} WHERE ${sql}`, values: params.values };
 }
 
-/** Locks the next batch of expired keys after `after` (keyset order) and skips rows others hold. */
+/**
+ * Locks the next batch of expired keys after `after` (keyset order) and skips rows others hold. The
+ * delete or update then looks the keys up as an array (`pk = ANY(ARRAY(...))`, an index scan of the
+ * primary key): a join on the key made the planner hash the whole table for every batch.
+ */
 function batchCte(resolved: ResolvedRule, now: Date, batchSize: number, after: string | undefined): { cte: string; params: Params } {
   const { sql, params } = buildPredicate(resolved, now);
   const pk = q(resolved.primaryKey.name);
   const keyset = after === undefined ? '' : ` AND ${pk} > ${params.add(after)}`;
   const cte =
-    `SELECT ${pk} FROM ${qualifiedName(resolved)} WHERE ${sql}${keyset} ` +
+    `SELECT ${pk} AS batch_key FROM ${qualifiedName(resolved)} WHERE ${sql}${keyset} ` +
     `ORDER BY ${pk} LIMIT ${params.add(batchSize, 'int8')} FOR UPDATE SKIP LOCKED`;
   return { cte, params };
 }
 
-/** One delete batch: returns the deleted keys in key order (the last one is the keyset position). */
+/**
+ * One delete batch: how many rows it removed and the largest key among them (the keyset position of the
+ * next batch). Only the count and one key travel back, whatever the batch size.
+ */
 export function deleteBatchSql(resolved: ResolvedRule, now: Date, batchSize: number, after: string | undefined): SqlText {
   const { cte, params } = batchCte(resolved, now, batchSize, after);
   const pk = q(resolved.primaryKey.name);
   const alias = q(rowAlias(resolved));
   return {
     text:
-      `WITH batch AS (${cte}), changed AS (DELETE FROM ${qualifiedName(resolved)} AS ${alias} USING batch ` +
-      `WHERE ${alias}.${pk} = batch.${pk} RETURNING ${alias}.${pk} AS k) SELECT k::text AS pk FROM changed ORDER BY k`,
+      `WITH batch AS (${cte}), changed AS (DELETE FROM ${qualifiedName(resolved)} AS ${alias} ` +
+      `WHERE ${alias}.${pk} = ANY(ARRAY(SELECT batch_key FROM batch)) RETURNING ${alias}.${pk} AS k) ${BATCH_SUMMARY}`,
     values: params.values,
   };
 }
 
-/** One mark batch: sets the mark column (and mark.set columns) on the next batch; returns the keys. */
+/** One mark batch: sets the mark column (and mark.set columns) on the next batch; returns count and last key. */
 export function markBatchSql(resolved: ResolvedRule, now: Date, batchSize: number, after: string | undefined): SqlText {
   const { rule } = resolved;
   if (!rule.mark) throw new Error(`rule ${rule.name} has no mark`);
@@ -113,11 +120,21 @@ export function markBatchSql(resolved: ResolvedRule, now: Date, batchSize: numbe
   const sets = [`${q(rule.mark.column)} = true`, ...(rule.mark.set ?? []).map((s) => `${q(s.column)} = ${params.add(toParam(s.value))}`)];
   return {
     text:
-      `WITH batch AS (${cte}), changed AS (UPDATE ${qualifiedName(resolved)} AS ${alias} SET ${sets.join(', ')} FROM batch ` +
-      `WHERE ${alias}.${pk} = batch.${pk} RETURNING ${alias}.${pk} AS k) SELECT k::text AS pk FROM changed ORDER BY k`,
+      `WITH batch AS (${cte}), changed AS (UPDATE ${qualifiedName(resolved)} AS ${alias} SET ${sets.join(', ')} ` +
+      `WHERE ${alias}.${pk} = ANY(ARRAY(SELECT batch_key FROM batch)) RETURNING ${alias}.${pk} AS k) ${BATCH_SUMMARY}`,
     values: params.values,
   };
 }
+
+/** The row a delete or mark batch returns: `n` rows changed, `last` the largest key (null when none). */
+export interface BatchSummaryRow {
+  n: string;
+  last: string | null;
+}
+
+// ORDER BY ... LIMIT 1 rather than max(): uuid has no max() aggregate. The key is compared as its own type
+// and only then cast to text. A data-modifying CTE runs once however often it is read.
+const BATCH_SUMMARY = 'SELECT count(*)::int8 AS n, (SELECT k FROM changed ORDER BY k DESC LIMIT 1)::text AS last FROM changed';
 
 /** The next archive batch: keys and whole rows as JSON text (PostgreSQL's own rendering of each type), locked. */
 export function archiveSelectSql(resolved: ResolvedRule, now: Date, batchSize: number, after: string | undefined): SqlText {

@@ -56,8 +56,8 @@ describe('retention SQL', () => {
     });
     const sql = markBatchSql(r, now, 500, '42');
     assert.match(sql.text, /"completed_at" < \$1::timestamptz AND "is_archived" IS DISTINCT FROM true AND "id" > \$2 ORDER BY "id" LIMIT \$3::int8 FOR UPDATE SKIP LOCKED/);
-    assert.match(sql.text, /SET "is_archived" = true, "archive_reason" = \$4 FROM batch/);
-    assert.match(sql.text, /SELECT k::text AS pk FROM changed ORDER BY k$/);
+    assert.match(sql.text, /SET "is_archived" = true, "archive_reason" = \$4 WHERE "retention_row"\."id" = ANY\(ARRAY\(SELECT batch_key FROM batch\)\)/);
+    assert.match(sql.text, /RETURNING "retention_row"\."id" AS k\) SELECT count\(\*\)::int8 AS n, \(SELECT k FROM changed ORDER BY k DESC LIMIT 1\)::text AS last FROM changed$/);
     assert.deepEqual(sql.values, ['2026-06-01T00:00:00.000Z', '42', 500, 'auto']);
   });
 
@@ -65,7 +65,7 @@ describe('retention SQL', () => {
     const r = resolve({ name: 'd', table: 'ai_geopolitical_report', olderThan: { column: 'completed_at', age: '1y' }, action: 'delete' });
     const first = deleteBatchSql(r, now, 1000, undefined);
     assert.doesNotMatch(first.text, /"id" >/);
-    assert.match(first.text, /^WITH batch AS \(SELECT "id" FROM "public"\."ai_geopolitical_report" WHERE "completed_at" < \$1::timestamptz ORDER BY "id" LIMIT \$2::int8 FOR UPDATE SKIP LOCKED\), changed AS \(DELETE FROM/);
+    assert.match(first.text, /^WITH batch AS \(SELECT "id" AS batch_key FROM "public"\."ai_geopolitical_report" WHERE "completed_at" < \$1::timestamptz ORDER BY "id" LIMIT \$2::int8 FOR UPDATE SKIP LOCKED\), changed AS \(DELETE FROM "public"\."ai_geopolitical_report" AS "retention_row" WHERE "retention_row"\."id" = ANY\(ARRAY\(SELECT batch_key FROM batch\)\) RETURNING "retention_row"\."id" AS k\)/);
     const next = deleteBatchSql(r, now, 1000, '1000');
     assert.deepEqual(next.values, ['2025-06-01T00:00:00.000Z', '1000', 1000]);
     assert.match(countSql(r, now).text, /^SELECT count\(\*\)::int8 AS n FROM "public"\."ai_geopolitical_report" WHERE "completed_at" < \$1::timestamptz$/);
@@ -83,6 +83,6 @@ describe('retention SQL', () => {
     const user = table('user', [['ID', 'int4', 'N'], ['select', 'timestamptz', 'D']], 'ID');
     const r = resolve({ name: 'u', table: 'user', olderThan: { column: 'select', age: '1d' }, action: 'delete' }, user);
     assert.match(countSql(r, now).text, /FROM "public"\."user" WHERE "select" < /);
-    assert.match(deleteBatchSql(r, now, 1, undefined).text, /SELECT "ID" FROM/);
+    assert.match(deleteBatchSql(r, now, 1, undefined).text, /WHERE "select" < \$1::timestamptz ORDER BY "ID" LIMIT/);
   });
 });

@@ -42,7 +42,7 @@ options:
   --archive-reports            built-in rules: archive reports to S3 before their 3-year deletion
   --dry-run                    run: only count, change nothing
   --batch-size N               rows per batch (default 1000)
-  --pause DURATION             pause between batches (default 50ms)
+  --pause DURATION             pause between batches (default 10ms)
   --budget DURATION            stop cleanly after this long, status "partial" (default 15m)
   --lock-timeout DURATION      lock_timeout of each batch (default 2s)
   --statement-timeout DURATION statement_timeout of each statement (default 30s)

@@ -3,7 +3,6 @@
 // Exit codes: 0 ok, 1 failure, 2 usage, 3 migration lock busy.
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { connectionSettingsFrom, createConnector } from '../adapters/postgres/connection.ts';
 import { describeError, isOperatorError } from '../errors.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -18,7 +17,7 @@ import {
   type PlannedMigration,
   type RepairResult,
 } from '../engines/migrations/index.ts';
-import { EXIT } from './io.ts';
+import { EXIT, parseCommandLine } from './io.ts';
 
 export interface MigrateIo {
   stdout: NodeJS.WritableStream;
@@ -62,9 +61,7 @@ function duration(text: string, flag: string): number {
 }
 
 export async function runMigrateCli(argv: string[], io: MigrateIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandLine(io, 'migrate', MIGRATE_USAGE, {
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -84,15 +81,8 @@ export async function runMigrateCli(argv: string[], io: MigrateIo): Promise<numb
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
-  } catch (error) {
-    io.stderr.write(`migrate: ${describeError(error)}\n\n${MIGRATE_USAGE}`);
-    return EXIT.usage;
-  }
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(MIGRATE_USAGE);
-    return EXIT.ok;
-  }
   const [command, ...extra] = positionals;
   const usage = (message: string): number => {
     io.stderr.write(`migrate: ${message}\n\n${MIGRATE_USAGE}`);

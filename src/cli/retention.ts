@@ -4,7 +4,6 @@
 // 2 usage error or refused rules.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { connectionSettingsFrom, createConnector } from '../adapters/postgres/connection.ts';
 import { S3ObjectStore } from '../adapters/s3/index.ts';
@@ -21,7 +20,7 @@ import {
   type RetentionPlan,
   type RetentionRunResult,
 } from '../engines/retention/index.ts';
-import { EXIT } from './io.ts';
+import { EXIT, parseCommandLine } from './io.ts';
 
 export interface RetentionIo {
   stdout: NodeJS.WritableStream;
@@ -77,9 +76,7 @@ function intOption(text: string | undefined, flag: string): number | undefined {
 }
 
 export async function runRetentionCli(argv: string[], io: RetentionIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandLine(io, 'retention', RETENTION_USAGE, {
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -104,15 +101,8 @@ export async function runRetentionCli(argv: string[], io: RetentionIo): Promise<
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
-  } catch (error) {
-    io.stderr.write(`retention: ${describeError(error)}\n\n${RETENTION_USAGE}`);
-    return EXIT.usage;
-  }
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(RETENTION_USAGE);
-    return EXIT.ok;
-  }
   const command = positionals[0];
   if ((command !== 'plan' && command !== 'run') || positionals.length > 1) {
     io.stderr.write(`retention: expected "plan" or "run"${command === undefined ? '' : `, got "${positionals.join(' ')}"`}\n\n${RETENTION_USAGE}`);

@@ -1,11 +1,11 @@
 // `lokdarpan seed`: loads deterministic synthetic LokDarpan data (src/engines/datagen) into an empty
 // database that is at migration 004 or later, against --database-url or the PG* variables.
 // Exit codes: 0 ok, 1 failure, 2 usage.
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { connectionSettingsFrom, describeConnection } from '../adapters/postgres/connection.ts';
 import { describeError } from '../errors.ts';
 import { generateLokdarpanData, type GenerateOptions } from '../engines/datagen/index.ts';
+import { parseCommandLine } from './io.ts';
 
 export interface SeedIo {
   stdout: NodeJS.WritableStream;
@@ -43,9 +43,7 @@ function count(value: string | undefined, flag: string): number | undefined {
 }
 
 export async function runSeedCli(argv: readonly string[], io: SeedIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseCommandLine(io, 'seed', SEED_USAGE, {
       args: [...argv],
       allowPositionals: false,
       options: {
@@ -63,15 +61,8 @@ export async function runSeedCli(argv: readonly string[], io: SeedIo): Promise<n
         help: { type: 'boolean', short: 'h' },
       },
     });
-  } catch (error) {
-    io.stderr.write(`seed: ${describeError(error)}\n\n${SEED_USAGE}`);
-    return 2;
-  }
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    io.stdout.write(SEED_USAGE);
-    return 0;
-  }
   const options: GenerateOptions = { seed: v.seed ?? '1' };
   try {
     const set = <K extends keyof GenerateOptions>(key: K, value: GenerateOptions[K] | undefined): void => {

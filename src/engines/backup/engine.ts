@@ -15,13 +15,14 @@ import { writeManifest } from './manifest-write.ts';
 import { abortReason, runSignal } from './signal.ts';
 import { HashTap, HoldEnd, Rebatch } from './streams.ts';
 import { verifyStoredObject } from './verify.ts';
-import { startProgressSampler, type ProgressListener } from './progress.ts';
+import { startProgressSampler, type RunControls } from './progress.ts';
 import type { BackupSource, CopyOptions, ObjectStore, StoredObject, TableRowCount } from './ports.ts';
 import type { Reason } from '../../reasons/index.ts';
 
 const STAGE_BUFFER = 1024 * 1024;
 
-export interface BackupOptions {
+/** A timed-out backup fails with TimedOut; progress counts the pg_dump bytes. */
+export interface BackupOptions extends RunControls {
   source: BackupSource;
   /** Where the backup is uploaded first. */
   primary: ObjectStore;
@@ -63,15 +64,6 @@ export interface BackupOptions {
    * whose upload fails is then copied 'after'. Either way each copy is re-read and verified.
    */
   replicaMode?: 'after' | 'during';
-  clock?: Clock;
-  logger?: Logger;
-  /** Cancels the backup (leader lost, SIGTERM): everything written so far is taken back. */
-  signal?: AbortSignal;
-  /** Fails the backup with TimedOut after this long (the policy's backup timeout). Unset: no limit. */
-  timeoutMs?: number;
-  /** Told the pg_dump bytes so far every progressIntervalMs (default 10 s) while the dump streams. */
-  onProgress?: ProgressListener;
-  progressIntervalMs?: number;
 }
 
 export interface DestinationResult {

@@ -2,6 +2,7 @@
 // counter sampled on a timer and reported with the average rate so far and, while a known total has
 // not been passed, an estimate of the time left.
 import type { Clock } from '../../clock.ts';
+import type { Logger } from '../../observability/logger.ts';
 
 export interface TransferSample {
   bytes: number;
@@ -17,6 +18,19 @@ export interface TransferSample {
 export type ProgressListener = (sample: TransferSample) => void;
 
 export const DEFAULT_PROGRESS_INTERVAL_MS = 10_000;
+
+/** How a long run (a backup, a restore) is observed, cancelled and bounded by its caller. */
+export interface RunControls {
+  clock?: Clock;
+  logger?: Logger;
+  /** Cancels the run (leader lost, SIGTERM): everything written so far is taken back. */
+  signal?: AbortSignal;
+  /** Fails the run after this long (the resource's timeout). Unset: no limit. */
+  timeoutMs?: number;
+  /** Told the bytes so far every progressIntervalMs (default 10 s) while the data streams. */
+  onProgress?: ProgressListener;
+  progressIntervalMs?: number;
+}
 
 export function measureTransfer(bytes: number, elapsedMs: number, totalBytes?: number): TransferSample {
   const bytesPerSecond = elapsedMs > 0 ? Math.round((bytes * 1000) / elapsedMs) : 0;

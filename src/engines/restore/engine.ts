@@ -26,9 +26,10 @@ import { classifyStreamError, HashTap, HoldLast } from '../backup/streams.ts';
 import type { BackupManifest } from '../backup/manifest.ts';
 import type { ObjectStore } from '../backup/ports.ts';
 import { abortReason, runSignal } from '../backup/signal.ts';
-import { startProgressSampler, type ProgressListener } from '../backup/progress.ts';
+import { startProgressSampler, type RunControls } from '../backup/progress.ts';
 
-export interface RestoreOptions {
+/** A timed-out restore is Cancelled and rolled back; progress counts the stored bytes downloaded. */
+export interface RestoreOptions extends RunControls {
   store: ObjectStore;
   /** Full key of the backup's manifest in `store`. */
   manifestKey: string;
@@ -53,14 +54,6 @@ export interface RestoreOptions {
   checkRowCounts?: boolean;
   /** Drop a database this restore created when the restore fails. Default true. */
   dropCreatedOnFailure?: boolean;
-  clock?: Clock;
-  logger?: Logger;
-  signal?: AbortSignal;
-  /** Fails the restore (Cancelled, rolled back) after this long: the Restore's timeout. Unset: no limit. */
-  timeoutMs?: number;
-  /** Told the bytes downloaded so far (of the stored size) every progressIntervalMs (default 10 s) while the restore streams. */
-  onProgress?: ProgressListener;
-  progressIntervalMs?: number;
 }
 
 export interface RowCountCheck {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
-import { systemClock, type Clock } from '../../clock.ts';
-import { silentLogger, type Logger } from '../../observability/logger.ts';
+import { systemClock } from '../../clock.ts';
+import { silentLogger } from '../../observability/logger.ts';
 import { AgeDecryptStream, parseIdentityFile, recipientFingerprint, type AgeIdentity } from '../../adapters/age/index.ts';
 import {
   chooseTool, countRows, DEFAULT_PG_BIN_DIRS, describeTarget, dropDatabase, inspectTarget, spawnPgRestore, withDatabase,

@@ -70,7 +70,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const parts: RuntimeParts = {
     client,
     statusWriter: new StatusWriter({ client: kubeStatusClient(client), logger, fence }),
-    recorder: new EventRecorder({ sink: kubeEventSink(client), reportingInstance: identity, clock, logger, fence }),
+    // Events are queued (a reconcile never waits for one) and sent by a few writers.
+    recorder: new EventRecorder({ sink: kubeEventSink(client), reportingInstance: identity, clock, logger, fence, background: true }),
     logger,
     metrics,
     resyncMs: config.resyncPeriod,

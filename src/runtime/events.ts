@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
 import type { Fence } from './fence.ts';
+import { Semaphore } from './semaphore.ts';
 import { apiErrorMessage, isNotFound, microTime, type KubeClient, type KubeObject } from './kube.ts';
 
 export const REPORTING_CONTROLLER = 'lokdarpan.io/operator';
@@ -121,16 +122,14 @@ export class EventRecorder {
   readonly #tracked = new Map<string, Tracked>();
   readonly #fence: Fence | undefined;
   readonly #background: boolean;
-  readonly #maxInFlight: number;
   readonly #maxQueued: number;
-  #inFlight = 0;
-  readonly #slotWaiters: Array<() => void> = [];
+  readonly #slots: Semaphore;
   readonly #pending = new Set<Promise<void>>();
 
   constructor(options: EventRecorderOptions) {
     this.#fence = options.fence;
     this.#background = options.background ?? false;
-    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.#slots = new Semaphore(options.maxInFlight ?? 2);
     this.#maxQueued = options.maxQueued ?? 1000;
     this.#sink = options.sink;
     this.#instance = options.reportingInstance.slice(0, FIELD_MAX);
@@ -252,30 +251,15 @@ export class EventRecorder {
   /** Runs `write` after the series' earlier writes, within the in-flight limit, unless the fence closed meanwhile. */
   #chain(tracked: Tracked, write: () => Promise<void>): Promise<void> {
     const run = tracked.chain.then(async () => {
-      await this.#slot();
+      await this.#slots.acquire();
       try {
         if (!this.#fence?.closed) await write();
       } finally {
-        this.#release();
+        this.#slots.release();
       }
     });
     tracked.chain = run.catch(() => {});
     return run;
-  }
-
-  async #slot(): Promise<void> {
-    if (this.#inFlight < this.#maxInFlight) {
-      this.#inFlight++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
-  }
-
-  /** Hands the slot to the next waiting write, or frees it. */
-  #release(): void {
-    const next = this.#slotWaiters.shift();
-    if (next) next();
-    else this.#inFlight--;
   }
 
   /** How many series are remembered (for tests and debugging). */

@@ -118,12 +118,14 @@ try {
   const op = operator;
   const pid = op.process.child.pid ?? 0;
   report['rssAfterStartMb'] = rssMb(pid);
-  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram; apiRequests: number; reconciles: number; pgSessions: number }> => {
+  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram; limiter: Histogram; apiRequests: number; reconciles: number; pgSessions: number }> => {
     const text = (await op.http('/metrics')).body;
     const sessions = await h.pg.query<{ n: string }>('SELECT sum(sessions) AS n FROM pg_stat_database');
     return {
       queue: parseHistogram(text, 'workqueue_queue_duration_seconds', /name="lokdarpandatabase"/),
       reconcile: parseHistogram(text, 'controller_runtime_reconcile_time_seconds', /controller="lokdarpandatabase"/),
+      // Unlabelled: the +Inf bucket is its count.
+      limiter: ((hist) => ({ ...hist, count: hist.buckets.at(-1)?.count ?? 0 }))(parseHistogram(text, 'rest_client_rate_limiter_duration_seconds', /le="/)),
       apiRequests: counterSum(text, 'rest_client_requests_total'),
       reconciles: counterSum(text, 'controller_runtime_reconcile_total'),
       pgSessions: Number(sessions.rows[0]?.n ?? 0),
@@ -209,6 +211,7 @@ try {
       reconcilesAllControllers: reconciles,
       apiRequestsPerReconcile: perReconcile(after.apiRequests - before.apiRequests),
       pgSessionsPerReconcile: perReconcile(after.pgSessions - before.pgSessions),
+      rateLimiterWaitP99Ms: Math.round(histogramQuantile(histogramDelta(after.limiter, before.limiter), 0.99) * 1000),
       peakRssMb: rss.stop(),
       rssAfterMb: rssMb(pid),
       heapUsedMb: await heapUsedMb(),

@@ -9,11 +9,16 @@
 //   E. idle for --idle seconds with everything in place (RSS at rest).
 // For each phase: wall time until every resource shows the new generation/annotation, the operator's
 // RSS (peak, from /proc), and from its /metrics the delta of workqueue_queue_duration_seconds (p50, p99
-// and the share under 1 s) and controller_runtime_reconcile_time_seconds. Goals: RSS < 256 MB,
-// p99 queue latency < 1 s.
+// and the share under 1 s) and controller_runtime_reconcile_time_seconds, Kubernetes API requests per
+// reconcile (rest_client_requests_total / controller_runtime_reconcile_total, every controller), and the
+// PostgreSQL sessions opened (pg_stat_database.sessions) per reconcile. lastStatusAfterLastRequestMs: how
+// long after the phase's last request its last status was seen. Load average recorded at start and end.
+// Goals (issue 13): bursts' statuses all written within 2 s of the last request, p99 < 1 s; real
+// reconciles p99 < 3 s.
 // Usage: node bench/operator-scale.ts [--resources 500] [--real 100] [--databases 5] [--rate 10] [--trickle 20]
 //          [--idle 20] [--node-options "--max-old-space-size=128"] [--log-level info] [--json]
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import {
@@ -87,8 +92,21 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unkno
   );
 }
 
+const loadAverage = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
+const startLoad = loadAverage();
 const h = await startOperatorHarness();
-const report: Record<string, unknown> = { resources: N, real: REAL, databases: DATABASES, pgVersion: h.pg.version };
+const report: Record<string, unknown> = { resources: N, real: REAL, databases: DATABASES, pgVersion: h.pg.version, loadAverageStart: startLoad };
+
+/** Sum of a counter's samples whose labels match. */
+function counterSum(metrics: string, name: string, labelMatch: RegExp = /.*/): number {
+  let sum = 0;
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!labelMatch.test(line)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
 const phases: Record<string, unknown>[] = [];
 let operator: OperatorProcess | undefined;
 let watcher: Informer<KubeObject> | undefined;
@@ -100,11 +118,17 @@ try {
   const op = operator;
   const pid = op.process.child.pid ?? 0;
   report['rssAfterStartMb'] = rssMb(pid);
-  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram }> => {
+  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram; limiter: Histogram; apiRequests: number; reconciles: number; pgSessions: number }> => {
     const text = (await op.http('/metrics')).body;
+    const sessions = await h.pg.query<{ n: string }>('SELECT sum(sessions) AS n FROM pg_stat_database');
     return {
       queue: parseHistogram(text, 'workqueue_queue_duration_seconds', /name="lokdarpandatabase"/),
       reconcile: parseHistogram(text, 'controller_runtime_reconcile_time_seconds', /controller="lokdarpandatabase"/),
+      // Unlabelled: the +Inf bucket is its count.
+      limiter: ((hist) => ({ ...hist, count: hist.buckets.at(-1)?.count ?? 0 }))(parseHistogram(text, 'rest_client_rate_limiter_duration_seconds', /le="/)),
+      apiRequests: counterSum(text, 'rest_client_requests_total'),
+      reconciles: counterSum(text, 'controller_runtime_reconcile_total'),
+      pgSessions: Number(sessions.rows[0]?.n ?? 0),
     };
   };
   // The bench watches (one informer) rather than polling 500 objects: polling would load the shared API server.
@@ -169,17 +193,25 @@ try {
     const actedMs = Math.max(...[...sentAt.values()], t0) - t0;
     const wallMs = performance.now() - t0;
     const latencies = [...seenAt].map(([key, at]) => at - (sentAt.get(key) ?? at));
+    const lastStatusAfterLastRequestMs = seenAt.size > 0 ? Math.round(Math.max(...seenAt.values()) - Math.max(...sentAt.values())) : undefined;
     await sleep(500); // let the last status writes' watch events be processed
     const after = await scrape();
     const queue = histogramDelta(after.queue, before.queue);
     const reconcile = histogramDelta(after.reconcile, before.reconcile);
     const operatorCpuMs = Math.round(cpuMs() - cpuBefore);
+    const reconciles = after.reconciles - before.reconciles;
+    const perReconcile = (n: number): number => (reconciles > 0 ? Math.round((n / reconciles) * 100) / 100 : 0);
     const entry = {
       phase: name,
       operatorCpuMs,
       requestsMs: Math.round(actedMs),
       allObservedMs: Math.round(wallMs),
       ...(latencies.length > 0 ? { requestToStatusMs: { p50: pctOf(latencies, 50), p99: pctOf(latencies, 99), max: pctOf(latencies, 100), n: latencies.length } } : {}),
+      ...(lastStatusAfterLastRequestMs === undefined ? {} : { lastStatusAfterLastRequestMs }),
+      reconcilesAllControllers: reconciles,
+      apiRequestsPerReconcile: perReconcile(after.apiRequests - before.apiRequests),
+      pgSessionsPerReconcile: perReconcile(after.pgSessions - before.pgSessions),
+      rateLimiterWaitP99Ms: Math.round(histogramQuantile(histogramDelta(after.limiter, before.limiter), 0.99) * 1000),
       peakRssMb: rss.stop(),
       rssAfterMb: rssMb(pid),
       heapUsedMb: await heapUsedMb(),
@@ -281,6 +313,7 @@ try {
   report['heapUsedMb'] = await heapUsedMb();
 } finally {
   report['phases'] = phases;
+  report['loadAverageEnd'] = loadAverage();
   await watcher?.stop();
   await h.stop();
 }

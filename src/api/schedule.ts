@@ -11,7 +11,22 @@ export const TIME_ZONE_RULE = {
   message: 'must be an IANA time zone name such as UTC, Asia/Kolkata or Europe/Berlin',
 };
 
-export function checkCronExpression(expression: string): string | undefined {
+/**
+ * A bounded memo for pure checks that run on every spec parse (each reconcile): a Cron parse or an Intl time
+ * zone lookup costs far more than the rest of a suspended resource's reconcile.
+ */
+function memoized<T>(fn: (key: string) => T, max = 512): (key: string) => T {
+  const memo = new Map<string, T>();
+  return (key) => {
+    if (memo.has(key)) return memo.get(key) as T;
+    const value = fn(key);
+    if (memo.size >= max) memo.delete(memo.keys().next().value as string);
+    memo.set(key, value);
+    return value;
+  };
+}
+
+export const checkCronExpression: (expression: string) => string | undefined = memoized((expression) => {
   const fields = expression.split(' ');
   if (fields.length !== 5 || fields.some((f) => f === '')) {
     return `"${expression}" has ${expression.trim().split(/\s+/).length} fields: write a standard 5-field cron expression (minute hour day-of-month month day-of-week)`;
@@ -24,16 +39,16 @@ export function checkCronExpression(expression: string): string | undefined {
   } catch (error) {
     return `"${expression}" is not a valid cron expression: ${(error as Error).message}`;
   }
-}
+});
 
-export function isKnownTimeZone(zone: string): boolean {
+export const isKnownTimeZone: (zone: string) => boolean = memoized((zone) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
   } catch {
     return false;
   }
-}
+});
 
 export const cronSchema = (description: string, defaultValue?: string) => {
   const base = z
@@ -55,8 +70,14 @@ export const timeZoneSchema = (description = 'IANA time zone the schedule is rea
     .default('UTC')
     .meta({ description, 'x-kubernetes-validations': [TIME_ZONE_RULE] });
 
-function cronFor(expression: string, timeZone: string): Cron {
+// A paused Cron is only a parsed pattern: one per schedule serves every nextRun/previousRuns question.
+const parsedCron = memoized((key) => {
+  const [expression, timeZone] = JSON.parse(key) as [string, string];
   return new Cron(expression, { paused: true, timezone: timeZone, mode: '5-part' });
+}, 256);
+
+function cronFor(expression: string, timeZone: string): Cron {
+  return parsedCron(JSON.stringify([expression, timeZone]));
 }
 
 /** The next time `expression` fires strictly after `after`, in `timeZone`. */

@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeConnection } from '../runtime/kube-http.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind, retentionPolicyKind } from '../api/resources.ts';
+import { PgPools } from '../adapters/postgres/index.ts';
 import { KeyedMutex } from '../controllers/shared/database-mutex.ts';
 import { createResourceController, type RuntimeParts } from '../controllers/shared/resource-controller.ts';
 import { lokdarpanDatabaseEngines } from '../controllers/lokdarpan-database/engines.ts';
@@ -71,7 +72,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const parts: RuntimeParts = {
     client,
     statusWriter: new StatusWriter({ client: kubeStatusClient(client), logger, fence }),
-    recorder: new EventRecorder({ sink: kubeEventSink(client), reportingInstance: identity, clock, logger, fence }),
+    // Events are queued (a reconcile never waits for one) and sent by a few writers.
+    recorder: new EventRecorder({ sink: kubeEventSink(client), reportingInstance: identity, clock, logger, fence, background: true }),
     logger,
     metrics,
     resyncMs: config.resyncPeriod,
@@ -91,7 +93,9 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     forget().catch((error: unknown) => logger.warn({ what, error: error instanceof Error ? error.message : String(error) }, 'could not remove metric series'));
   };
   const reconcileTimeoutMs = config.reconcileTimeoutSeconds * 1000;
-  const databaseEngines = lokdarpanDatabaseEngines({ migrationsDir: config.migrationsDir, logger });
+  // A reconcile takes up to two sessions at once (migration work and lock): enough for every worker.
+  const pgPools = new PgPools({ maxPerTarget: 2 * config.workers });
+  const databaseEngines = lokdarpanDatabaseEngines({ migrationsDir: config.migrationsDir, logger, pools: pgPools });
   const databases = createResourceController(
     lokdarpanDatabaseKind,
     async (object, context) => {

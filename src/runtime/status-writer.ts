@@ -1,7 +1,8 @@
 // The one writer of /status. Two ways:
 // - replaceFrom (what the controllers use): the status was computed from an object the reconcile read (the
-//   informer's copy); skip the write when it equals that object's status (no API call at all), else replace
-//   the status subresource with that object's resourceVersion as the precondition. On 409 the fresh object
+//   informer's copy); skip the write when it equals that object's status (no API call at all), else send one
+//   JSON merge patch of the status subresource, computed from that object's status, carrying its
+//   resourceVersion as the precondition (the server answers 409 when the object moved). On 409 the fresh object
 //   is read: when only metadata moved (same generation, same status) the write is retried on it, since it
 //   overwrites nothing unread; otherwise the result is a conflict and the caller requeues.
 // - update (CloudNativePG's status/patch.go pattern): re-read, apply a pure mutation, retry on 409.
@@ -17,6 +18,12 @@ export interface StatusClient {
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   /** PUT the object to its /status subresource; metadata.resourceVersion must match (else 409). */
   replaceStatus(ref: ObjectRef, object: KubeObject): Promise<KubeObject>;
+  /**
+   * Merge-patches the /status subresource with `{ metadata: { resourceVersion }, status: patch }`: the server
+   * refuses it with 409 when the object's resourceVersion moved. replaceFrom uses it when present (a small
+   * body instead of the whole object), else replaceStatus.
+   */
+  patchStatus?(ref: ObjectRef, resourceVersion: string, patch: StatusRecord): Promise<KubeObject>;
 }
 
 export type StatusRecord = Record<string, unknown>;
@@ -86,7 +93,7 @@ export class StatusWriter {
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       this.#fence?.assertOpen(`write the status of ${describeRef(ref)}`);
       try {
-        return { outcome: 'written', object: await this.#client.replaceStatus(ref, { ...target, status: after }) };
+        return { outcome: 'written', object: await this.#send(ref, target, after) };
       } catch (error) {
         if (isNotFound(error)) return { outcome: 'gone', object: undefined };
         if (!isConflict(error)) throw error;
@@ -102,6 +109,15 @@ export class StatusWriter {
       target = fresh;
     }
     return { outcome: 'conflict', object: undefined };
+  }
+
+  /** A merge patch from target's status when the client can patch and target has a resourceVersion; else a PUT. */
+  #send(ref: ObjectRef, target: KubeObject, status: StatusRecord): Promise<KubeObject> {
+    const resourceVersion = target.metadata?.resourceVersion;
+    if (this.#client.patchStatus && resourceVersion) {
+      return this.#client.patchStatus(ref, resourceVersion, mergePatchOf((target['status'] ?? {}) as StatusRecord, status));
+    }
+    return this.#client.replaceStatus(ref, { ...target, status });
   }
 
   async update<S extends StatusRecord>(
@@ -157,6 +173,33 @@ export function stableEqual(a: unknown, b: unknown): boolean {
   return ak.length === bk.length && ak.every((k) => stableEqual(ao[k], bo[k]));
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/**
+ * The RFC 7386 JSON merge patch that turns `before` into `after`: changed and new keys with their new value
+ * (objects recursively, arrays whole), removed keys as null. A null in `after` also reads as removal, as
+ * merge patch cannot say "set to null"; statuses do not use null.
+ */
+export function mergePatchOf(before: StatusRecord, after: StatusRecord): StatusRecord {
+  const patch: StatusRecord = {};
+  for (const key of Object.keys(before)) {
+    if (before[key] !== undefined && after[key] === undefined) patch[key] = null;
+  }
+  for (const [key, value] of Object.entries(after)) {
+    if (value === undefined) continue;
+    const old = before[key];
+    if (isPlainObject(old) && isPlainObject(value)) {
+      const inner = mergePatchOf(old, value);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else if (!stableEqual(old, value)) {
+      patch[key] = value;
+    }
+  }
+  return patch;
+}
+
 /** StatusClient over any resource with a status subresource (custom resources included). */
 export function kubeStatusClient(client: KubeClient): StatusClient {
   return {
@@ -170,6 +213,9 @@ export function kubeStatusClient(client: KubeClient): StatusClient {
     },
     replaceStatus(ref, object) {
       return client.replace<KubeObject>(refPath(ref, 'status'), object);
+    },
+    patchStatus(ref, resourceVersion, patch) {
+      return client.patch<KubeObject>(refPath(ref, 'status'), { metadata: { resourceVersion }, status: patch }, 'merge');
     },
   };
 }

@@ -76,7 +76,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: SUITE_TIMEOUT_MS },
     assert.equal((await fx.h.get(fx.h.namespace, name)).metadata.generation, generation);
   });
 
-  it('/metrics counts the API requests by method, resource and code (status writes, Secret reads, events), names never', async () => {
+  it('/metrics counts the API requests by method, resource and code (status patches, Secret reads, events), names never', async () => {
     const { status, body } = await fx.operator.http('/metrics');
     assert.equal(status, 200);
     const requests = new Map<string, number>();
@@ -86,8 +86,9 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: SUITE_TIMEOUT_MS },
     }
     const count = (method: string, resource: string, code: string): number =>
       [...requests].find(([labels]) => labels.includes(`method="${method}"`) && labels.includes(`resource="${resource}"`) && labels.includes(`code="${code}"`))?.[1] ?? 0;
-    // Two spec generations reconciled so far: each wrote its status and read the password Secret.
-    assert.ok(count('PUT', 'lokdarpandatabases/status', '200') >= 2, [...requests.keys()].join('\n'));
+    // Two spec generations reconciled so far: each wrote its status (one merge patch, never a full PUT) and read the password Secret.
+    assert.ok(count('PATCH', 'lokdarpandatabases/status', '200') >= 2, [...requests.keys()].join('\n'));
+    assert.equal([...requests.keys()].filter((labels) => labels.includes('method="PUT"') && labels.includes('/status')).length, 0, 'no status PUT');
     assert.ok(count('GET', 'secrets', '200') >= 1, [...requests.keys()].join('\n'));
     assert.ok(count('GET', 'lokdarpandatabases', '200') >= 1, 'the informer list');
     assert.ok(count('POST', 'events', '201') >= 1, [...requests.keys()].join('\n'));

@@ -109,7 +109,8 @@ export function createConnector(settings: PgConnectionSettings, defaults: Connec
   };
 }
 
-function toClientConfig(settings: PgConnectionSettings): pg.ClientConfig {
+/** node-postgres client settings for a target (no session options). */
+export function toClientConfig(settings: PgConnectionSettings): pg.ClientConfig {
   const config: pg.ClientConfig = {};
   if (settings.connectionString !== undefined) config.connectionString = settings.connectionString;
   if (settings.host !== undefined) config.host = settings.host;

@@ -1,3 +1,4 @@
-// The PostgreSQL adapter: connections from a URL or PG* settings, and scoped session/transaction helpers.
+// The PostgreSQL adapter: connections from a URL or PG* settings, pooled sessions per target, and scoped session/transaction helpers.
 export * from './connection.ts';
 export * from './session.ts';
+export * from './pool.ts';

@@ -1,5 +1,5 @@
 // The real engines behind a LokdarpanDatabase reconcile (unit tests pass fakes instead).
-import { createConnector } from '../../adapters/postgres/index.ts';
+import { createConnector, type PgPools } from '../../adapters/postgres/index.ts';
 import { cachedMigrations, createMigrationEngine, lokdarpanAdopters } from '../../engines/migrations/index.ts';
 import { refreshMaterializedViews } from '../../engines/views/refresh.ts';
 import { validatePerformance } from '../../engines/validation/validate.ts';
@@ -7,13 +7,17 @@ import { lokdarpanProbes } from '../../engines/validation/lokdarpan-probes.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { DatabaseEngines } from './reconciler.ts';
 
-export function lokdarpanDatabaseEngines(options: { migrationsDir: string; logger: Logger }): DatabaseEngines {
-  const { migrationsDir, logger } = options;
+/** `pools`: sessions reused per database (the operator's); without it each session is a new connection. */
+export function lokdarpanDatabaseEngines(options: { migrationsDir: string; logger: Logger; pools?: PgPools }): DatabaseEngines {
+  const { migrationsDir, logger, pools } = options;
   const files = cachedMigrations(migrationsDir);
   const adopters = lokdarpanAdopters(migrationsDir);
   return {
     // The signal is bound to the connector too: every session it opens is closed when the reconcile aborts.
-    connector: (settings, signal) => createConnector(settings, { applicationName: 'lokdarpan-operator', ...(signal ? { signal } : {}) }),
+    connector: (settings, signal) => {
+      const defaults = { applicationName: 'lokdarpan-operator', ...(signal ? { signal } : {}) };
+      return pools ? pools.connector(settings, defaults) : createConnector(settings, defaults);
+    },
     migrations: (connection, { lockTimeoutMs, instance, signal }) =>
       createMigrationEngine({ connection, migrationsDir, files, instance, logger, lockTimeoutMs, adopters, ...(signal ? { signal } : {}) }),
     refreshViews: (connector, signal) => refreshMaterializedViews(connector, { logger, ...(signal ? { signal } : {}) }),

@@ -5,6 +5,7 @@
 // the database. Keys are hashes: no credential is kept here in the clear.
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../../clock.ts';
+import { Semaphore } from '../../runtime/semaphore.ts';
 
 export interface ProbeCacheOptions {
   /** How long a success is reused (default 5 min). */
@@ -38,20 +39,18 @@ export function probeKey(kind: string, parts: unknown): string {
 export class ProbeCache {
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<Entry>>();
-  readonly #waiting: Array<() => void> = [];
   readonly #successTtlMs: number;
   readonly #failureTtlMs: number;
-  readonly #concurrency: number;
+  readonly #slots: Semaphore;
   readonly #maxEntries: number;
   readonly #clock: Clock;
-  #running = 0;
   /** Probes actually started (for tests and metrics). */
   probes = 0;
 
   constructor(options: ProbeCacheOptions = {}) {
     this.#successTtlMs = options.successTtlMs ?? 5 * 60_000;
     this.#failureTtlMs = options.failureTtlMs ?? 5_000;
-    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#slots = new Semaphore(options.concurrency ?? 4);
     this.#maxEntries = options.maxEntries ?? 5000;
     this.#clock = options.clock ?? systemClock;
   }
@@ -87,7 +86,7 @@ export class ProbeCache {
   }
 
   async #run(key: string, probe: () => Promise<unknown>): Promise<Entry> {
-    await this.#acquire();
+    await this.#slots.acquire();
     const at = this.#clock.now().getTime();
     let entry: Entry;
     try {
@@ -96,7 +95,7 @@ export class ProbeCache {
     } catch (error) {
       entry = { at, ok: false, value: error };
     } finally {
-      this.#release();
+      this.#slots.release();
       this.#inFlight.delete(key);
     }
     this.#entries.delete(key);
@@ -106,19 +105,5 @@ export class ProbeCache {
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
     return entry;
-  }
-
-  async #acquire(): Promise<void> {
-    if (this.#running < this.#concurrency) {
-      this.#running++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next !== undefined) next();
-    else this.#running--;
   }
 }

@@ -55,6 +55,18 @@ const MAX_RUNS = 1000;
  * alert never fires on a quiet weekend. Undefined when the schedule cannot be read.
  */
 export function expectedIntervalSeconds(schedule: string, timeZone = 'UTC', from: Date = new Date()): number | undefined {
+  // Hundreds of cron steps: computed once per schedule and hour, not on every status recorded.
+  const key = JSON.stringify([schedule, timeZone, Math.floor(from.getTime() / 3_600_000)]);
+  if (intervalMemo.has(key)) return intervalMemo.get(key);
+  const seconds = longestGapSeconds(schedule, timeZone, from);
+  if (intervalMemo.size >= 256) intervalMemo.delete(intervalMemo.keys().next().value as string);
+  intervalMemo.set(key, seconds);
+  return seconds;
+}
+
+const intervalMemo = new Map<string, number | undefined>();
+
+function longestGapSeconds(schedule: string, timeZone: string, from: Date): number | undefined {
   let previous: Date;
   try {
     previous = nextRun(schedule, timeZone, from);

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configFromEnv } from '../../../src/operator/config.ts';
 
-test('workers per controller: defaults 4 (databases, retention, backup policies) and 2 (backups, restores), bounded', () => {
+test('workers per controller: defaults 8 (databases, retention, backup policies) and 2 (backups, restores), bounded', () => {
   const defaults = configFromEnv({});
-  assert.equal(defaults.workers, 4);
+  assert.equal(defaults.workers, 8);
   assert.equal(defaults.backupWorkers, 2);
   const set = configFromEnv({ LOKDARPAN_WORKERS: '8', LOKDARPAN_BACKUP_WORKERS: '1' });
   assert.equal(set.workers, 8);
@@ -14,10 +14,10 @@ test('workers per controller: defaults 4 (databases, retention, backup policies)
   assert.throws(() => configFromEnv({ LOKDARPAN_BACKUP_WORKERS: '1.5' }), /backupWorkers/);
 });
 
-test('Kubernetes API rate limit: default 50 QPS with bursts of 100, 0 QPS turns it off, nonsense refused', () => {
+test('Kubernetes API rate limit: default 200 QPS with bursts of 400, 0 QPS turns it off, nonsense refused', () => {
   const defaults = configFromEnv({});
-  assert.equal(defaults.kubeApiQps, 50);
-  assert.equal(defaults.kubeApiBurst, 100);
+  assert.equal(defaults.kubeApiQps, 200);
+  assert.equal(defaults.kubeApiBurst, 400);
   const set = configFromEnv({ LOKDARPAN_KUBE_API_QPS: '0', LOKDARPAN_KUBE_API_BURST: '10' });
   assert.equal(set.kubeApiQps, 0);
   assert.equal(set.kubeApiBurst, 10);

@@ -124,3 +124,43 @@ test('a closed fence drops events (no create, no series patch)', async () => {
   assert.equal(sink.created.length, 1);
   assert.equal(sink.patches.length, 0);
 });
+
+test('background mode: record() returns before the write; identical events queued together form one series; flush() waits', async () => {
+  const clock = new ManualClock('2026-03-01T10:00:00.123Z');
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const sink = new FakeSink();
+  const create = sink.create.bind(sink);
+  sink.create = async (ns, event) => {
+    inFlight++;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    await gate;
+    inFlight--;
+    return create(ns, event);
+  };
+  const recorder = new EventRecorder({ sink, clock, reportingInstance: 'i', minSeriesUpdateMs: 0, background: true, maxInFlight: 2 });
+  for (let i = 0; i < 5; i++) await recorder.normal({ ...db, name: `n${i}` }, 'Migrated', 'Migrate', 'done');
+  clock.advance(1_000);
+  await recorder.normal({ ...db, name: 'n0' }, 'Migrated', 'Migrate', 'done');
+  assert.equal(sink.created.length, 0, 'nothing written yet: the writes wait behind the gate');
+  release();
+  await recorder.flush();
+  assert.equal(sink.created.length, 5);
+  assert.equal(mostInFlight, 2, 'at most maxInFlight writes at once');
+  assert.deepEqual(sink.patches, [{ name: sink.created.find((e) => e.regarding.name === 'n0')!.metadata.name, count: 2, lastObservedTime: '2026-03-01T10:00:01.123000Z' }], 'the repeat patched the series after its create');
+});
+
+test('background mode: a failed create is logged, and the next identical event creates it again', async () => {
+  const { sink } = setup();
+  const clock = new ManualClock();
+  const recorder = new EventRecorder({ sink, clock, reportingInstance: 'i', background: true });
+  sink.failCreate = Object.assign(new Error('forbidden'), { code: 403 });
+  await recorder.warning(db, 'X', 'Y', 'z');
+  await recorder.flush();
+  sink.failCreate = undefined;
+  await recorder.warning(db, 'X', 'Y', 'z');
+  await recorder.flush();
+  assert.equal(sink.created.length, 1);
+});

@@ -32,7 +32,7 @@ describe('LokdarpanDatabase operator: kube-apiserver restart', { timeout: 150_00
     const second = await h.applyDatabase({ name: 'after-restart' });
     const ready = await h.waitForCondition(second.namespace, second.name, 'Ready', 'True', { timeoutMs: 90_000 });
     console.log(`new resource Ready ${Date.now() - t0} ms after the restart began`);
-    assert.equal(ready.status?.schemaVersion, '007_embedding_inline_storage');
+    assert.equal(ready.status?.schemaVersion, '008_hnsw_ef_search');
     assert.equal(operator.process.child.pid, pid);
     assert.equal(operator.process.child.exitCode, null, 'the operator never exited');
     // The log shows that the watch was lost and started again.

@@ -27,7 +27,7 @@ const THRESHOLDS = { vectorSearchP95Ms: 60_000 };
 // A batch is 100 rows; the whole rewrite takes tens of seconds here. Waiting for it would exceed this.
 const MAX_WRITE_MS = 10_000;
 
-describe('vector search plan: 007 makes the default plan use the HNSW index, the validation reports when it does not', { timeout: 600_000 }, () => {
+describe('vector search plan: 007 makes the default plan use the HNSW index, 008 sets ef_search, the validation reports when either is missing', { timeout: 600_000 }, () => {
   let server: PostgresServer;
   let db: TestDatabase;
   const clients: pg.Client[] = [];
@@ -107,7 +107,7 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, the
       /^vectorSearch does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store; hnsw\.ef_search is 40, below 200 \(migration 008 .*\) \(p95 [\d.]+ ms, threshold 60000 ms\)$/);
   });
 
-  test('007 rewrites the rows in committed batches while writers go on; then the default plan uses the HNSW index and the validation passes', async () => {
+  test('007 rewrites the rows in committed batches while writers go on; then the default plan uses the HNSW index, and the validation reports only the ef_search below 008', async () => {
     const observer = await connect();
     const writer = await connect();
     const x = (await observer.query<{ x: string }>('SELECT txid_current()::text AS x')).rows[0]!.x;

@@ -1,8 +1,9 @@
 -- 008_hnsw_ef_search: top-10 similarity search finds the true neighbours with the settings the app's
 -- own connections get. pgvector's HNSW scan keeps a candidate list of `hnsw.ef_search` entries
--- (default 40); over 100 000 clustered halfvec(3072) embeddings that returns ~0.8 of the exact top 10
--- (bench/RESULTS.md). This migration makes 250 the database's default, so every new session of every
--- role gets it (recall@10 0.95+ at 100 000 rows, still milliseconds; docs/schema.md, 008):
+-- (default 40); over 100 000 clustered halfvec(3072) embeddings that returned 0.7-0.8 of the exact top
+-- 10 (bench/RESULTS.md). This migration makes 250 the database's default, so every new session of every
+-- role gets it (recall@10 0.867-0.959 at 100 000 rows depending on the index build, still milliseconds
+-- on a quiet machine; docs/schema.md, 008):
 --  * `ALTER DATABASE <this database> SET hnsw.ef_search = 250`: a catalog row in pg_db_role_setting,
 --    no lock on any table; sessions opened from then on get it (pooled connections on their next
 --    connect). Only the database's owner (or a superuser) may do this;

@@ -107,10 +107,10 @@ describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['L
     const result = await engineFor(migratorUrl).up();
     assert.deepEqual(result.applied.map((a) => a.name), ['008_hnsw_ef_search']);
     assert.equal(result.applied[0]!.warnings?.length, 1);
-    assert.match(result.applied[0]!.warnings![0]!, new RegExp(`^hnsw\\.ef_search = 250 is set for role ${migrator} in database ${db.name} only: .*The owner should run: ALTER DATABASE ${db.name} SET hnsw\\.ef_search = 250$`));
+    assert.match(result.applied[0]!.warnings![0]!, new RegExp(`^hnsw\\.ef_search = 300 is set for role ${migrator} in database ${db.name} only: .*The owner should run: ALTER DATABASE ${db.name} SET hnsw\\.ef_search = 300$`));
     const efOf = async (config: pg.ClientConfig) =>
       (await query<{ v: string }>(config, `SELECT '[1]'::vector IS NOT NULL AS loaded, current_setting('hnsw.ef_search') AS v`))[0]!.v;
-    assert.equal(await efOf({ connectionString: migratorUrl }), '250');
+    assert.equal(await efOf({ connectionString: migratorUrl }), '300');
     assert.equal(await efOf(db.appConfig()), '40', 'other roles keep the default');
     const down = await engineFor(migratorUrl).down({ to: '007_embedding_inline_storage', allowDowngrade: true });
     assert.deepEqual(down.applied.map((a) => a.name), ['008_hnsw_ef_search']);

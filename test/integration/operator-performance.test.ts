@@ -88,10 +88,10 @@ describe('LokdarpanDatabase operator: performance validation', { timeout: 150_00
     const unhealthy = condition(missed, 'PerformanceHealthy');
     assert.equal(unhealthy?.status, 'False', describeLdb(missed));
     assert.equal(unhealthy.reason, 'ThresholdsMissed');
-    assert.match(unhealthy.message, /^vectorSearch hnsw\.ef_search is 40, below 250 \(migration 008 sets it for the database; .*SET hnsw\.ef_search = 250\) \(p95 [\d.]+ ms, threshold 500 ms\)$/);
+    assert.match(unhealthy.message, /^vectorSearch hnsw\.ef_search is 40, below 300 \(migration 008 sets it for the database; .*SET hnsw\.ef_search = 300\) \(p95 [\d.]+ ms, threshold 500 ms\)$/);
     assert.equal(missed.status?.validation?.results?.find((r) => r.query === 'vectorSearch')?.passed, false);
 
-    await h.adminQuery(target.db, `ALTER DATABASE ${database} SET hnsw.ef_search = 250`);
+    await h.adminQuery(target.db, `ALTER DATABASE ${database} SET hnsw.ef_search = 300`);
     const healed = await validateNow();
     assert.equal(condition(healed, 'PerformanceHealthy')?.status, 'True', describeLdb(healed));
   });

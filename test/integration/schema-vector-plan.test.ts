@@ -6,7 +6,7 @@
 // it wait for more than a batch; afterwards a fresh connection (the settings the app's own connections
 // get) plans the HNSW index scan, and the plan check passes, while the validation still reports that
 // the connection's hnsw.ef_search (pgvector's 40) is below what 008 sets. 008 then gives new sessions
-// ef_search 250: at this size the planner rightly prefers the exact seq scan (below the probe's plan
+// ef_search 300: at this size the planner rightly prefers the exact seq scan (below the probe's plan
 // gate), the top 10 is the exact one, and the shipped probe passes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,7 +104,7 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, 008
     assert.equal(probe.usesIndex, false);
     assert.equal(probe.planReason, 'does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store');
     assert.match(describeFailures(result.results),
-      /^vectorSearch does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store; hnsw\.ef_search is 40, below 250 \(migration 008 .*\) \(p95 [\d.]+ ms, threshold 60000 ms\)$/);
+      /^vectorSearch does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store; hnsw\.ef_search is 40, below 300 \(migration 008 .*\) \(p95 [\d.]+ ms, threshold 60000 ms\)$/);
   });
 
   test('007 rewrites the rows in committed batches while writers go on; then the default plan uses the HNSW index, and the validation reports only the ef_search below 008', async () => {
@@ -166,7 +166,7 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, 008
     assert.equal(probe.planReason, undefined);
     // The plan is right; the candidate list is pgvector's default until 008.
     assert.equal(probe.passed, false);
-    assert.match(probe.settingReason ?? '', /^hnsw\.ef_search is 40, below 250 \(migration 008 sets it for the database; /);
+    assert.match(probe.settingReason ?? '', /^hnsw\.ef_search is 40, below 300 \(migration 008 sets it for the database; /);
 
     // The index's top 10 against the exact top 10 (index scans off).
     const top = (await observer.query<{ id: number }>(PROBE, [vector])).rows.map((r) => r.id);
@@ -175,7 +175,7 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, 008
     assert.ok(overlap >= 9, `HNSW top-10 overlaps the exact top-10 on ${overlap}`);
   });
 
-  test("008: new sessions get hnsw.ef_search 250; at this size the exact seq scan is the planner's choice and the shipped probe passes", async () => {
+  test("008: new sessions get hnsw.ef_search 300; at this size the exact seq scan is the planner's choice and the shipped probe passes", async () => {
     const e = engine();
     const result = await e.up();
     await e.close();
@@ -187,7 +187,7 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, 008
     assert.equal((await c.query<{ v: string }>(`SELECT current_setting('hnsw.ef_search') AS v`)).rows[0]!.v, String(HNSW_EF_SEARCH));
     assert.deepEqual(top, await exactTop10(c));
     const plan = await freshPlan(vector);
-    assert.match(plan, /Seq Scan on ai_embedding_store/, `${ROWS} rows are below the crossover at ef_search 250: ${plan}`);
+    assert.match(plan, /Seq Scan on ai_embedding_store/, `${ROWS} rows are below the crossover at ef_search 300: ${plan}`);
     const validation = await validate(shipped);
     const probe = validation.results.find((r) => r.query === 'vectorSearch');
     assert.equal(probe?.passed, true, JSON.stringify(validation.results));

@@ -73,7 +73,7 @@ for (const major of [15, 18] as PgMajor[]) {
         '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search',
       ]);
       assert.deepEqual(first.applied.find((a) => a.name === '008_hnsw_ef_search')?.warnings, [], 'the owner sets the database default');
-      assert.equal(await freshEfSearch(), '250', 'a new session of the app gets 008\'s hnsw.ef_search');
+      assert.equal(await freshEfSearch(), '300', 'a new session of the app gets 008\'s hnsw.ef_search');
       const second = await engine().up();
       assert.equal(second.applied.length, 0);
       // 005-008 have several steps: a runner killed after some of them re-runs the whole file, so every
@@ -346,7 +346,7 @@ for (const major of [15, 18] as PgMajor[]) {
 
       const up = await engine().up();
       assert.deepEqual(up.applied.map((a) => a.name), ['006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search']);
-      assert.equal(await freshEfSearch(), '250');
+      assert.equal(await freshEfSearch(), '300');
       const [counts] = await q<{ n: string; missing: string }>(`SELECT count(*) AS n, count(*) FILTER (WHERE search_vector IS NULL) AS missing FROM post`);
       assert.ok(Number(counts!.n) > 0);
       assert.equal(Number(counts!.missing), 0, 'the backfill filled every row again');

@@ -28,7 +28,7 @@ async function hasSearchVectorColumn(client: pg.Client): Promise<boolean> {
 }
 
 /** The HNSW candidate list migration 008 makes the database default (recall@10 >= 0.95 at 100k embeddings). */
-export const HNSW_EF_SEARCH = 250;
+export const HNSW_EF_SEARCH = 300;
 
 export const lokdarpanProbes: readonly Probe[] = [
   {
@@ -50,7 +50,7 @@ export const lokdarpanProbes: readonly Probe[] = [
     indexes: ['ix_ai_embedding_hnsw'],
     // With its vectors in TOAST (before 007), ai_embedding_store's small heap made a seq scan look
     // cheap to the planner from ~10k rows on. With the vectors inline, the HNSW scan wins from ~2000
-    // rows at ef_search 40 and from ~9000 at 008's 250 (pgvector's estimate grows with ef_search; below
+    // rows at ef_search 40 and from ~10 500 at 008's 300 (pgvector's estimate grows with ef_search; below
     // that the exact seq scan is the planner's right choice), so from 12 000 rows on a plan that passes
     // over the index is a fault, not a choice.
     planMustUseIndexFrom: { table: 'ai_embedding_store', rows: 12_000 },

@@ -54,7 +54,7 @@ export interface ProbeResult {
   missingIndex?: string;
   /** Set when the index is usable but the plan with the connection's settings does not use it, e.g. "does not use ix_a: Seq Scan on t". */
   planReason?: string;
-  /** Set when a setting of `settingsAtLeast` is lower on the connection, e.g. "hnsw.ef_search is 40, below 250 (...)". */
+  /** Set when a setting of `settingsAtLeast` is lower on the connection, e.g. "hnsw.ef_search is 40, below 300 (...)". */
   settingReason?: string;
   passed: boolean;
   samples: number;

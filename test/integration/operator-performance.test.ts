@@ -1,7 +1,8 @@
 // Performance validation under the operator (a child process, real kube-apiserver and PostgreSQL with
 // pgvector): on seeded posts and embeddings the probes measure real figures and PerformanceHealthy is
 // True; dropping the ward index that 005 creates turns it False naming wardQuery and its figure;
-// recreating the index turns it True again.
+// recreating the index turns it True again; a database without 008's hnsw.ef_search turns it False
+// naming vectorSearch and the setting.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { condition, describeLdb, startOperatorHarness, type AppliedDatabase, type Ldb, type OperatorHarness } from './operator-harness.ts';
@@ -79,6 +80,21 @@ describe('LokdarpanDatabase operator: performance validation', { timeout: SUITE_
     const healed = await validateNow();
     assert.equal(condition(healed, 'PerformanceHealthy')?.status, 'True', describeLdb(healed));
     assert.equal(healed.status?.validation?.results?.find((r) => r.query === 'wardQuery')?.usesIndex, true);
+  });
+
+  it("without 008's hnsw.ef_search (as in a database restored into a new one): PerformanceHealthy False naming vectorSearch and the setting; setting it again heals", async () => {
+    const database = target.db.name;
+    await h.adminQuery(target.db, `ALTER DATABASE ${database} RESET hnsw.ef_search`);
+    const missed = await validateNow();
+    const unhealthy = condition(missed, 'PerformanceHealthy');
+    assert.equal(unhealthy?.status, 'False', describeLdb(missed));
+    assert.equal(unhealthy.reason, 'ThresholdsMissed');
+    assert.match(unhealthy.message, /^vectorSearch hnsw\.ef_search is 40, below 300 \(migration 008 sets it for the database; .*SET hnsw\.ef_search = 300\) \(p95 [\d.]+ ms, threshold 500 ms\)$/);
+    assert.equal(missed.status?.validation?.results?.find((r) => r.query === 'vectorSearch')?.passed, false);
+
+    await h.adminQuery(target.db, `ALTER DATABASE ${database} SET hnsw.ef_search = 300`);
+    const healed = await validateNow();
+    assert.equal(condition(healed, 'PerformanceHealthy')?.status, 'True', describeLdb(healed));
   });
 
   it('never writes a password or connection URI into its logs, events or statuses', async () => {

@@ -97,7 +97,7 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
 
     await restoreRole();
     const ready = await fx.h.waitForCondition(namespace, name, 'Ready', 'True');
-    assert.equal(ready.status?.schemaVersion, '007_embedding_inline_storage');
+    assert.equal(ready.status?.schemaVersion, '008_hnsw_ef_search');
   });
 
   it('without `update` on lokdarpandatabases/status no status is written (the log says forbidden); restoring the verb heals it', async () => {

@@ -1,4 +1,4 @@
-// The LokDarpan schema (migrations 001-007) on real PostgreSQL + pgvector, on BOTH majors (15 and 18):
+// The LokDarpan schema (migrations 001-008) on real PostgreSQL + pgvector, on BOTH majors (15 and 18):
 // apply / no-op / down to 003 / up again; the known data set's numbers from both materialized views
 // (refreshed CONCURRENTLY) and the three functions, worked out by hand; the vocabulary CHECKs against
 // the app's capitalised data; a top-10 similarity search through the HNSW index; the app's own
@@ -39,6 +39,17 @@ for (const major of [15, 18] as PgMajor[]) {
       cleanups.push(() => e.close());
       return e;
     };
+    /** hnsw.ef_search as a new session of the app's role gets it (pgvector's library loaded by a cast first). */
+    const freshEfSearch = async (): Promise<string> => {
+      const c = new pg.Client(db.appConfig());
+      await c.connect();
+      try {
+        await c.query(`SELECT '[1]'::vector`);
+        return (await c.query<{ v: string }>(`SELECT current_setting('hnsw.ef_search') AS v`)).rows[0]!.v;
+      } finally {
+        await c.end();
+      }
+    };
     const q = async <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> =>
       (await client.query<R>(text, values)).rows;
 
@@ -55,19 +66,21 @@ for (const major of [15, 18] as PgMajor[]) {
       await server?.stop();
     });
 
-    test('001-007 apply on an empty database as its (non-superuser) owner; a second run is a no-op', async () => {
+    test('001-008 apply on an empty database as its (non-superuser) owner; a second run is a no-op', async () => {
       const first = await engine().up();
       assert.deepEqual(first.applied.map((a) => a.name), [
         '001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
-        '006_post_search_vector', '007_embedding_inline_storage',
+        '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search',
       ]);
+      assert.deepEqual(first.applied.find((a) => a.name === '008_hnsw_ef_search')?.warnings, [], 'the owner sets the database default');
+      assert.equal(await freshEfSearch(), '300', 'a new session of the app gets 008\'s hnsw.ef_search');
       const second = await engine().up();
       assert.equal(second.applied.length, 0);
-      // 005-007 have several steps: a runner killed after some of them re-runs the whole file, so every
+      // 005-008 have several steps: a runner killed after some of them re-runs the whole file, so every
       // step must be idempotent. Forget them in the history and apply them again over themselves.
       await q(`DELETE FROM lokdarpan_schema_history WHERE name >= '005'`);
       const rerun = await engine().up();
-      assert.deepEqual(rerun.applied.map((a) => a.name), ['005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage']);
+      assert.deepEqual(rerun.applied.map((a) => a.name), ['005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search']);
       const [fts] = await q<{ def: string; storage: string; col: string }>(
         `SELECT pg_get_indexdef('ix_post_search_vector'::regclass) AS def,
                 (SELECT attstorage FROM pg_attribute WHERE attrelid = 'ai_embedding_store'::regclass AND attname = 'embedding') AS storage,
@@ -318,7 +331,8 @@ for (const major of [15, 18] as PgMajor[]) {
 
     test("006 down restores 005's full-text search (expression index, no column, no trigger); up again brings the column back", async () => {
       const down = await engine().down({ to: '005_electoral_optimization', allowDowngrade: true });
-      assert.deepEqual(down.applied.map((a) => a.name), ['007_embedding_inline_storage', '006_post_search_vector']);
+      assert.deepEqual(down.applied.map((a) => a.name), ['008_hnsw_ef_search', '007_embedding_inline_storage', '006_post_search_vector']);
+      assert.equal(await freshEfSearch(), '40', "008 down: new sessions get pgvector's default again");
       assert.equal((await q(`SELECT 1 FROM pg_attribute WHERE attrelid = 'post'::regclass AND attname = 'search_vector' AND NOT attisdropped`)).length, 0);
       assert.equal((await q(`SELECT 1 FROM pg_trigger WHERE tgname = 'update_post_search_vector_trigger'`)).length, 0);
       assert.equal((await q(`SELECT 1 FROM pg_proc WHERE proname IN ('update_post_search_vector', 'post_search_vector_of')`)).length, 0);
@@ -331,7 +345,8 @@ for (const major of [15, 18] as PgMajor[]) {
       assert.deepEqual(await q(`SELECT 1 FROM pg_index WHERE NOT indisvalid`), []);
 
       const up = await engine().up();
-      assert.deepEqual(up.applied.map((a) => a.name), ['006_post_search_vector', '007_embedding_inline_storage']);
+      assert.deepEqual(up.applied.map((a) => a.name), ['006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search']);
+      assert.equal(await freshEfSearch(), '300');
       const [counts] = await q<{ n: string; missing: string }>(`SELECT count(*) AS n, count(*) FILTER (WHERE search_vector IS NULL) AS missing FROM post`);
       assert.ok(Number(counts!.n) > 0);
       assert.equal(Number(counts!.missing), 0, 'the backfill filled every row again');
@@ -366,16 +381,16 @@ for (const major of [15, 18] as PgMajor[]) {
       assert.equal(get(second, 'ai_geopolitical_report', 'archived'), 0);
     });
 
-    test('down to 003 removes 004-007 cleanly; up again restores them with the data of 001-003 intact', async () => {
+    test('down to 003 removes 004-008 cleanly; up again restores them with the data of 001-003 intact', async () => {
       const [before] = await q<{ n: string }>(`SELECT count(*) AS n FROM post`);
       const down = await engine().down({ to: '003_ward_intelligence_tables', allowDowngrade: true });
-      assert.deepEqual(down.applied.map((a) => a.name), ['007_embedding_inline_storage', '006_post_search_vector', '005_electoral_optimization', '004_ai_infrastructure']);
+      assert.deepEqual(down.applied.map((a) => a.name), ['008_hnsw_ef_search', '007_embedding_inline_storage', '006_post_search_vector', '005_electoral_optimization', '004_ai_infrastructure']);
       for (const gone of ['ward_analytics_summary', 'ai_embedding_store', 'ward', 'ix_post_city_created', 'ix_post_search_vector']) {
         const [r] = await q<{ ok: boolean }>(`SELECT to_regclass($1) IS NULL AS ok`, [gone]);
         assert.ok(r!.ok, `${gone} was dropped`);
       }
       const up = await engine().up();
-      assert.deepEqual(up.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage']);
+      assert.deepEqual(up.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search']);
       const [afterCount] = await q<{ n: string }>(`SELECT count(*) AS n FROM post`);
       assert.equal(afterCount!.n, before!.n);
       await q('SELECT refresh_ward_analytics()');

@@ -4,7 +4,8 @@
 // if it needs one, an index is usable: so a dropped index fails even on a small table. A probe can
 // also require that, from some table size on, the plan the connection gets with its own settings
 // (the database's and role's, as the app's connections get them) really uses the index: an index
-// that exists but that the planner passes over fails with the plan's reason.
+// that exists but that the planner passes over fails with the plan's reason, and that session settings
+// the query depends on (e.g. hnsw.ef_search for recall) are at least what the schema sets.
 import type pg from 'pg';
 import type { PgConnector } from '../../adapters/postgres/index.ts';
 import { OperatorError } from '../../errors.ts';
@@ -29,6 +30,12 @@ export interface Probe {
    * must use one of `indexes`; below that a sequential scan can be the right plan.
    */
   planMustUseIndexFrom?: { table: string; rows: number };
+  /**
+   * Numeric session settings the query needs at least, as the connection gets them (database and role
+   * defaults), checked whenever the probe runs; `why` ends the failure message (where the value should
+   * come from).
+   */
+  settingsAtLeast?: Readonly<Record<string, { value: number; why: string }>>;
   /** Parameters for the query, read from the database (a real ward, a real embedding); undefined skips the probe. */
   parameters(client: pg.Client): Promise<unknown[] | undefined>;
   sql: string;
@@ -47,6 +54,8 @@ export interface ProbeResult {
   missingIndex?: string;
   /** Set when the index is usable but the plan with the connection's settings does not use it, e.g. "does not use ix_a: Seq Scan on t". */
   planReason?: string;
+  /** Set when a setting of `settingsAtLeast` is lower on the connection, e.g. "hnsw.ef_search is 40, below 300 (...)". */
+  settingReason?: string;
   passed: boolean;
   samples: number;
   skipped?: string;
@@ -101,7 +110,9 @@ export async function validatePerformance(connector: PgConnector, probes: readon
         }
         const sql = probe.sqlFor === undefined ? probe.sql : await probe.sqlFor(client);
         const index = await usableIndex(client, sql, params, probe.indexes);
-        const planReason = index === undefined ? undefined : await planPassesOverIndex(client, probe, sql, params);
+        const large = await tableIsLarge(client, probe);
+        const planReason = index === undefined || !large ? undefined : await planPassesOverIndex(client, probe, sql, params);
+        const settingReason = await settingsBelow(client, probe);
         const usesIndex = index !== undefined && planReason === undefined;
         const timings: number[] = [];
         for (let i = 0; i < options.samples; i++) {
@@ -111,13 +122,14 @@ export async function validatePerformance(connector: PgConnector, probes: readon
           timings.push(performance.now() - t0);
         }
         const p95Ms = Math.round(percentile(timings, 95) * 100) / 100;
-        const passed = p95Ms <= thresholdMs && (usesIndex || !probe.requiresIndex);
+        const passed = p95Ms <= thresholdMs && (usesIndex || !probe.requiresIndex) && settingReason === undefined;
         const missingIndex = probe.requiresIndex && index === undefined ? (probe.indexes?.join(' or ') ?? 'an index') : undefined;
         const result = {
           query: probe.name, p95Ms, thresholdMs, usesIndex,
           ...(index === undefined ? {} : { index }),
           ...(missingIndex === undefined ? {} : { missingIndex }),
           ...(planReason === undefined ? {} : { planReason }),
+          ...(settingReason === undefined ? {} : { settingReason }),
           passed, samples: timings.length,
         };
         logger.info(result, 'performance probe measured');
@@ -146,6 +158,15 @@ async function usableIndex(client: pg.Client, sql: string, params: unknown[], ex
   }
 }
 
+/** Whether the probe has `planMustUseIndexFrom` and its table holds at least that many rows (planner estimate). */
+async function tableIsLarge(client: pg.Client, probe: Probe): Promise<boolean> {
+  const rule = probe.planMustUseIndexFrom;
+  if (rule === undefined) return false;
+  const { rows: sized } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) SELECT FROM ${quoteIdent(rule.table)}`);
+  const estimated = planNodes(sized[0]?.['QUERY PLAN'])[0]?.['Plan Rows'];
+  return typeof estimated === 'number' && estimated >= rule.rows;
+}
+
 /**
  * For a probe with `planMustUseIndexFrom`, on a table at least that big: undefined when the plan the
  * connection gets with its own settings uses one of the probe's indexes, else why not
@@ -154,14 +175,21 @@ async function usableIndex(client: pg.Client, sql: string, params: unknown[], ex
 async function planPassesOverIndex(client: pg.Client, probe: Probe, sql: string, params: unknown[]): Promise<string | undefined> {
   const rule = probe.planMustUseIndexFrom;
   if (rule === undefined) return undefined;
-  const { rows: sized } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) SELECT FROM ${quoteIdent(rule.table)}`);
-  const estimated = planNodes(sized[0]?.['QUERY PLAN'])[0]?.['Plan Rows'];
-  if (typeof estimated !== 'number' || estimated < rule.rows) return undefined;
   const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
   const plan = rows[0]?.['QUERY PLAN'];
   const used = indexScans(plan);
   if (probe.indexes === undefined ? used.length > 0 : used.some((name) => probe.indexes!.includes(name))) return undefined;
   return `does not use ${probe.indexes?.join(' or ') ?? 'an index'}: ${describeScans(plan, rule.table)}`;
+}
+
+/** The first of the probe's `settingsAtLeast` that the connection has lower (or not at all), as a reason. */
+async function settingsBelow(client: pg.Client, probe: Probe): Promise<string | undefined> {
+  for (const [name, { value, why }] of Object.entries(probe.settingsAtLeast ?? {})) {
+    const { rows } = await client.query<{ v: string | null }>('SELECT current_setting($1, true) AS v', [name]);
+    const current = rows[0]?.v ?? null;
+    if (current === null || !(Number(current) >= value)) return `${name} is ${current ?? 'not set'}, below ${value} (${why})`;
+  }
+  return undefined;
 }
 
 function quoteIdent(name: string): string {
@@ -207,8 +235,9 @@ export function describeFailures(results: readonly ProbeResult[]): string {
   return results
     .filter((r) => !r.passed)
     .map((r) => {
-      if (r.p95Ms > r.thresholdMs) return `${r.query} p95 ${r.p95Ms} ms > ${r.thresholdMs} ms${r.planReason === undefined ? '' : ` (${r.planReason})`}`;
-      if (r.planReason !== undefined) return `${r.query} ${r.planReason} (p95 ${r.p95Ms} ms, threshold ${r.thresholdMs} ms)`;
+      const reasons = [r.planReason, r.settingReason].filter((x) => x !== undefined);
+      if (r.p95Ms > r.thresholdMs) return `${r.query} p95 ${r.p95Ms} ms > ${r.thresholdMs} ms${reasons.length === 0 ? '' : ` (${reasons.join('; ')})`}`;
+      if (reasons.length > 0) return `${r.query} ${reasons.join('; ')} (p95 ${r.p95Ms} ms, threshold ${r.thresholdMs} ms)`;
       return `${r.query} cannot use ${r.missingIndex ?? 'an index'} (p95 ${r.p95Ms} ms, threshold ${r.thresholdMs} ms)`;
     })
     .join('; ');

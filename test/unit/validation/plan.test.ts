@@ -31,6 +31,12 @@ test('describeFailures puts the plan reason in the message; a passing probe is n
   assert.equal(describeFailures([base, planned]), 'vectorSearch does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store (p95 12.5 ms, threshold 50 ms)');
   assert.equal(describeFailures([{ ...planned, p95Ms: 80 }]),
     'vectorSearch p95 80 ms > 50 ms (does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store)');
+  const setting = 'hnsw.ef_search is 40, below 300 (migration 008 sets it for the database)';
+  assert.equal(describeFailures([{ ...planned, settingReason: setting }]),
+    `vectorSearch does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store; ${setting} (p95 12.5 ms, threshold 50 ms)`);
+  const { planReason: _, ...indexed } = planned;
+  assert.equal(describeFailures([{ ...indexed, usesIndex: true, settingReason: setting }]), `vectorSearch ${setting} (p95 12.5 ms, threshold 50 ms)`);
+  assert.equal(describeFailures([{ ...indexed, usesIndex: true, p95Ms: 80, settingReason: setting }]), `vectorSearch p95 80 ms > 50 ms (${setting})`);
   const missing: ProbeResult = { query: 'wardQuery', p95Ms: 3, thresholdMs: 100, usesIndex: false, missingIndex: 'ix_post_city_created', passed: false, samples: 10 };
   assert.equal(describeFailures([missing]), 'wardQuery cannot use ix_post_city_created (p95 3 ms, threshold 100 ms)');
 });

@@ -279,6 +279,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     controllers: [databases.controller, retention.controller, backups.controller, policies.controller, restores.controller],
     shutdownGraceMs: config.shutdownGraceSeconds * 1000,
     fence,
+    // The events of the last reconciles are still queued when they return.
+    drain: () => parts.recorder.flush(),
     ...(config.leaderElection
       ? { leaderElection: { client: kubeLeaseClient(client), namespace: config.podNamespace, name: config.leaseName, identity } }
       : {}),

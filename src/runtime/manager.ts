@@ -41,6 +41,12 @@ export interface ManagerOptions {
    * lost, and guarded by the elector's renew deadline while leading.
    */
   fence?: Fence;
+  /**
+   * Awaited after the controllers have stopped and before the Lease is released, for at most drainMs
+   * (default 5 s): writes still queued when the last reconcile returned (background events).
+   */
+  drain?: () => Promise<void>;
+  drainMs?: number;
 }
 
 export interface ManagerExit {
@@ -59,6 +65,8 @@ export class Manager {
   readonly #graceMs: number;
   readonly #abandonMs: number;
   readonly #fence: Fence | undefined;
+  readonly #drain: (() => Promise<void>) | undefined;
+  readonly #drainMs: number;
   readonly elector: LeaderElector | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #resolveDone!: (exit: ManagerExit) => void;
@@ -74,6 +82,8 @@ export class Manager {
     this.#graceMs = options.shutdownGraceMs ?? 30_000;
     this.#abandonMs = options.abandonMs ?? Math.min(5000, this.#graceMs);
     this.#fence = options.fence;
+    this.#drain = options.drain;
+    this.#drainMs = options.drainMs ?? 5000;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     if (options.leaderElection) {
       this.elector = new LeaderElector({
@@ -162,6 +172,24 @@ export class Manager {
     void this.#stop('leadership-lost', 1);
   }
 
+  async #drainQueuedWrites(): Promise<void> {
+    if (!this.#drain) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#drainMs);
+      timer.unref();
+    });
+    const drained = this.#drain().then(
+      () => 'drained' as const,
+      (error: unknown) => {
+        this.#logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'queued writes failed while draining');
+        return 'drained' as const;
+      },
+    );
+    if ((await Promise.race([drained, timedOut])) === 'timeout') this.#logger.warn({ drainMs: this.#drainMs }, 'queued writes not all sent before shutdown');
+    clearTimeout(timer);
+  }
+
   #stop(reason: ManagerExit['reason'], code: number): Promise<ManagerExit> {
     this.#stopPromise ??= this.#doStop(reason, code);
     return this.#stopPromise;
@@ -174,6 +202,7 @@ export class Manager {
     this.#logger.info({ reason, graceMs, abandonMs: this.#abandonMs }, 'manager stopping');
     const results = await Promise.all(this.#controllers.map((c) => c.stop({ graceMs, abandonMs: this.#abandonMs })));
     const abandoned = results.flatMap((r) => r.abandoned);
+    await this.#drainQueuedWrites();
     // Release the lease only after our reconciles are done, so the next leader never overlaps with us.
     await this.elector?.stop({ release: true });
     await Promise.all(this.#informers.map((i) => i.stop()));

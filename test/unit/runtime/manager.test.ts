@@ -201,3 +201,29 @@ test('lost leadership closes the fence and ends within the abandon time, not the
   await timers.advance(3_100);
   assert.deepEqual(exit && { reason: exit.reason, code: exit.code }, { reason: 'leadership-lost', code: 1 }, 'done after the abandon time, far below the 600 s grace');
 });
+
+test('stop waits for the queued writes (drain) before releasing the lease, and for at most drainMs', async () => {
+  const timers = new ManualTimers(1_000_000);
+  const leases = new MemoryLeases();
+  const informer = new FakeInformer();
+  informer.sync();
+  const queued = deferred();
+  const manager = new Manager({
+    informers: [informer],
+    controllers: [new Controller({ name: 'demo', timers, reconcile: async () => {} })],
+    leaderElection: { client: leases, namespace: 'ops', name: 'op', identity: 'a', timers },
+    drain: () => queued.promise,
+  });
+  await manager.start();
+  await timers.advance(0);
+  const stopping = manager.stop();
+  await flushMicrotasks();
+  assert.equal(leases.lease?.spec?.holderIdentity, 'a', 'held while queued writes drain');
+  queued.resolve();
+  await stopping;
+  assert.equal(leases.lease?.spec?.holderIdentity, undefined, 'released once drained');
+
+  const stuck = new Manager({ informers: [new FakeInformer()], drain: () => new Promise<void>(() => {}), drainMs: 50 });
+  const exit = await stuck.stop();
+  assert.equal(exit.reason, 'stopped', 'a drain that never ends does not hold the shutdown past drainMs');
+});

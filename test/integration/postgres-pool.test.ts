@@ -55,6 +55,26 @@ describe('pooled PostgreSQL sessions (real PostgreSQL)', { timeout: 120_000 }, (
     }
   });
 
+  it('a fresh session is never a pooled one: it has a database default set after the pooled sessions started', async () => {
+    const pools = new PgPools({ maxPerTarget: 2 });
+    const settings = { connectionString: db.appUrl };
+    try {
+      const pooled = await pools.connector(settings).connect();
+      const pid = (await one<{ pid: number }>(pooled, 'SELECT pg_backend_pid() AS pid')).pid;
+      await pooled.end();
+      await server.query(`ALTER DATABASE ${db.name} SET work_mem = '7MB'`, [], db.name);
+      const reused = await pools.connector(settings).connect();
+      assert.equal((await one<{ pid: number }>(reused, 'SELECT pg_backend_pid() AS pid')).pid, pid, 'the pooled session is reused');
+      assert.notEqual((await one<{ w: string }>(reused, "SELECT current_setting('work_mem') AS w")).w, '7MB', 'it started before the ALTER');
+      const fresh = await pools.connector(settings).connect({ fresh: true });
+      assert.notEqual((await one<{ pid: number }>(fresh, 'SELECT pg_backend_pid() AS pid')).pid, pid);
+      assert.equal((await one<{ w: string }>(fresh, "SELECT current_setting('work_mem') AS w")).w, '7MB');
+      await Promise.all([reused.end(), fresh.end()]);
+    } finally {
+      pools.close();
+    }
+  });
+
   it('an unknown setting fails the connect with its SQLSTATE and the session is not reused', async () => {
     const pools = new PgPools();
     try {

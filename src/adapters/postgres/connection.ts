@@ -70,6 +70,12 @@ export interface ConnectOptions {
    * chance to hold the caller), so a pending connect or query rejects; connect() refuses once aborted.
    */
   signal?: AbortSignal;
+  /**
+   * A new session even where sessions are pooled: it starts with exactly the settings the app's own new
+   * connections get (database and role defaults are read when a session starts, so a reused session
+   * opened before an `ALTER DATABASE ... SET` still has the old value).
+   */
+  fresh?: boolean;
 }
 
 /** Opens clients to one database; each call is a new session. */

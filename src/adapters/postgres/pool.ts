@@ -1,5 +1,5 @@
 // Reused PostgreSQL sessions, one small node-postgres Pool per target (server, role, password, database):
-// a reconcile's sessions (preflight, plan, history, view refresh, validation) are taken from it instead of
+// a reconcile's sessions (preflight, plan, history, view refresh; the validation asks for a fresh one) are taken from it instead of
 // each opening a new connection (TCP, a server process, SCRAM). What each caller asks of its session
 // (application_name, statement_timeout...) is set with set_config when it is taken and undone with
 // DISCARD ALL when it is given back (which also drops advisory locks, temporary tables and prepared
@@ -59,7 +59,7 @@ export class PgPools {
       description: describeConnection(settings),
       connect: async (options: ConnectOptions = {}) => {
         const merged = { ...defaults, ...options, sessionSettings: { ...defaults.sessionSettings, ...options.sessionSettings } };
-        const pool = this.#closed ? undefined : this.#poolFor(settings);
+        const pool = this.#closed || options.fresh === true ? undefined : this.#poolFor(settings);
         // Never wait for a session (a caller holding one while asking for a second could wait forever).
         if (!pool || (pool.idleCount === 0 && pool.totalCount >= this.#max)) return oneOff.connect(options);
         return this.#lend(pool, merged);

@@ -93,7 +93,9 @@ export async function validatePerformance(connector: PgConnector, probes: readon
   const logger = options.logger ?? silentLogger;
   const startedAt = (options.clock ?? systemClock).now();
   const began = performance.now();
+  // A fresh session: the plans and settings measured are the ones the app's own new connections get.
   const client = await connector.connect({
+    fresh: true,
     applicationName: 'lokdarpan-validation',
     ...(options.signal ? { signal: options.signal } : {}),
     sessionSettings: { statement_timeout: `${options.statementTimeoutMs ?? 5_000}ms`, default_transaction_read_only: 'on' },

@@ -146,7 +146,15 @@ function sameCredentials(a: KubeCredentials, b: KubeCredentials): boolean {
 async function parseKubeconfig(file: string): Promise<KubeconfigFile> {
   // yaml is only needed for files: in-cluster does not load it.
   const { parse } = await import('yaml');
-  const parsed = parse(readFileSync(file, 'utf8')) as unknown;
+  const text = readFileSync(file, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = parse(text);
+  } catch (error) {
+    // yaml's message quotes the offending line, which may hold a token or key: keep only where it is.
+    const at = (error as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+    throw new Error(`kubeconfig ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}`);
+  }
   if (typeof parsed !== 'object' || parsed === null) throw new Error(`kubeconfig ${file} is not a YAML mapping`);
   return parsed as KubeconfigFile;
 }

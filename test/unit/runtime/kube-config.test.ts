@@ -110,3 +110,13 @@ test('an exec user is handed to client-node (the thin loader does not run plugin
   assert.equal(c.server, 'https://e:1');
   assert.equal(c.namespace, 'n');
 });
+
+test('a kubeconfig that is not valid YAML is a clear error that names where, never the line (it may hold a token)', async () => {
+  const d = await dir();
+  const canary = 'tok-@:/?#%&-canary';
+  await writeFile(join(d, 'config'), `apiVersion: v1\nusers:\n- name: u\n  user:\n    token: "${canary}\n   : [unclosed\n`);
+  const error = await loadKubeConnection({ env: {}, kubeconfig: join(d, 'config') }).then(() => undefined, (e: unknown) => e as Error);
+  assert.ok(error instanceof Error, 'rejected');
+  assert.match(error.message, /config is not valid YAML/);
+  assert.doesNotMatch(`${error.message}\n${error.stack ?? ''}`, /canary/);
+});

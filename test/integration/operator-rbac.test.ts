@@ -64,7 +64,7 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
     for (const args of [
       ['get', 'secrets', '-n', ns],
       ['watch', 'lokdarpandatabases.lokdarpan.io', '-A'],
-      ['update', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', ns],
+      ['patch', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', ns],
       ['create', 'events.events.k8s.io', '-n', ns],
       ['update', 'leases.coordination.k8s.io', '-n', OPERATOR_NAMESPACE],
     ]) {
@@ -73,6 +73,8 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
     for (const args of [
       ['list', 'secrets', '-n', ns],
       ['create', 'secrets', '-n', ns],
+      // Statuses are written as merge patches only.
+      ['update', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', ns],
       ['delete', 'lokdarpandatabases.lokdarpan.io', '-n', ns],
       ['update', 'leases.coordination.k8s.io', '-n', ns],
       ['create', 'pods', '-n', ns],
@@ -100,12 +102,12 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
     assert.equal(ready.status?.schemaVersion, '008_hnsw_ef_search');
   });
 
-  it('without `update` on lokdarpandatabases/status no status is written (the log says forbidden); restoring the verb heals it', async () => {
-    await applyRole(without('lokdarpandatabases/status', 'update'));
-    await eventually('RBAC to take the verb away', async () => !(await canI(['update', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', fx.h.namespace])), GENEROUS_WAIT_MS);
+  it('without `patch` on lokdarpandatabases/status no status is written (the log says forbidden); restoring the verb heals it', async () => {
+    await applyRole(without('lokdarpandatabases/status', 'patch'));
+    await eventually('RBAC to take the verb away', async () => !(await canI(['patch', 'lokdarpandatabases.lokdarpan.io', '--subresource=status', '-n', fx.h.namespace])), GENEROUS_WAIT_MS);
     const fromLine = fx.operator.log().split('\n').length;
     const { name, namespace, db } = await fx.h.applyDatabase({ name: 'no-status-access' });
-    await fx.operator.waitForLog(/"key":"lokdarpan\/no-status-access".* is forbidden: .*cannot update resource .*lokdarpandatabases\/status/, GENEROUS_WAIT_MS, fromLine);
+    await fx.operator.waitForLog(/"key":"lokdarpan\/no-status-access".* is forbidden: .*cannot patch resource .*lokdarpandatabases\/status/, GENEROUS_WAIT_MS, fromLine);
     const blind = await fx.h.get(namespace, name);
     assert.equal(blind.status, undefined, 'no status could be written');
     // The work itself happened; only reporting it is forbidden, so the resource cannot show Ready.

@@ -126,7 +126,7 @@ fi
 check_valid_until=${LOKDARPAN_APT_CHECK_VALID_UNTIL:-false}
 inputs=$(
   cd "$here"
-  { find Dockerfile .dockerignore package.json package-lock.json src migrations crds -type f -print0 | sort -z | xargs -0 sha256sum
+  { find Dockerfile .dockerignore package.json package-lock.json tsconfig.json scripts/build-bundle.ts src migrations crds -type f -print0 | sort -z | xargs -0 sha256sum
     echo "$base_sum $(podman_ image inspect --format '{{.Id}}' "$node_name") $check_valid_until"
   } | sha256sum | cut -c1-32
 )

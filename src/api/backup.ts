@@ -1,6 +1,6 @@
 // BackupPolicy (schedule, destinations, recipients, retention, restore drill), Backup (one run) and
 // Restore (bring a backup back into a database).
-import { z } from 'zod';
+import * as z from 'zod';
 import { conditionsSchema, localObjectReferenceSchema, objectNameSchema, policyDestinationSchema, s3DestinationSchema, secretKeySelectorSchema } from './common.ts';
 import { cronSchema, timeZoneSchema } from './schedule.ts';
 import { durationSchema } from './duration.ts';

@@ -1,5 +1,5 @@
 // Schema pieces shared by every resource: references, S3 destinations, conditions and status basics.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const GROUP = 'lokdarpan.io';
 export const VERSION = 'v1alpha1';

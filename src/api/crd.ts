@@ -1,7 +1,7 @@
 // Generates CustomResourceDefinitions from the zod schemas the operator validates with, so the API
 // server and the code can never disagree about a field. `npm run crds` writes crds/; a test fails when
 // crds/ is stale.
-import { z } from 'zod';
+import * as z from 'zod';
 import { GROUP, VERSION } from './common.ts';
 
 export interface PrinterColumn {

@@ -1,6 +1,6 @@
 // The one duration grammar of the API: a whole number and one unit, e.g. "500ms", "30s", "15m", "12h",
 // "90d", "4w", "1y" (365 days). Nothing fancier, so that every value reads the same everywhere.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 } as const;
 export const DURATION_PATTERN = '^[0-9]{1,9}(ms|s|m|h|d|w|y)$';

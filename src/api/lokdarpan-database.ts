@@ -1,5 +1,5 @@
 // LokdarpanDatabase: a PostgreSQL database the operator migrates, keeps its views fresh and validates.
-import { z } from 'zod';
+import * as z from 'zod';
 import { conditionsSchema, objectNameSchema } from './common.ts';
 import { cronSchema, timeZoneSchema } from './schedule.ts';
 import { durationSchema } from './duration.ts';

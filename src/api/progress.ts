@@ -1,6 +1,6 @@
 // Progress of a running Backup or Restore as shown in status.progress, and the one line that
 // describes it (status.message while running, `kubectl lokdarpan backup --wait`).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const transferProgressSchema = z.object({
   bytes: z.number().describe('Bytes processed so far.'),

@@ -1,5 +1,5 @@
 // RetentionPolicy: scheduled, batched cleanup or archival of expired LokDarpan rows.
-import { z } from 'zod';
+import * as z from 'zod';
 import { conditionsSchema, localObjectReferenceSchema, policyDestinationSchema } from './common.ts';
 import { cronSchema, timeZoneSchema } from './schedule.ts';
 import { durationSchema } from './duration.ts';

@@ -1,7 +1,7 @@
 // Schedules: a standard 5-field cron expression plus an IANA time zone. Six-field strings (seconds
 // first, as some operators read them) are refused at admission, so "0 0 * * * *" can never silently
 // mean "every hour" to one tool and "every second" to another.
-import { z } from 'zod';
+import * as z from 'zod';
 import { Cron } from 'croner';
 import { CRON_RULES, cronFieldProblem } from './cron-grammar.ts';
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseIdentityFile, parseRecipient, type AgeIdentity } from '../adapters/age/index.ts';
 import { DEFAULT_PG_BIN_DIRS, pgBackupSource, pgTargetFromUrl, type PgBinDirs, type PgTarget } from '../adapters/pgdump/index.ts';
 import { S3ObjectStore, type S3StoreConfig } from '../adapters/s3/index.ts';

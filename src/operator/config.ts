@@ -1,6 +1,6 @@
 // The operator's configuration: parsed once from the environment (the only place that reads it),
 // validated with zod, frozen and passed down.
-import { z } from 'zod';
+import * as z from 'zod';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../api/duration.ts';

@@ -144,8 +144,9 @@ function sameCredentials(a: KubeCredentials, b: KubeCredentials): boolean {
 }
 
 async function parseKubeconfig(file: string): Promise<KubeconfigFile> {
-  // yaml is only needed for files: in-cluster does not load it.
-  const { parse } = await import('yaml');
+  // yaml is only needed for files: in-cluster does not load it. It is CommonJS: `default` is its
+  // module.exports both under Node and in the bundle (whose lazy chunk exports nothing else).
+  const { parse } = (await import('yaml')).default;
   const text = readFileSync(file, 'utf8');
   let parsed: unknown;
   try {

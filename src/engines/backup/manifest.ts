@@ -1,6 +1,6 @@
 // The backup manifest: one JSON object per backup, written to each destination after its data object,
 // so a backup exists exactly when its manifest does. Also the object key layout.
-import { z } from 'zod';
+import * as z from 'zod';
 import { OperatorError } from '../../errors.ts';
 import { BackupReasons } from './reasons.ts';
 

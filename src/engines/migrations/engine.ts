@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type pg from 'pg';
-import { Umzug, type RunnableMigration } from 'umzug';
+import type { RunnableMigration, Umzug } from 'umzug';
 import type { PgConnector } from '../../adapters/postgres/connection.ts';
 import { sqlState } from '../../adapters/postgres/session.ts';
 import { systemClock, type Clock } from '../../clock.ts';
@@ -192,7 +192,10 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     return { adopter, baselineThrough: resolveBaseline(files, adopter.baselineThrough) };
   };
 
-  const makeUmzug = (client: pg.Client, files: readonly MigrationFile[], applied: AppliedMigration[]): Umzug => {
+  // umzug (and its CLI's dependencies, ~20 MB loaded) is imported only when a migration is to run. It is
+  // CommonJS: `default` is its module.exports both under Node and in the bundle.
+  const makeUmzug = async (client: pg.Client, files: readonly MigrationFile[], applied: AppliedMigration[]): Promise<Umzug> => {
+    const { Umzug } = (await import('umzug')).default;
     const ctx = {
       client,
       historyTable: table,
@@ -251,9 +254,11 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     }
   };
 
-  const execute = async (umzug: Umzug, plan: MigrationPlan): Promise<void> => {
+  const execute = async (client: pg.Client, files: readonly MigrationFile[], plan: MigrationPlan): Promise<AppliedMigration[]> => {
+    const applied: AppliedMigration[] = [];
     const names = plan.migrations.map((m) => m.name);
-    if (names.length === 0) return;
+    if (names.length === 0) return applied;
+    const umzug = await makeUmzug(client, files, applied);
     try {
       if (plan.direction === 'up') await umzug.up({ migrations: names });
       else await umzug.down({ migrations: names });
@@ -261,6 +266,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       if (signal?.aborted) throw signal.reason;
       throw unwrapUmzugError(error);
     }
+    return applied;
   };
 
   const readFiles = async (): Promise<MigrationFile[]> => [...(await (options.files ?? (() => loadMigrations(options.migrationsDir)))())];
@@ -337,9 +343,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
             logger.info({ adopter: adoption.adopter.name, names: plan.adoption.names }, 'adopting an existing database');
             await adopt({ client, adopter: adoption.adopter, names: plan.adoption.names, files, historyTable: table, appliedBy: options.instance });
           }
-          const applied: AppliedMigration[] = [];
-          await execute(makeUmzug(client, files, applied), plan);
-          return finish(client, files, plan, applied);
+          return finish(client, files, plan, await execute(client, files, plan));
         });
       });
     },
@@ -353,9 +357,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
           validateHistory(files, history);
           const plan = planDown({ files, history, to: downOptions.to, allowDowngrade: downOptions.allowDowngrade });
           checkApproval(plan, downOptions.approvedPlanHash);
-          const applied: AppliedMigration[] = [];
-          await execute(makeUmzug(client, files, applied), plan);
-          return finish(client, files, plan, applied);
+          return finish(client, files, plan, await execute(client, files, plan));
         });
       });
     },

@@ -1,7 +1,7 @@
 // The retention rule language: which rows of which table expire and what happens to them. Structured
 // only (column, operator, value), never SQL text; the schema is exported so the RetentionPolicy CRD is
 // generated from the same definition. `parseRules` turns untrusted input into frozen, checked rules.
-import { z } from 'zod';
+import * as z from 'zod';
 import { OperatorError } from '../../errors.ts';
 import { RetentionReasons } from './reasons.ts';
 

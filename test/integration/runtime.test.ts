@@ -1,7 +1,8 @@
-// The runtime layer against a real kube-apiserver (test/env/kube.ts): informer create/update/delete and
-// recovery across an apiserver restart, Lease leader election and hand-over, the status writer on a
-// custom resource's /status subresource (with a real 409), events.k8s.io/v1 events with MicroTime and
-// series aggregation, finalizers, and a Manager running a Controller end to end.
+// The runtime layer against a real kube-apiserver (test/env/kube.ts): informer create/update/delete,
+// recovery across an apiserver restart and re-watches after the server ends a quiet watch, Lease leader
+// election and hand-over, the status writer on a custom resource's /status subresource (with a real 409),
+// events.k8s.io/v1 events with MicroTime and series aggregation, finalizers, and a Manager running a
+// Controller end to end.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
@@ -103,6 +104,23 @@ describe('runtime against a real kube-apiserver', { timeout: SUITE_TIMEOUT_MS },
     await eventually('update after restart', () => seen.some(([k, e]) => k === 'informer/after-restart' && e === 'update'));
     await informer.stop();
     console.log(`informer saw the post-restart create after ${ms} ms; stats ${JSON.stringify(informer.stats)}`);
+  });
+
+  it('informer: a quiet watch is ended by the server (timeoutSeconds) and watched again from its resourceVersion, no relist', async () => {
+    const informer = new Informer<KubeObject>({
+      name: 'rewatch',
+      source: kubeListWatchSource(client, { type: CONFIGMAP, namespace: 'informer', labelSelector: 'rewatch=yes', watchTimeoutSeconds: 2 }),
+      resyncMs: 0,
+    });
+    const seen: Array<[string, InformerEvent]> = [];
+    informer.onKey((key, event) => seen.push([key, event]));
+    informer.start();
+    await informer.whenSynced();
+    await eventually('the server ended two quiet watches', () => informer.stats.watches >= 3);
+    await client.create(resourcePath(CONFIGMAP, 'informer'), { metadata: { name: 'after-rewatch', labels: { rewatch: 'yes' } } });
+    await eventually('add after the re-watches', () => seen.some(([k, e]) => k === 'informer/after-rewatch' && e === 'add'));
+    await informer.stop();
+    assert.deepEqual({ lists: informer.stats.lists, errors: informer.stats.errors, gone: informer.stats.gone }, { lists: 1, errors: 0, gone: 0 }, 'closed normally, resumed without a relist');
   });
 
   it('leader election: exactly one of two leads; a killed leader is replaced within the lease duration', async () => {

@@ -44,7 +44,11 @@ export interface InformerOptions<T> {
   timers?: Timers;
   /** Re-deliver every cached key this often (0 disables). Default 10 minutes. */
   resyncMs?: number;
-  /** Restart list+watch when nothing (event, list, watch connect) happened for this long. Default 5 minutes. */
+  /**
+   * Restart list+watch when nothing (event, list, watch connect) happened for this long. Default 15 minutes:
+   * longer than a quiet watch lasts (its server-side timeout, at most 10 minutes, plus the client's grace),
+   * so a server that sends no bookmarks costs a re-watch, not a relist.
+   */
   watchdogMs?: number;
   /** Restart backoff. Default 800 ms doubling to 30 s, jitter 1.0. */
   backoff?: JitteredBackoffOptions;
@@ -93,7 +97,7 @@ export class Informer<T extends KubeObject> {
     this.#logger = (options.logger ?? silentLogger).child({ informer: options.name });
     this.#timers = options.timers ?? systemTimers;
     this.#resyncMs = options.resyncMs ?? 10 * 60_000;
-    this.#watchdogMs = options.watchdogMs ?? 5 * 60_000;
+    this.#watchdogMs = options.watchdogMs ?? 15 * 60_000;
     this.#minWatchMs = options.minWatchMs ?? 1000;
     this.#backoff = new JitteredBackoff(options.backoff);
   }

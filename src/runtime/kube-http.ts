@@ -54,8 +54,25 @@ function statusMessage(body: unknown): string | undefined {
 export interface KubeHttpOptions {
   /** A request whose socket is silent this long fails (undici's default, which client-node used). */
   requestTimeoutMs?: number;
-  /** A watch with no data this long ends with a TimeoutError (client-node's Watch: 30 s). */
+  /** A watch with no data this long ends with a TimeoutError. Default: watchIdleGuardMs of its query. */
   watchIdleTimeoutMs?: number;
+}
+
+/** Silence past a watch's server-side timeoutSeconds before the connection is taken for dead. */
+const WATCH_GRACE_MS = 30_000;
+/** The idle guard of a watch without timeoutSeconds (the informer's are 5-10 minutes, as client-go's). */
+const WATCH_IDLE_DEFAULT_MS = 10 * 60_000;
+/** TCP keepalive on a watch's socket (as client-go's dialer): a peer gone without a word is noticed. */
+const WATCH_KEEPALIVE_MS = 30_000;
+
+/**
+ * How long a watch may stay silent before it is ended as a dead connection. The server ends a quiet watch
+ * itself at its timeoutSeconds (bookmarks keep it from being silent meanwhile), so the guard only fires
+ * after that has not happened; a shorter guard re-opened every quiet watch (client-node's was 30 s).
+ */
+export function watchIdleGuardMs(query: WatchQuery): number {
+  const timeoutSeconds = Number(query['timeoutSeconds']);
+  return timeoutSeconds > 0 ? timeoutSeconds * 1000 + WATCH_GRACE_MS : WATCH_IDLE_DEFAULT_MS;
 }
 
 export type WatchQuery = Record<string, string | number | boolean | undefined>;
@@ -81,13 +98,13 @@ function sameTls(a: KubeTls, b: KubeTls): boolean {
 export class KubeHttp {
   readonly connection: KubeConnection;
   readonly #requestTimeoutMs: number;
-  readonly #watchIdleTimeoutMs: number;
+  readonly #watchIdleTimeoutMs: number | undefined;
   #pool: { tls: KubeTls; agent: http.Agent } | undefined;
 
   constructor(connection: KubeConnection, options: KubeHttpOptions = {}) {
     this.connection = connection;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
-    this.#watchIdleTimeoutMs = options.watchIdleTimeoutMs ?? 30_000;
+    this.#watchIdleTimeoutMs = options.watchIdleTimeoutMs;
   }
 
   #agent(url: URL, tls: KubeTls): http.Agent {
@@ -147,7 +164,7 @@ export class KubeHttp {
 
   /**
    * A watch (as client-node's Watch): `onEvent(type, object)` per line, `onDone(error)` exactly once when
-   * the stream ends, fails, is aborted or stays silent for the idle timeout. A non-200 answer ends it with
+   * the stream ends (the server's timeoutSeconds), fails, is aborted or stays silent for the idle guard. A non-200 answer ends it with
    * an Error carrying `statusCode`.
    */
   async watch(path: string, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<AbortController> {
@@ -156,6 +173,7 @@ export class KubeHttp {
     const { url, options } = await this.#open('GET', path, params, { Accept: 'application/json' });
     const transport = url.protocol === 'https:' ? https : http;
     const controller = new AbortController();
+    const idleMs = this.#watchIdleTimeoutMs ?? watchIdleGuardMs(query);
     let timer: NodeJS.Timeout | undefined;
     let done = false;
     const finish = (error: unknown): void => {
@@ -167,7 +185,7 @@ export class KubeHttp {
     };
     const resetTimer = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => finish(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), this.#watchIdleTimeoutMs);
+      timer = setTimeout(() => finish(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), idleMs);
       timer.unref();
     };
     resetTimer();
@@ -197,6 +215,7 @@ export class KubeHttp {
         onEvent(String(data.type), data.object);
       });
     });
+    req.on('socket', (socket) => socket.setKeepAlive(true, WATCH_KEEPALIVE_MS));
     req.on('error', finish);
     req.end();
     return controller;

@@ -1,13 +1,12 @@
-// The one writer of /status. Two ways:
+// The one writer of /status:
 // - replaceFrom (what the controllers use): the status was computed from an object the reconcile read (the
 //   informer's copy); skip the write when it equals that object's status (no API call at all), else send one
 //   JSON merge patch of the status subresource, computed from that object's status, carrying its
 //   resourceVersion as the precondition (the server answers 409 when the object moved). On 409 the fresh object
 //   is read: when only metadata moved (same generation, same status) the write is retried on it, since it
 //   overwrites nothing unread; otherwise the result is a conflict and the caller requeues.
-// - update (CloudNativePG's status/patch.go pattern): re-read, apply a pure mutation, retry on 409.
-// Both refuse to write once the replica's fence is closed (leadership lost).
-import { OperatorError, isOperatorError } from '../errors.ts';
+// It refuses to write once the replica's fence is closed (leadership lost).
+import { isOperatorError } from '../errors.ts';
 import { silentLogger, type Logger } from '../observability/logger.ts';
 import type { Fence } from './fence.ts';
 import { isConflict, isNotFound, refPath, type KubeClient, type KubeObject, type ObjectRef } from './kube.ts';
@@ -28,23 +27,12 @@ export interface StatusClient {
 
 export type StatusRecord = Record<string, unknown>;
 
-/** Receives a copy of the current status (mutate it or return a new one) and the object read. */
-export type StatusMutation<S extends StatusRecord> = (status: S, object: KubeObject) => S | void;
-
 export interface StatusWriteOptions {
   /**
-   * The generation this status describes (the one the reconcile read). Default: the re-read object's
+   * The generation this status describes (the one the reconcile read). Default: the based-on object's
    * metadata.generation. Written as status.observedGeneration.
    */
   observedGeneration?: number;
-}
-
-export interface StatusWriteResult {
-  /** False when the status was already as wanted (no API write) or the object is gone. */
-  written: boolean;
-  /** The object after the write (or as read); undefined when it no longer exists. */
-  object: KubeObject | undefined;
-  attempts: number;
 }
 
 export interface StatusWriterOptions {
@@ -118,36 +106,6 @@ export class StatusWriter {
       return this.#client.patchStatus(ref, resourceVersion, mergePatchOf((target['status'] ?? {}) as StatusRecord, status));
     }
     return this.#client.replaceStatus(ref, { ...target, status });
-  }
-
-  async update<S extends StatusRecord>(
-    ref: ObjectRef,
-    mutate: StatusMutation<S>,
-    options: StatusWriteOptions = {},
-  ): Promise<StatusWriteResult> {
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const object = await this.#client.get(ref);
-      if (!object) return { written: false, object: undefined, attempts: attempt };
-      const before = (object['status'] ?? {}) as S;
-      const draft = structuredClone(before);
-      const after: S & { observedGeneration?: number } = (mutate(draft, object) ?? draft) as S;
-      const generation = options.observedGeneration ?? object.metadata?.generation;
-      if (generation !== undefined) after.observedGeneration = generation;
-      if (stableEqual(before, after)) return { written: false, object, attempts: attempt };
-      this.#fence?.assertOpen(`write the status of ${describeRef(ref)}`);
-      try {
-        const written = await this.#client.replaceStatus(ref, { ...object, status: after });
-        return { written: true, object: written, attempts: attempt };
-      } catch (error) {
-        if (isNotFound(error)) return { written: false, object: undefined, attempts: attempt };
-        if (!isConflict(error)) throw error;
-        this.#logger.debug({ name: ref.name, namespace: ref.namespace, attempt }, 'status write conflict; re-reading');
-      }
-    }
-    throw new OperatorError(
-      'StatusConflict',
-      `status of ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name} kept changing; gave up after ${this.#maxAttempts} attempts`,
-    );
   }
 }
 

@@ -127,19 +127,11 @@ function localManifests(p: LocalParts): string {
     secret('s3-mumbai', { accessKeyId: p.primary.accessKeyId, secretAccessKey: p.primary.secretAccessKey }),
     secret('s3-hyderabad', { accessKeyId: p.secondary.accessKeyId, secretAccessKey: p.secondary.secretAccessKey }),
     secret('backup-identity', { identity: p.identity }),
-    `apiVersion: lokdarpan.io/v1alpha1
-kind: LokdarpanDatabase
-metadata: {name: lokdarpan, namespace: lokdarpan}
-spec:
-  connection: {secretName: lokdarpan-db}
+    lokdarpanResource('LokdarpanDatabase', 'lokdarpan', `  connection: {secretName: lokdarpan-db}
   views: {refreshSchedule: "*/5 * * * *", timeZone: Asia/Kolkata}
   validation: {schedule: "*/10 * * * *", timeZone: Asia/Kolkata}
-`,
-    `apiVersion: lokdarpan.io/v1alpha1
-kind: BackupPolicy
-metadata: {name: lokdarpan-nightly, namespace: lokdarpan}
-spec:
-  databaseRef: {name: lokdarpan}
+`),
+    lokdarpanResource('BackupPolicy', 'lokdarpan-nightly', `  databaseRef: {name: lokdarpan}
   schedule: "0 2 * * *"
   timeZone: Asia/Kolkata
   destination: ${destination('mumbai', 'lokdarpan-backups-mumbai', p.primary, 's3-mumbai')}
@@ -152,31 +144,28 @@ spec:
     timeZone: Asia/Kolkata
     identitySecret: {name: backup-identity}
     connectionSecret: lokdarpan-admin
-`,
-    `apiVersion: lokdarpan.io/v1alpha1
-kind: RetentionPolicy
-metadata: {name: lokdarpan-retention, namespace: lokdarpan}
-spec:
-  databaseRef: {name: lokdarpan}
+`),
+    lokdarpanResource('RetentionPolicy', 'lokdarpan-retention', `  databaseRef: {name: lokdarpan}
   schedule: "30 3 * * *"
   timeZone: Asia/Kolkata
-`,
+`),
   ].join('---\n');
 }
 
+/** A lokdarpan.io resource in the lokdarpan namespace; `spec` is YAML indented as under `spec:`. */
+function lokdarpanResource(kind: string, name: string, spec: string): string {
+  return `apiVersion: lokdarpan.io/v1alpha1\nkind: ${kind}\nmetadata: {name: ${name}, namespace: lokdarpan}\nspec:\n${spec}`;
+}
+
 function backupManifest(name: string): string {
-  return `apiVersion: lokdarpan.io/v1alpha1\nkind: Backup\nmetadata: {name: ${name}, namespace: lokdarpan}\nspec: {policyRef: {name: lokdarpan-nightly}}\n`;
+  return lokdarpanResource('Backup', name, '  policyRef: {name: lokdarpan-nightly}\n');
 }
 
 function restoreManifest(backup: string): string {
-  return `apiVersion: lokdarpan.io/v1alpha1
-kind: Restore
-metadata: {name: ${backup}-check, namespace: lokdarpan}
-spec:
-  backupRef: {name: ${backup}}
+  return lokdarpanResource('Restore', `${backup}-check`, `  backupRef: {name: ${backup}}
   target: {connectionSecret: lokdarpan-admin, databaseName: lokdarpan_restored}
   identitySecret: {name: backup-identity}
-`;
+`);
 }
 
 async function waitForReady(kube: { kubectl(args: string[]): Promise<{ code: number; stderr: string }> }): Promise<void> {

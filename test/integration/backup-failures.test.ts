@@ -14,11 +14,11 @@ import { freePort } from '../env/process.ts';
 import { generateIdentity } from '../../src/adapters/age/index.ts';
 import { pgBackupSource, type PgTarget } from '../../src/adapters/pgdump/index.ts';
 import { S3ObjectStore } from '../../src/adapters/s3/index.ts';
-import { runBackup, serializeManifest, type BackupResult } from '../../src/engines/backup/index.ts';
+import { serializeManifest, type BackupOptions, type BackupResult } from '../../src/engines/backup/index.ts';
 import { runRestore } from '../../src/engines/restore/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
-import { adminTarget, keysIn, noisyDatabase, openMultipartUploads, operatorErrorWith, startServers, storeOn } from './backup-fixture.ts';
+import { adminTarget, backupTo, keysIn, noisyDatabase, openMultipartUploads, operatorErrorWith, startServers, storeOn } from './backup-fixture.ts';
 
 const reason = operatorErrorWith;
 
@@ -35,16 +35,7 @@ describe('backup and restore failures', () => {
   const clock = new ManualClock('2026-03-02T02:00:00Z');
   let good: BackupResult;
 
-  const backup = (overrides: Partial<Parameters<typeof runBackup>[0]> = {}): Promise<BackupResult> =>
-    runBackup({
-      source: pgBackupSource(target, { binDirs: { [pg.major]: pg.binDir } }),
-      primary,
-      recipients: [key.recipient],
-      database: 'lokdarpan',
-      partSize: 5 * 1024 * 1024,
-      clock,
-      ...overrides,
-    });
+  const backup = (overrides: Partial<BackupOptions> = {}): Promise<BackupResult> => backupTo({ pg, target, primary, recipient: key.recipient, clock }, overrides);
 
   async function assertPrimaryHoldsOnlyTheGoodBackup(): Promise<void> {
     const keys = await keysIn(primary);

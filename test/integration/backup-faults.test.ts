@@ -11,15 +11,15 @@ import { startPostgres, type PostgresServer, type TestDatabase } from '../env/po
 import { startTwoRegions, type S3Server } from '../env/s3.ts';
 import { startS3Faults, type FaultyS3 } from '../env/s3-faults.ts';
 import { generateIdentity } from '../../src/adapters/age/index.ts';
-import { pgBackupSource, type PgTarget } from '../../src/adapters/pgdump/index.ts';
+import type { PgTarget } from '../../src/adapters/pgdump/index.ts';
 import type { S3ObjectStore } from '../../src/adapters/s3/index.ts';
-import { parseManifest, runBackup, type BackupResult } from '../../src/engines/backup/index.ts';
+import { parseManifest, type BackupOptions, type BackupResult } from '../../src/engines/backup/index.ts';
 import { writeManifest } from '../../src/engines/backup/manifest-write.ts';
 import { runRestore } from '../../src/engines/restore/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
 import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
-import { adminTarget, keysIn, noisyDatabase, openMultipartUploads, operatorErrorWith, startServers, storeOn } from './backup-fixture.ts';
+import { adminTarget, backupTo, keysIn, noisyDatabase, openMultipartUploads, operatorErrorWith, startServers, storeOn } from './backup-fixture.ts';
 
 const MiB = 1024 * 1024;
 const isData = (key: string): boolean => key.endsWith('.dump.zst.age');
@@ -41,16 +41,7 @@ describe('backup and restore under S3 faults', () => {
   const key = generateIdentity();
   const clock = new ManualClock('2026-03-02T02:00:00Z');
 
-  const backup = (overrides: Partial<Parameters<typeof runBackup>[0]> = {}): Promise<BackupResult> =>
-    runBackup({
-      source: pgBackupSource(target, { binDirs: { [pg.major]: pg.binDir } }),
-      primary,
-      recipients: [key.recipient],
-      database: 'lokdarpan',
-      partSize: 5 * MiB,
-      clock,
-      ...overrides,
-    });
+  const backup = (overrides: Partial<BackupOptions> = {}): Promise<BackupResult> => backupTo({ pg, target, primary, recipient: key.recipient, clock }, overrides);
 
   /** Nothing of backup `id` on the store (no manifest, no data) and no open multipart upload. */
   async function assertNothingOf(store: S3ObjectStore, id: string): Promise<void> {

@@ -6,7 +6,9 @@ import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { PostgresServer, TestDatabase } from '../env/postgres.ts';
 import type { S3Server } from '../env/s3.ts';
 import { S3ObjectStore } from '../../src/adapters/s3/index.ts';
-import type { PgTarget } from '../../src/adapters/pgdump/index.ts';
+import { pgBackupSource, type PgTarget } from '../../src/adapters/pgdump/index.ts';
+import { runBackup, type BackupOptions, type BackupResult } from '../../src/engines/backup/index.ts';
+import type { Clock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
 
 export const EXPECTED_TABLES = ['app.audit', 'public.post', 'public.user'];
@@ -59,6 +61,25 @@ export async function noisyDatabase(pg: PostgresServer, options: { rows: number;
 
 export function adminTarget(pg: PostgresServer, database: string): PgTarget {
   return { host: pg.host, port: pg.port, user: pg.superuser.user, password: pg.superuser.password, database };
+}
+
+/**
+ * A backup of `target` (pg_dump from `pg`'s binaries) into `primary`, encrypted to `recipient`, named
+ * database "lokdarpan", in 5 MiB parts; `overrides` add replicas, ids, faults' limits and the like.
+ */
+export function backupTo(
+  parts: { pg: PostgresServer; target: PgTarget; primary: S3ObjectStore; recipient: string; clock: Clock },
+  overrides: Partial<BackupOptions> = {},
+): Promise<BackupResult> {
+  return runBackup({
+    source: pgBackupSource(parts.target, { binDirs: { [parts.pg.major]: parts.pg.binDir } }),
+    primary: parts.primary,
+    recipients: [parts.recipient],
+    database: 'lokdarpan',
+    partSize: 5 * 1024 * 1024,
+    clock: parts.clock,
+    ...overrides,
+  });
 }
 
 export function storeOn(server: S3Server, name: string, bucket: string, prefix = 'lokdarpan/test/'): S3ObjectStore {

@@ -32,19 +32,8 @@ describe('Backup and Restore controllers: failures end Failed with a clear reaso
     const uploads = await env.client('primary').send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
     assert.deepEqual((uploads.Uploads ?? []).filter((u) => u.Key?.includes(backupName)).map((u) => u.Key), [], 'no open multipart upload');
   };
-  const policy = (name: string, destination: Record<string, unknown>): object => ({
-    apiVersion: 'lokdarpan.io/v1alpha1',
-    kind: 'BackupPolicy',
-    metadata: { name, namespace: env.h.namespace },
-    spec: {
-      databaseRef: { name: db.name },
-      schedule: '0 0 1 1 *',
-      destination,
-      replicas: [env.destination('secondary', 'dr', DR_BUCKET)],
-      recipients: [env.key.recipient],
-      retention: { keepLast: 50 },
-    },
-  });
+  const policy = (name: string, destination: Record<string, unknown>): object =>
+    env.backupPolicy(name, db.name, { destination, replicas: [env.destination('secondary', 'dr', DR_BUCKET)], retention: { keepLast: 50 } });
 
   before(async () => {
     env = await startControllersEnv({ buckets: { primary: [BUCKET], secondary: [DR_BUCKET] } });

@@ -27,20 +27,13 @@ describe('Backups across an operator kill and two replicas (leader election)', {
     const db = await env.readyDatabase('killdb');
     await env.h.seed(env.h.databaseOf(env.h.namespace, db.name), { posts: 1500 });
     pgDumpControl(env.wrapperDir, { sleepAfter: 25 });
-    await env.apply({
-      apiVersion: 'lokdarpan.io/v1alpha1',
-      kind: 'BackupPolicy',
-      metadata: { name: POLICY, namespace: env.h.namespace },
-      spec: {
-        databaseRef: { name: db.name },
-        schedule: '* * * * *',
-        startingDeadline: '5m',
-        destination: env.destination('primary', 'primary', BUCKET),
-        replicas: [env.destination('secondary', 'dr', DR_BUCKET)],
-        recipients: [env.key.recipient],
-        retention: { keepLast: 50 },
-      },
-    });
+    await env.apply(env.backupPolicy(POLICY, db.name, {
+      schedule: '* * * * *',
+      startingDeadline: '5m',
+      destination: env.destination('primary', 'primary', BUCKET),
+      replicas: [env.destination('secondary', 'dr', DR_BUCKET)],
+      retention: { keepLast: 50 },
+    }));
   });
 
   after(async () => {

@@ -30,19 +30,11 @@ describe('BackupPolicy retention (GFS keepLast) over two destinations, with Obje
     await env.startOperator();
     const db = await env.readyDatabase('retdb');
     await env.h.seed(env.h.databaseOf(env.h.namespace, db.name), { posts: 800 });
-    await env.apply({
-      apiVersion: 'lokdarpan.io/v1alpha1',
-      kind: 'BackupPolicy',
-      metadata: { name: POLICY, namespace: env.h.namespace },
-      spec: {
-        databaseRef: { name: db.name },
-        schedule: '0 0 1 1 *',
-        destination: env.destination('primary', 'primary', LOCKED),
-        replicas: [env.destination('secondary', 'dr', DR_BUCKET)],
-        recipients: [env.key.recipient],
-        retention: { keepLast: 2, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 },
-      },
-    });
+    await env.apply(env.backupPolicy(POLICY, db.name, {
+      destination: env.destination('primary', 'primary', LOCKED),
+      replicas: [env.destination('secondary', 'dr', DR_BUCKET)],
+      retention: { keepLast: 2, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 },
+    }));
   });
 
   after(async () => {

@@ -17,18 +17,11 @@ describe('two BackupPolicies sharing a bucket and prefix', { timeout: SUITE_TIME
   let env: ControllersEnv;
   let dbName: string;
 
-  const policy = (name: string, databaseRef: string): object => ({
-    apiVersion: 'lokdarpan.io/v1alpha1',
-    kind: 'BackupPolicy',
-    metadata: { name, namespace: env.h.namespace },
-    spec: {
-      databaseRef: { name: databaseRef },
-      schedule: '0 0 1 1 *',
+  const policy = (name: string, databaseRef: string): object =>
+    env.backupPolicy(name, databaseRef, {
       destination: env.destination('primary', 'primary', BUCKET, PREFIX),
-      recipients: [env.key.recipient],
       retention: { keepLast: 2, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 },
-    },
-  });
+    });
   const backup = async (policyName: string, name: string): Promise<Obj> => {
     const b = await env.runBackup(name, policyName);
     assert.equal(b.status?.['phase'], 'Completed', describeObj(b));

@@ -49,6 +49,11 @@ export interface ControllersEnv {
   startOperator(opts?: StartOperatorOptions): Promise<OperatorProcess>;
   /** An S3 destination of a BackupPolicy / RetentionPolicy over one of the servers (credentials Secret s3-<server>). */
   destination(server: 'primary' | 'secondary', name: string, bucket: string, prefix?: string): Record<string, unknown>;
+  /**
+   * A BackupPolicy of LokdarpanDatabase `database` in the test namespace, encrypted to `key`, on a schedule
+   * that is a year away (the tests run it with Backups); `spec` adds or overrides fields.
+   */
+  backupPolicy(name: string, database: string, spec: Record<string, unknown>): object;
   get(plural: Plural, name: string): Promise<Obj | undefined>;
   list(plural: Plural): Promise<Obj[]>;
   waitFor(plural: Plural, name: string, what: string, predicate: (o: Obj) => boolean, timeoutMs?: number): Promise<Obj>;
@@ -231,6 +236,14 @@ export async function startControllersEnv(options: { buckets?: { primary?: strin
         forcePathStyle: true,
         checksums: 'WHEN_REQUIRED',
         credentialsSecret: `s3-${server}`,
+      };
+    },
+    backupPolicy(name, database, spec) {
+      return {
+        apiVersion: 'lokdarpan.io/v1alpha1',
+        kind: 'BackupPolicy',
+        metadata: { name, namespace: ns },
+        spec: { databaseRef: { name: database }, schedule: '0 0 1 1 *', recipients: [key.recipient], ...spec },
       };
     },
     get,

@@ -21,19 +21,12 @@ describe('policy checks: Ready tells whether the next run can work', { timeout: 
   let db: { name: string; dbName: string };
   let appUser: string;
 
-  const policy = (name: string, overrides: { destination?: Record<string, unknown>; replicas?: Array<Record<string, unknown>>; restoreDrill?: Record<string, unknown> } = {}): object => ({
-    apiVersion: 'lokdarpan.io/v1alpha1',
-    kind: 'BackupPolicy',
-    metadata: { name, namespace: env.h.namespace },
-    spec: {
-      databaseRef: { name: db.name },
-      schedule: '0 0 1 1 *',
+  const policy = (name: string, overrides: { destination?: Record<string, unknown>; replicas?: Array<Record<string, unknown>>; restoreDrill?: Record<string, unknown> } = {}): object =>
+    env.backupPolicy(name, db.name, {
       destination: overrides.destination ?? env.destination('primary', 'primary', BUCKET),
       replicas: overrides.replicas ?? [env.destination('secondary', 'dr', DR_BUCKET)],
-      recipients: [env.key.recipient],
       ...(overrides.restoreDrill ? { restoreDrill: overrides.restoreDrill } : {}),
-    },
-  });
+    });
   const secret = (name: string, stringData: Record<string, string>): Promise<void> =>
     env.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: env.h.namespace }, type: 'Opaque', stringData });
   const ready = (o: Obj): string => `${condition(o, 'Ready')?.status}/${condition(o, 'Ready')?.reason}`;

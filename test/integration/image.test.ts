@@ -46,19 +46,13 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
     const r = await env.h.kubectl(['get', 'lease', 'lokdarpan-operator', '-n', OPERATOR_NAMESPACE, '-o', 'json']);
     return r.code === 0 ? (JSON.parse(r.stdout) as Lease) : undefined;
   };
-  const policy = (name: string, databaseName: string): object => ({
-    apiVersion: 'lokdarpan.io/v1alpha1',
-    kind: 'BackupPolicy',
-    metadata: { name, namespace: env.h.namespace },
-    spec: {
-      databaseRef: { name: databaseName },
+  const policy = (name: string, databaseName: string): object =>
+    env.backupPolicy(name, databaseName, {
       schedule: '0 2 * * *',
       destination: env.destination('primary', 'primary', PRIMARY_BUCKET, `${name}/`),
       replicas: [env.destination('secondary', 'dr', DR_BUCKET, `${name}/`)],
-      recipients: [env.key.recipient],
       retention: { keepLast: 10 },
-    },
-  });
+    });
   const backup = (name: string, policyName: string): object => ({ apiVersion: 'lokdarpan.io/v1alpha1', kind: 'Backup', metadata: { name, namespace: env.h.namespace }, spec: { policyRef: { name: policyName } } });
   const restore = (name: string, backupName: string, databaseName: string, connectionSecret = env.superuserSecret): object => ({
     apiVersion: 'lokdarpan.io/v1alpha1',

@@ -2,43 +2,30 @@
 // statements run under lock_timeout = 50ms during a batched run and none fails (a lock held against it
 // for longer would, on any machine, as the second test shows), and the run removes exactly the expired
 // rows while every row the writer inserted survives. The engine gives the session its own settings back.
-import { after, before, describe, it } from 'node:test';
+// The writer (also bench/retention.ts's) stops when its connection is lost.
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createRetentionEngine } from '../../src/engines/retention/index.ts';
-import { startPostgres, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
 import { eventually } from '../wait.ts';
-import { createAiDatabase, EXECUTION_INSERT_SQL, seedAiTables, startWriter } from './retention-fixture.ts';
+import { aiDatabaseFixture, EXECUTION_INSERT_SQL, seedAiTables, startWriter } from './retention-fixture.ts';
 
 const ROWS = 120_000;
 const WRITER_LOCK_TIMEOUT_MS = 50;
 
 describe('retention beside a concurrent writer', () => {
-  let server: PostgresServer;
-  let db: TestDatabase;
-  let client: pg.Client;
-
-  before(async () => {
-    server = await startPostgres();
-    ({ db, client } = await createAiDatabase(server));
-    await seedAiTables(client, new Date(), { executions: ROWS, embeddings: 100, reports: 100, metrics: 100, posts: 10 });
-  });
-  after(async () => {
-    await client?.end().catch(() => {});
-    await db?.drop().catch(() => {});
-    await server?.stop();
-  });
+  const ai = aiDatabaseFixture((client) => seedAiTables(client, new Date(), { executions: ROWS, embeddings: 100, reports: 100, metrics: 100, posts: 10 }));
 
   it('deletes exactly the expired executions while single-row inserts never wait on a lock for long', async (t) => {
     const expiredSql = "FROM ai_model_execution WHERE created_at < now() - interval '180 days' AND success_status <> 'error'";
-    const expired = Number((await client.query(`SELECT count(*) n ${expiredSql}`)).rows[0].n);
-    const kept = (await client.query(`SELECT count(*)::int n, md5(string_agg(id::text, ',' ORDER BY id)) h FROM ai_model_execution WHERE NOT (created_at < now() - interval '180 days' AND success_status <> 'error')`)).rows[0];
+    const expired = Number((await ai.client.query(`SELECT count(*) n ${expiredSql}`)).rows[0].n);
+    const kept = (await ai.client.query(`SELECT count(*)::int n, md5(string_agg(id::text, ',' ORDER BY id)) h FROM ai_model_execution WHERE NOT (created_at < now() - interval '180 days' AND success_status <> 'error')`)).rows[0];
     assert.ok(expired > 40_000, `enough expired rows (${expired})`);
 
-    const writer = startWriter(db.appConfig(), `${EXECUTION_INSERT_SQL} RETURNING id`, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
+    const writer = startWriter(ai.db.appConfig(), `${EXECUTION_INSERT_SQL} RETURNING id`, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
     await eventually('the writer to get going', () => writer.inserts() + writer.errors() >= 10);
     const insertsBefore = writer.inserts();
-    const engine = createRetentionEngine({ db: client, batchSize: 1000, pauseMs: 10, lockTimeoutMs: 2000 });
+    const engine = createRetentionEngine({ db: ai.client, batchSize: 1000, pauseMs: 10, lockTimeoutMs: 2000 });
     const result = await engine.run([
       { name: 'model-executions-180d', table: 'ai_model_execution', olderThan: { column: 'created_at', age: '180d' }, filters: [{ column: 'success_status', op: 'ne', value: 'error' }], action: 'delete' },
     ]);
@@ -47,13 +34,13 @@ describe('retention beside a concurrent writer', () => {
 
     assert.equal(result.status, 'complete');
     assert.equal(result.rules[0]?.deleted, expired);
-    assert.equal(Number((await client.query(`SELECT count(*) n ${expiredSql}`)).rows[0].n), 0);
+    assert.equal(Number((await ai.client.query(`SELECT count(*) n ${expiredSql}`)).rows[0].n), 0);
     // Every row that was not expired is still there, and so is every row the writer inserted.
-    const keptAfter = (await client.query(
+    const keptAfter = (await ai.client.query(
       `SELECT count(*)::int n, md5(string_agg(id::text, ',' ORDER BY id)) h FROM ai_model_execution WHERE request_id NOT LIKE 'w%' AND NOT (created_at < now() - interval '180 days' AND success_status <> 'error')`,
     )).rows[0];
     assert.deepEqual(keptAfter, kept);
-    assert.equal(Number((await client.query("SELECT count(*) n FROM ai_model_execution WHERE request_id LIKE 'w%'")).rows[0].n), stats.inserts);
+    assert.equal(Number((await ai.client.query("SELECT count(*) n FROM ai_model_execution WHERE request_id LIKE 'w%'")).rows[0].n), stats.inserts);
     t.diagnostic(
       `deleted ${expired} rows in ${result.rules[0]?.batches} batches, ${result.durationMs} ms; writer: ${stats.inserts} inserts (${insertsDuring} during the run), ` +
         `p50 ${stats.p50Ms.toFixed(1)} ms, p99 ${stats.p99Ms.toFixed(1)} ms, max ${stats.maxMs.toFixed(1)} ms (not asserted: load-dependent)`,
@@ -65,9 +52,9 @@ describe('retention beside a concurrent writer', () => {
   });
 
   it('the writer fails when a lock is held against it longer than its lock_timeout', async () => {
-    const locker = new pg.Client(db.appConfig());
+    const locker = new pg.Client(ai.db.appConfig());
     await locker.connect();
-    const writer = startWriter(db.appConfig(), EXECUTION_INSERT_SQL, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
+    const writer = startWriter(ai.db.appConfig(), EXECUTION_INSERT_SQL, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
     try {
       await eventually('the writer to insert', () => writer.inserts() >= 1);
       await locker.query('BEGIN');
@@ -81,24 +68,33 @@ describe('retention beside a concurrent writer', () => {
     assert.match(stats.errors[0] ?? '', /^55P03: canceling statement due to lock timeout/);
   });
 
+  it('the writer stops by itself when its connection is lost, instead of spinning on failed statements', async () => {
+    const writer = startWriter({ ...ai.db.appConfig(), application_name: 'lokdarpan-test-lost-writer' }, EXECUTION_INSERT_SQL);
+    await eventually('the writer to insert', () => writer.inserts() >= 1);
+    await ai.server.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lokdarpan-test-lost-writer'");
+    await eventually('the writer to stop', () => !writer.running());
+    const stats = await writer.stop();
+    assert.ok(stats.errors.length >= 1 && stats.errors.length <= 2, `the lost connection failed one statement, not a loop of them: ${stats.errors.length}`);
+  });
+
   // Delete and mark batches run in autocommit under session-level settings the engine sets per rule.
   it("gives the session its own lock_timeout, statement_timeout and TimeZone back after a rule, whether it fails or not", async () => {
-    await client.query(
+    await ai.client.query(
       `INSERT INTO ai_model_execution (request_id, operation_type, provider, model_name, success_status, created_at)
        SELECT 's' || i, 'embedding', 'openai', 'm', 'success', now() - interval '400 days' FROM generate_series(1, 3000) i`,
     );
     const settings = async (): Promise<unknown> =>
-      (await client.query("SELECT current_setting('lock_timeout') a, current_setting('statement_timeout') b, current_setting('TimeZone') c")).rows[0];
-    await client.query("SET lock_timeout = '7s'; SET statement_timeout = '11min'; SET TimeZone = 'Asia/Kolkata'");
+      (await ai.client.query("SELECT current_setting('lock_timeout') a, current_setting('statement_timeout') b, current_setting('TimeZone') c")).rows[0];
+    await ai.client.query("SET lock_timeout = '7s'; SET statement_timeout = '11min'; SET TimeZone = 'Asia/Kolkata'");
     try {
       const before = await settings();
       const rule = { name: 'executions-400d', table: 'ai_model_execution', olderThan: { column: 'created_at', age: '399d' }, action: 'delete' };
-      const locker = new pg.Client(db.appConfig());
+      const locker = new pg.Client(ai.db.appConfig());
       await locker.connect();
       try {
         await locker.query('BEGIN');
         await locker.query('LOCK TABLE ai_model_execution IN ACCESS EXCLUSIVE MODE');
-        const engine = createRetentionEngine({ db: client, batchSize: 100, pauseMs: 0, countBeforeRun: false, lockTimeoutMs: 50, maxBatchRetries: 1 });
+        const engine = createRetentionEngine({ db: ai.client, batchSize: 100, pauseMs: 0, countBeforeRun: false, lockTimeoutMs: 50, maxBatchRetries: 1 });
         const failed = await engine.run([rule]);
         assert.equal(failed.rules[0]?.error?.reason, 'RetentionBatchFailed', 'the batches time out waiting for the table lock');
       } finally {
@@ -106,12 +102,12 @@ describe('retention beside a concurrent writer', () => {
         await locker.end().catch(() => {});
       }
       assert.deepEqual(await settings(), before);
-      const ok = await createRetentionEngine({ db: client, batchSize: 100, pauseMs: 0 }).run([rule]);
+      const ok = await createRetentionEngine({ db: ai.client, batchSize: 100, pauseMs: 0 }).run([rule]);
       assert.equal(ok.status, 'complete');
       assert.ok((ok.rules[0]?.deleted ?? 0) >= 3000);
       assert.deepEqual(await settings(), before);
     } finally {
-      await client.query('RESET lock_timeout; RESET statement_timeout; RESET TimeZone');
+      await ai.client.query('RESET lock_timeout; RESET statement_timeout; RESET TimeZone');
     }
   });
 });

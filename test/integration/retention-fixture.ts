@@ -5,9 +5,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { before } from 'node:test';
 import type { PostgresServer, TestDatabase } from '../env/postgres.ts';
 import { repoRoot } from '../env/process.ts';
 import type { Queryable } from '../../src/adapters/postgres/session.ts';
+import { postgresFixture } from './postgres-fixture.ts';
 
 /** Fresh database with the schema of migrations 001..004 (as the owner role; vector created by the superuser). */
 export async function createAiDatabase(server: PostgresServer): Promise<{ db: TestDatabase; client: pg.Client }> {
@@ -20,6 +22,41 @@ export async function createAiDatabase(server: PostgresServer): Promise<{ db: Te
   for (const file of files) await client.query(readFileSync(join(dir, file), 'utf8'));
   await client.query("SET TimeZone = 'UTC'");
   return { db, client };
+}
+
+export interface AiDatabaseFixture {
+  readonly server: PostgresServer;
+  readonly db: TestDatabase;
+  /** The owner role's session createAiDatabase opened (TimeZone UTC). */
+  readonly client: pg.Client;
+}
+
+/** For one describe: PostgreSQL and a createAiDatabase database filled by `seed` in before(); all gone in after(). */
+export function aiDatabaseFixture(seed: (client: pg.Client) => Promise<void>): AiDatabaseFixture {
+  const postgres = postgresFixture();
+  let ai: { db: TestDatabase; client: pg.Client } | undefined;
+  before(async () => {
+    const { db, client } = await createAiDatabase(postgres.server);
+    postgres.onCleanup(() => db.drop());
+    postgres.onCleanup(() => client.end());
+    await seed(client);
+    ai = { db, client };
+  });
+  const ready = (): { db: TestDatabase; client: pg.Client } => {
+    if (!ai) throw new Error('the ai database fixture is read before its before() hook ran');
+    return ai;
+  };
+  return {
+    get server() {
+      return postgres.server;
+    },
+    get db() {
+      return ready().db;
+    },
+    get client() {
+      return ready().client;
+    },
+  };
 }
 
 export interface SeedSizes {
@@ -146,6 +183,8 @@ export interface Writer {
   inserts(): number;
   /** Statements that failed so far. */
   errors(): number;
+  /** False once the loop has ended: stopped, or its connection was lost. */
+  running(): boolean;
   stop(): Promise<WriterStats>;
 }
 
@@ -163,6 +202,7 @@ export function startWriter(config: pg.ClientConfig, sql: string, options: { loc
   let running = true;
   const client = new pg.Client(config);
   client.on('error', () => {});
+  let ended = false;
   const loop = (async () => {
     await client.connect();
     if (options.lockTimeoutMs !== undefined) await client.query(`SET lock_timeout = '${Math.trunc(options.lockTimeoutMs)}ms'`);
@@ -176,13 +216,19 @@ export function startWriter(config: pg.ClientConfig, sql: string, options: { loc
       } catch (error) {
         const e = error as { code?: string; message?: string };
         errors.push(`${e.code ?? '?'}: ${e.message ?? String(error)}`);
+        // A lost connection ends the loop: pg fails every later statement at once (process.nextTick), a busy
+        // loop that starves the event loop until the process is killed.
+        if (connectionLost(e.code)) break;
       }
     }
     await client.end();
-  })();
+  })().finally(() => {
+    ended = true;
+  });
   return {
     inserts: () => latencies.length,
     errors: () => errors.length,
+    running: () => !ended,
     async stop(): Promise<WriterStats> {
       running = false;
       await loop;
@@ -191,6 +237,14 @@ export function startWriter(config: pg.ClientConfig, sql: string, options: { loc
       return { inserts: sorted.length, errors, lockTimeout, maxMs: sorted[sorted.length - 1] ?? 0, p99Ms: at(0.99), p50Ms: at(0.5) };
     },
   };
+}
+
+/**
+ * The error is the connection's, not the statement's: pg's own errors (no SQLSTATE), a socket error, or a
+ * SQLSTATE of class 08 (connection exception) or 57P (the server shutting down or terminating the session).
+ */
+function connectionLost(code: string | undefined): boolean {
+  return code === undefined || !/^[0-9A-Z]{5}$/.test(code) || code.startsWith('08') || code.startsWith('57P');
 }
 
 export const EXECUTION_INSERT_SQL =

@@ -1,7 +1,8 @@
-// The runtime layer against a real kube-apiserver (test/env/kube.ts): informer create/update/delete and
-// recovery across an apiserver restart, Lease leader election and hand-over, the status writer on a
-// custom resource's /status subresource (with a real 409), events.k8s.io/v1 events with MicroTime and
-// series aggregation, finalizers, and a Manager running a Controller end to end.
+// The runtime layer against a real kube-apiserver (test/env/kube.ts): informer create/update/delete,
+// recovery across an apiserver restart and re-watches after the server ends a quiet watch, Lease leader
+// election and hand-over, the status writer on a custom resource's /status subresource (with a real 409),
+// events.k8s.io/v1 events with MicroTime and series aggregation, finalizers, and a Manager running a
+// Controller end to end.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
@@ -9,10 +10,9 @@ import { createCrd, startKube, type KubeEnv } from '../env/index.ts';
 import { KubeClient, isNotFound, resourcePath, type KubeObject, type ObjectRef, type ResourceType } from '../../src/runtime/kube.ts';
 import { Informer, kubeListWatchSource, type InformerEvent } from '../../src/runtime/informer.ts';
 import { LeaderElector, kubeLeaseClient } from '../../src/runtime/leader-election.ts';
-import { StatusWriter, kubeStatusClient, type StatusClient } from '../../src/runtime/status-writer.ts';
+import { StatusWriter, kubeStatusClient } from '../../src/runtime/status-writer.ts';
 import { EventRecorder, kubeEventSink, objectRefOf } from '../../src/runtime/events.ts';
 import { addFinalizer, removeFinalizer, kubeFinalizerClient } from '../../src/runtime/finalizers.ts';
-import { setCondition, type Condition } from '../../src/runtime/conditions.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import { Manager } from '../../src/runtime/manager.ts';
 import { HealthServer } from '../../src/observability/health.ts';
@@ -106,6 +106,23 @@ describe('runtime against a real kube-apiserver', { timeout: SUITE_TIMEOUT_MS },
     console.log(`informer saw the post-restart create after ${ms} ms; stats ${JSON.stringify(informer.stats)}`);
   });
 
+  it('informer: a quiet watch is ended by the server (timeoutSeconds) and watched again from its resourceVersion, no relist', async () => {
+    const informer = new Informer<KubeObject>({
+      name: 'rewatch',
+      source: kubeListWatchSource(client, { type: CONFIGMAP, namespace: 'informer', labelSelector: 'rewatch=yes', watchTimeoutSeconds: 2 }),
+      resyncMs: 0,
+    });
+    const seen: Array<[string, InformerEvent]> = [];
+    informer.onKey((key, event) => seen.push([key, event]));
+    informer.start();
+    await informer.whenSynced();
+    await eventually('the server ended two quiet watches', () => informer.stats.watches >= 3);
+    await client.create(resourcePath(CONFIGMAP, 'informer'), { metadata: { name: 'after-rewatch', labels: { rewatch: 'yes' } } });
+    await eventually('add after the re-watches', () => seen.some(([k, e]) => k === 'informer/after-rewatch' && e === 'add'));
+    await informer.stop();
+    assert.deepEqual({ lists: informer.stats.lists, errors: informer.stats.errors, gone: informer.stats.gone }, { lists: 1, errors: 0, gone: 0 }, 'closed normally, resumed without a relist');
+  });
+
   it('leader election: exactly one of two leads; a killed leader is replaced within the lease duration', async () => {
     const leases = kubeLeaseClient(client);
     const leading = new Set<string>();
@@ -158,54 +175,6 @@ describe('runtime against a real kube-apiserver', { timeout: SUITE_TIMEOUT_MS },
     console.log(`leader hand-over after kill: ${handover} ms`);
   });
 
-  it('status writer: writes /status of a custom resource, skips no-ops, and retries a real 409', async () => {
-    const path = resourcePath(WIDGET, 'status');
-    await client.create(path, { apiVersion: WIDGET.apiVersion, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1 } });
-    const ref: ObjectRef = { type: WIDGET, namespace: 'status', name: 'w1' };
-    const real = kubeStatusClient(client);
-    let replaces = 0;
-    const counting: StatusClient = { get: (r) => real.get(r), replaceStatus: (r, o) => (replaces++, real.replaceStatus(r, o)) };
-    const writer = new StatusWriter({ client: counting });
-    const now = new Date();
-    const first = await writer.update<{ conditions?: Condition[]; phase?: string }>(ref, (s, obj) => {
-      s.phase = 'Ready';
-      s.conditions = setCondition(s.conditions, { type: 'Ready', status: 'True', reason: 'Ready', message: 'ok' }, obj.metadata?.generation, now);
-    });
-    assert.equal(first.written, true);
-    const got = await client.get(resourcePath(WIDGET, 'status', 'w1'));
-    assert.deepEqual(got['spec'], { size: 1 });
-    const status = got['status'] as { phase: string; observedGeneration: number; conditions: Condition[] };
-    assert.equal(status.phase, 'Ready');
-    assert.equal(status.observedGeneration, 1);
-    assert.equal(status.conditions[0]?.observedGeneration, 1);
-
-    const again = await writer.update<{ phase?: string }>(ref, (s) => {
-      s.phase = 'Ready';
-    });
-    assert.equal(again.written, false);
-    assert.equal(replaces, 1, 'no API write for an unchanged status');
-
-    // Another writer slips in between our read and our write: the server answers 409, we re-read and retry.
-    let interfered = false;
-    const racing: StatusClient = {
-      get: (r) => real.get(r),
-      async replaceStatus(r, o) {
-        if (!interfered) {
-          interfered = true;
-          await client.patch(resourcePath(WIDGET, 'status', 'w1', 'status'), { status: { other: 'x' } });
-        }
-        return real.replaceStatus(r, o);
-      },
-    };
-    const result = await new StatusWriter({ client: racing }).update<{ phase?: string }>(ref, (s) => {
-      s.phase = 'Degraded';
-    });
-    assert.equal(result.attempts, 2);
-    const final = (await client.get(resourcePath(WIDGET, 'status', 'w1')))['status'] as Record<string, unknown>;
-    assert.equal(final['phase'], 'Degraded');
-    assert.equal(final['other'], 'x', 'the other writer\'s field survived');
-  });
-
   it('status writer replaceFrom: never overwrites a status it did not read; a metadata-only change is written over', async () => {
     const path = resourcePath(WIDGET, 'status');
     await client.create(path, { apiVersion: WIDGET.apiVersion, kind: 'Widget', metadata: { name: 'w2' }, spec: { size: 1 } });
@@ -214,6 +183,9 @@ describe('runtime against a real kube-apiserver', { timeout: SUITE_TIMEOUT_MS },
     const read = await client.get<KubeObject>(resourcePath(WIDGET, 'status', 'w2'));
     const first = await writer.replaceFrom(ref, read, { phase: 'Ready' });
     assert.equal(first.outcome, 'written');
+    const written = await client.get<KubeObject>(resourcePath(WIDGET, 'status', 'w2'));
+    assert.deepEqual(written['status'], { phase: 'Ready', observedGeneration: 1 });
+    assert.deepEqual(written['spec'], { size: 1 }, 'the spec is left alone');
     assert.equal((await writer.replaceFrom(ref, first.object!, { phase: 'Ready' })).outcome, 'unchanged');
 
     // Another writer (say, the new leader) changes the status after our read: our write must not replace it.
@@ -287,9 +259,8 @@ describe('runtime against a real kube-apiserver', { timeout: SUITE_TIMEOUT_MS },
           throw new Error('transient');
         }
         const size = (obj['spec'] as { size: number }).size;
-        await writer.update<{ doubled?: number }>({ type: WIDGET, namespace: ctx.namespace, name: ctx.name }, (s) => {
-          s.doubled = size * 2;
-        });
+        const written = await writer.replaceFrom({ type: WIDGET, namespace: ctx.namespace, name: ctx.name }, obj, { doubled: size * 2 });
+        return written.outcome === 'conflict' ? { requeue: true } : {};
       },
     });
     informer.onKey((key) => controller.enqueue(key));

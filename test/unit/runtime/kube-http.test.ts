@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeApiError, KubeHttp } from '../../../src/runtime/kube-http.ts';
-import { apiErrorMessage, isConflict } from '../../../src/runtime/kube.ts';
+import { KubeApiError, KubeHttp, watchIdleGuardMs } from '../../../src/runtime/kube-http.ts';
+import { apiErrorMessage, isConflict, KubeClient } from '../../../src/runtime/kube.ts';
+import { kubeListWatchSource } from '../../../src/runtime/informer.ts';
 
 interface Seen {
   method: string;
@@ -95,4 +96,27 @@ test('a silent watch ends with a TimeoutError after the idle timeout', async () 
   } finally {
     await s.close();
   }
+});
+
+test('the informer\'s watches ask the server to end them (timeoutSeconds, 5-10 min as client-go) and to send bookmarks', async () => {
+  const s = await server((_req, res) => res.writeHead(200).end());
+  try {
+    const type = { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true };
+    const urls: string[] = [];
+    for (const random of [0, 0.5, 0.999]) {
+      const source = kubeListWatchSource(new KubeClient(connection(s.url)), { type, namespace: 'ns', labelSelector: 'a=b', random: () => random });
+      await new Promise<unknown>((resolve) => void source.watch('7', () => {}, resolve));
+      urls.push(s.seen.at(-1)?.url ?? '');
+    }
+    assert.deepEqual(urls, [300, 450, 599].map((t) => `/api/v1/namespaces/ns/configmaps?watch=true&labelSelector=a%3Db&resourceVersion=7&allowWatchBookmarks=true&timeoutSeconds=${t}`));
+  } finally {
+    await s.close();
+  }
+});
+
+test('a quiet watch is left for the server to end: the idle guard outlasts its timeoutSeconds', () => {
+  assert.equal(watchIdleGuardMs({ timeoutSeconds: 450 }), 480_000);
+  assert.equal(watchIdleGuardMs({ timeoutSeconds: '300' }), 330_000);
+  assert.equal(watchIdleGuardMs({ resourceVersion: '7' }), 600_000, 'no timeoutSeconds: 10 minutes');
+  assert.ok(watchIdleGuardMs({}) > 30_000);
 });

@@ -20,8 +20,6 @@ class FakeStatusClient implements StatusClient {
   };
   gets = 0;
   writes: KubeObject[] = [];
-  /** Before each write, someone else changes the object this many times. */
-  interfering = 0;
 
   async get(): Promise<KubeObject | undefined> {
     this.gets++;
@@ -30,10 +28,6 @@ class FakeStatusClient implements StatusClient {
 
   async replaceStatus(_ref: ObjectRef, obj: KubeObject): Promise<KubeObject> {
     if (!this.object) throw Object.assign(new Error('not found'), { code: 404 });
-    if (this.interfering > 0) {
-      this.interfering--;
-      this.bump({ other: `writer-${this.interfering}` });
-    }
     if (obj.metadata?.resourceVersion !== this.object.metadata?.resourceVersion) {
       throw Object.assign(new Error('conflict'), { code: 409 });
     }
@@ -49,71 +43,6 @@ class FakeStatusClient implements StatusClient {
     this.object = { ...o, metadata: { ...o.metadata, resourceVersion: rv }, status: { ...(o['status'] as object), ...statusPatch } };
   }
 }
-
-test('applies the mutation, sets observedGeneration and writes with the read resourceVersion', async () => {
-  const client = new FakeStatusClient();
-  const writer = new StatusWriter({ client });
-  const result = await writer.update<{ phase?: string }>(ref, (s) => {
-    s.phase = 'Ready';
-  });
-  assert.equal(result.written, true);
-  assert.equal(client.writes.length, 1);
-  assert.equal(client.writes[0]?.metadata?.resourceVersion, '1');
-  assert.deepEqual(client.object?.['status'], { phase: 'Ready', conditions: [], observedGeneration: 4 });
-  assert.deepEqual(client.object?.['spec'], { x: 1 });
-});
-
-test('skips the write when the mutation changes nothing', async () => {
-  const client = new FakeStatusClient();
-  const writer = new StatusWriter({ client });
-  await writer.update(ref, (s) => ({ ...s, phase: 'Ready' }));
-  const again = await writer.update(ref, (s) => ({ ...s, phase: 'Ready' }));
-  assert.equal(again.written, false);
-  assert.equal(client.writes.length, 1);
-});
-
-test('retries on 409 from a fresh read, re-applying the mutation to the newer status', async () => {
-  const client = new FakeStatusClient();
-  client.interfering = 2;
-  const writer = new StatusWriter({ client });
-  const result = await writer.update<{ phase?: string }>(ref, (s) => {
-    s.phase = 'Ready';
-  });
-  assert.equal(result.attempts, 3);
-  assert.equal(client.gets, 3);
-  assert.deepEqual(client.object?.['status'], {
-    phase: 'Ready',
-    conditions: [],
-    other: 'writer-0',
-    observedGeneration: 4,
-  }, 'the other writer\'s change is kept');
-});
-
-test('gives up with an OperatorError after maxAttempts conflicts; a gone object is not an error', async () => {
-  const client = new FakeStatusClient();
-  client.interfering = 100;
-  const writer = new StatusWriter({ client, maxAttempts: 3 });
-  await assert.rejects(
-    writer.update(ref, (s) => ({ ...s, phase: 'X' })),
-    (e: unknown) => e instanceof OperatorError && e.reason === 'StatusConflict',
-  );
-  client.object = undefined;
-  assert.deepEqual(await writer.update(ref, (s) => s), { written: false, object: undefined, attempts: 1 });
-});
-
-test('observedGeneration can be pinned to the generation the reconcile saw', async () => {
-  const client = new FakeStatusClient();
-  await new StatusWriter({ client }).update(ref, (s) => s, { observedGeneration: 3 });
-  assert.equal((client.object?.['status'] as { observedGeneration: number }).observedGeneration, 3);
-});
-
-test('other errors propagate', async () => {
-  const client = new FakeStatusClient();
-  client.replaceStatus = async () => {
-    throw Object.assign(new Error('forbidden'), { code: 403 });
-  };
-  await assert.rejects(new StatusWriter({ client }).update(ref, (s) => ({ ...s, y: 1 })), /forbidden/);
-});
 
 test('stableEqual ignores key order and undefined keys', () => {
   assert.ok(stableEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }));
@@ -165,7 +94,6 @@ test('a closed fence refuses every status write with a LeaderElectionLost error'
   const writer = new StatusWriter({ client, fence });
   fence.close('lost the lease');
   await assert.rejects(writer.replaceFrom(ref, structuredClone(client.object!), { phase: 'X' }), (e: unknown) => e instanceof OperatorError && e.reason === 'LeaderElectionLost');
-  await assert.rejects(writer.update(ref, (s) => ({ ...s, phase: 'Y' })), (e: unknown) => e instanceof OperatorError && e.reason === 'LeaderElectionLost');
   assert.equal(client.writes.length, 0);
   const guarded = new Fence();
   let holds = true;
@@ -191,10 +119,6 @@ class PatchingStatusClient extends FakeStatusClient {
   patches: Array<{ resourceVersion: string; patch: StatusRecord }> = [];
   async patchStatus(_ref: ObjectRef, resourceVersion: string, patch: StatusRecord): Promise<KubeObject> {
     if (!this.object) throw Object.assign(new Error('not found'), { code: 404 });
-    if (this.interfering > 0) {
-      this.interfering--;
-      this.bump({ other: `writer-${this.interfering}` });
-    }
     if (resourceVersion !== this.object.metadata?.resourceVersion) throw Object.assign(new Error('conflict'), { code: 409 });
     this.patches.push(structuredClone({ resourceVersion, patch }));
     this.object = { ...this.object, status: applyMergePatch(this.object['status'], patch) };

@@ -12,14 +12,26 @@ import { aiDatabaseFixture, EXECUTION_INSERT_SQL, seedAiTables, startWriter } fr
 
 const ROWS = 120_000;
 const WRITER_LOCK_TIMEOUT_MS = 50;
+const BAND_MS = 30 * 60_000;
 
 describe('retention beside a concurrent writer', () => {
   const ai = aiDatabaseFixture((client) => seedAiTables(client, new Date(), { executions: ROWS, embeddings: 100, reports: 100, metrics: 100, posts: 10 }));
 
   it('deletes exactly the expired executions while single-row inserts never wait on a lock for long', async (t) => {
-    const expiredSql = "FROM ai_model_execution WHERE created_at < now() - interval '180 days' AND success_status <> 'error'";
-    const expired = Number((await ai.client.query(`SELECT count(*) n ${expiredSql}`)).rows[0].n);
-    const kept = (await ai.client.query(`SELECT count(*)::int n, md5(string_agg(id::text, ',' ORDER BY id)) h FROM ai_model_execution WHERE NOT (created_at < now() - interval '180 days' AND success_status <> 'error')`)).rows[0];
+    // Rows keep expiring while the test runs (the seed has one at every 400 s, and edge rows a minute either
+    // side of the boundary), so the run's cutoff is only known to lie between t0 - 180 days and a bound
+    // BAND_MS later: everything expired at t0 must go, everything not expired at t0 + BAND_MS must stay,
+    // and what the run deleted in between is accounted for row by row.
+    const t0 = (await ai.client.query<{ t0: Date }>('SELECT now() AS t0')).rows[0]!.t0;
+    const expiredAt = (offsetMs: number) =>
+      `FROM ai_model_execution WHERE request_id NOT LIKE 'w%' AND created_at < $1::timestamptz + make_interval(secs => ${offsetMs / 1000}) - interval '180 days' AND success_status <> 'error'`;
+    const count = async (sql: string) => Number((await ai.client.query(`SELECT count(*) n ${sql}`, sql.includes('$1') ? [t0] : [])).rows[0].n);
+    const keptSql = `SELECT count(*)::int n, md5(string_agg(id::text, ',' ORDER BY id)) h FROM ai_model_execution
+      WHERE request_id NOT LIKE 'w%' AND NOT (created_at < $1::timestamptz + make_interval(secs => ${BAND_MS / 1000}) - interval '180 days' AND success_status <> 'error')`;
+    const expired = await count(expiredAt(0));
+    const expiredByBandEnd = await count(expiredAt(BAND_MS));
+    const totalBefore = await count("FROM ai_model_execution WHERE request_id NOT LIKE 'w%'");
+    const kept = (await ai.client.query(keptSql, [t0])).rows[0];
     assert.ok(expired > 40_000, `enough expired rows (${expired})`);
 
     const writer = startWriter(ai.db.appConfig(), `${EXECUTION_INSERT_SQL} RETURNING id`, { lockTimeoutMs: WRITER_LOCK_TIMEOUT_MS });
@@ -33,16 +45,17 @@ describe('retention beside a concurrent writer', () => {
     const stats = await writer.stop();
 
     assert.equal(result.status, 'complete');
-    assert.equal(result.rules[0]?.deleted, expired);
-    assert.equal(Number((await ai.client.query(`SELECT count(*) n ${expiredSql}`)).rows[0].n), 0);
-    // Every row that was not expired is still there, and so is every row the writer inserted.
-    const keptAfter = (await ai.client.query(
-      `SELECT count(*)::int n, md5(string_agg(id::text, ',' ORDER BY id)) h FROM ai_model_execution WHERE request_id NOT LIKE 'w%' AND NOT (created_at < now() - interval '180 days' AND success_status <> 'error')`,
-    )).rows[0];
-    assert.deepEqual(keptAfter, kept);
+    assert.ok(Date.now() - t0.getTime() < BAND_MS, 'the run ended within the band its cutoff is known to lie in');
+    const deleted = result.rules[0]?.deleted ?? -1;
+    assert.ok(deleted >= expired && deleted <= expiredByBandEnd, `deleted ${deleted}: between the ${expired} expired at the start and ${expiredByBandEnd}`);
+    assert.equal(await count(expiredAt(0)), 0);
+    // Exactly the deleted rows are gone; every row not expired by the band's end is still there, and so is
+    // every row the writer inserted.
+    assert.equal(await count("FROM ai_model_execution WHERE request_id NOT LIKE 'w%'"), totalBefore - deleted);
+    assert.deepEqual((await ai.client.query(keptSql, [t0])).rows[0], kept);
     assert.equal(Number((await ai.client.query("SELECT count(*) n FROM ai_model_execution WHERE request_id LIKE 'w%'")).rows[0].n), stats.inserts);
     t.diagnostic(
-      `deleted ${expired} rows in ${result.rules[0]?.batches} batches, ${result.durationMs} ms; writer: ${stats.inserts} inserts (${insertsDuring} during the run), ` +
+      `deleted ${deleted} rows in ${result.rules[0]?.batches} batches, ${result.durationMs} ms; writer: ${stats.inserts} inserts (${insertsDuring} during the run), ` +
         `p50 ${stats.p50Ms.toFixed(1)} ms, p99 ${stats.p99Ms.toFixed(1)} ms, max ${stats.maxMs.toFixed(1)} ms (not asserted: load-dependent)`,
     );
     assert.ok(insertsDuring > 50, `the writer ran during the deletion (${insertsDuring} inserts)`);

@@ -7,17 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
+import pg from 'pg';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { systemClock } from '../../clock.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import { AgeDecryptStream, parseIdentityFile, recipientFingerprint, type AgeIdentity } from '../../adapters/age/index.ts';
 import {
-  chooseTool, countRows, DEFAULT_PG_BIN_DIRS, describeTarget, dropDatabase, inspectTarget, spawnPgRestore, withDatabase,
+  chooseTool, countRows, DEFAULT_PG_BIN_DIRS, describeTarget, dropDatabase, inspectTarget, pgClientConfig, spawnPgRestore, withDatabase,
   type PgBinDirs, type PgTarget, type PgTool, type TableRowCount,
 } from '../../adapters/pgdump/index.ts';
 import {
   archiveExtensions, canCreateOwnedBy, createDatabaseFrom, createExtensions, inspectCreation, listArchive, listingWithout,
 } from '../../adapters/pgdump/provision.ts';
+import { applySchemaDatabaseSettings, type AppliedDatabaseSettings } from '../migrations/database-settings.ts';
 import { planCreation, type CreationPlan } from './preflight.ts';
 import { RestoreEngineReasons } from './reasons.ts';
 import { BackupReasons } from '../backup/reasons.ts';
@@ -75,6 +77,8 @@ export interface RestoreResult {
   pgRestoreVersion: string;
   manifest: BackupManifest;
   rowCountCheck?: RowCountCheck;
+  /** The database settings of the schema's applied migrations, made again (a dump does not carry them). */
+  databaseSettings: AppliedDatabaseSettings;
 }
 
 function isBrokenPipe(error: unknown): boolean {
@@ -206,6 +210,8 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
         );
       }
     }
+    const databaseSettings = await reapplyDatabaseSettings(options.target);
+    if (databaseSettings.warnings.length > 0) logger.warn({ warnings: databaseSettings.warnings }, 'database settings of the schema not re-applied');
     const finishedAt = clock.now();
     const result: RestoreResult = {
       backupId: manifest.id,
@@ -218,9 +224,10 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
       sha256: hash.sha256,
       pgRestoreVersion: tool.version,
       manifest,
+      databaseSettings,
     };
     if (rowCountCheck !== undefined) result.rowCountCheck = rowCountCheck;
-    logger.info({ durationMs: result.durationMs, bytes: result.bytes }, 'restore completed');
+    logger.info({ durationMs: result.durationMs, bytes: result.bytes, databaseSettings: databaseSettings.applied }, 'restore completed');
     return result;
   } catch (error) {
     const failure = isOperatorError(error) ? error : new OperatorError(BackupReasons.RestoreFailed, describeError(error), { cause: error });
@@ -231,6 +238,24 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
     throw failure;
   } finally {
     if (listDir !== undefined) await rm(listDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * ALTER DATABASE ... SET of the schema's migrations recorded in the restored history. The data is
+ * restored whatever happens here: a failure is a warning (the performance validation also reports a
+ * missing setting).
+ */
+async function reapplyDatabaseSettings(target: PgTarget): Promise<AppliedDatabaseSettings> {
+  const client = new pg.Client(pgClientConfig(target, 'lokdarpan-restore'));
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await applySchemaDatabaseSettings(client);
+  } catch (error) {
+    return { applied: [], warnings: [`the schema's database settings were not re-applied: ${describeError(error)}`] };
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -3,6 +3,7 @@
 // analysis function. Parameters come from the newest real rows, so the probes measure real data.
 import type pg from 'pg';
 import type { Probe } from './validate.ts';
+import { HNSW_EF_SEARCH_SETTING } from '../migrations/database-settings.ts';
 
 /**
  * Full-text search as the original application runs it (migration 006 gives post its search_vector
@@ -27,8 +28,8 @@ async function hasSearchVectorColumn(client: pg.Client): Promise<boolean> {
   return rows[0]?.found === true;
 }
 
-/** The HNSW candidate list migration 008 makes the database default (recall@10 >= 0.95 at 100k embeddings). */
-export const HNSW_EF_SEARCH = 300;
+/** The HNSW candidate list migration 008 makes the database default (recall@10 >= 0.95 at 100k embeddings with 009's graph). */
+export const HNSW_EF_SEARCH = HNSW_EF_SEARCH_SETTING.value;
 
 export const lokdarpanProbes: readonly Probe[] = [
   {
@@ -56,7 +57,7 @@ export const lokdarpanProbes: readonly Probe[] = [
     planMustUseIndexFrom: { table: 'ai_embedding_store', rows: 12_000 },
     // Recall: at pgvector's default (40) the HNSW scan finds ~0.8 of the exact top 10 over 100k rows.
     settingsAtLeast: {
-      'hnsw.ef_search': { value: HNSW_EF_SEARCH, why: `migration 008 sets it for the database; a restore into a new database loses it: ALTER DATABASE ... SET hnsw.ef_search = ${HNSW_EF_SEARCH}` },
+      [HNSW_EF_SEARCH_SETTING.name]: { value: HNSW_EF_SEARCH, why: `migration 008 sets it for the database; a restore into a new database loses it: ALTER DATABASE ... SET hnsw.ef_search = ${HNSW_EF_SEARCH}` },
     },
     async parameters(client) {
       const { rows } = await client.query<{ embedding: string }>(

@@ -244,6 +244,7 @@ try {
         await q.query(`SET hnsw.ef_search = ${ef}`);
         const r = await run(q, vectors);
         results.push({ efSearch: ef, plan: await planOf(q, vectors[0]!), ...summary(r.ms), recallAt10: recall(r.ids) });
+        log(`  ef_search ${ef}: ${JSON.stringify(results.at(-1))}`);
       }
       await q.end();
       out.push({

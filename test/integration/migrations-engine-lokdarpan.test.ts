@@ -161,7 +161,7 @@ describe(`LokDarpan migrations through the engine on PostgreSQL ${process.env['L
     const result = await engine.up();
     assert.deepEqual(result.adopted, ALL.slice(0, 3));
     assert.deepEqual(result.applied.map((a) => a.name), ALL.slice(3));
-    assert.deepEqual(result.history.map((h) => h.kind), ['adopted', 'adopted', 'adopted', 'applied', 'applied', 'applied', 'applied', 'applied']);
+    assert.deepEqual(result.history.map((h) => h.kind), [...ALL.slice(0, 3).map(() => 'adopted'), ...ALL.slice(3).map(() => 'applied')]);
     const posts = await query<{ n: number }>(db.adminConfig(), 'SELECT count(*)::int AS n FROM post');
     assert.deepEqual(posts, [{ n: 4 }]);
     // The legacy row outside the emotion vocabulary is kept; 005 says so with a WARNING the engine reports.

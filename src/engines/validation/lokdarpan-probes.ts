@@ -51,10 +51,11 @@ export const lokdarpanProbes: readonly Probe[] = [
     indexes: ['ix_ai_embedding_hnsw'],
     // With its vectors in TOAST (before 007), ai_embedding_store's small heap made a seq scan look
     // cheap to the planner from ~10k rows on. With the vectors inline, the HNSW scan wins from ~2000
-    // rows at ef_search 40 and from ~10 500 at 008's 300 (pgvector's estimate grows with ef_search; below
-    // that the exact seq scan is the planner's right choice), so from 12 000 rows on a plan that passes
-    // over the index is a fault, not a choice.
-    planMustUseIndexFrom: { table: 'ai_embedding_store', rows: 12_000 },
+    // rows at ef_search 40, from ~10 500 at 008's 300 with 004's graph (m 16) and from 12 000-16 000 with
+    // 009's m 24 (pgvector's estimate grows with ef_search and m; below that the exact seq scan is the
+    // planner's right choice), so from 16 000 rows on a plan that passes over the index is a fault, not
+    // a choice (docs/schema.md, 009).
+    planMustUseIndexFrom: { table: 'ai_embedding_store', rows: 16_000 },
     // Recall: at pgvector's default (40) the HNSW scan finds ~0.8 of the exact top 10 over 100k rows.
     settingsAtLeast: {
       [HNSW_EF_SEARCH_SETTING.name]: { value: HNSW_EF_SEARCH, why: `migration 008 sets it for the database; a restore into a new database loses it: ALTER DATABASE ... SET hnsw.ef_search = ${HNSW_EF_SEARCH}` },

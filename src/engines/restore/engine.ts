@@ -7,17 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createZstdDecompress } from 'node:zlib';
-import pg from 'pg';
 import { OperatorError, describeError, isOperatorError } from '../../errors.ts';
 import { systemClock } from '../../clock.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import { AgeDecryptStream, parseIdentityFile, recipientFingerprint, type AgeIdentity } from '../../adapters/age/index.ts';
 import {
-  chooseTool, countRows, DEFAULT_PG_BIN_DIRS, describeTarget, dropDatabase, inspectTarget, pgClientConfig, spawnPgRestore, withDatabase,
+  chooseTool, countRows, DEFAULT_PG_BIN_DIRS, describeTarget, dropDatabase, inspectTarget, spawnPgRestore, withDatabase,
   type PgBinDirs, type PgTarget, type PgTool, type TableRowCount,
 } from '../../adapters/pgdump/index.ts';
 import {
-  archiveExtensions, canCreateOwnedBy, createDatabaseFrom, createExtensions, inspectCreation, listArchive, listingWithout,
+  archiveExtensions, canCreateOwnedBy, createDatabaseFrom, createExtensions, inspectCreation, listArchive, listingWithout, withSession,
 } from '../../adapters/pgdump/provision.ts';
 import { applySchemaDatabaseSettings, type AppliedDatabaseSettings } from '../migrations/database-settings.ts';
 import { planCreation, type CreationPlan } from './preflight.ts';
@@ -247,15 +246,10 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
  * missing setting).
  */
 async function reapplyDatabaseSettings(target: PgTarget): Promise<AppliedDatabaseSettings> {
-  const client = new pg.Client(pgClientConfig(target, 'lokdarpan-restore'));
-  client.on('error', () => undefined);
   try {
-    await client.connect();
-    return await applySchemaDatabaseSettings(client);
+    return await withSession(target, 're-apply database settings', (client) => applySchemaDatabaseSettings(client));
   } catch (error) {
     return { applied: [], warnings: [`the schema's database settings were not re-applied: ${describeError(error)}`] };
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 

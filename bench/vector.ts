@@ -16,6 +16,13 @@
 // --at-latest loads into the schema at its latest version (vectors inline from the start): no "before
 // 007" figures and no rewrite, for sizes where the rewrite would take too long on the machine at hand.
 // --embeddings 0 skips the vector part (e.g. `--embeddings 0 --posts 1000000 --at-latest` for the ward query alone).
+// --hnsw 16:64,32:128: after the schema's own index is measured, the HNSW index is rebuilt with each
+// m:ef_construction in turn (CREATE INDEX on the loaded table, the way a migration's CONCURRENTLY build
+// reads it, without the wait for other transactions) and measured at every --ef-search value against
+// the same exact top 10: its build time, the building backend's peak RSS (VmHWM) and the index size.
+// --maintenance-work-mem sets the server's maintenance_work_mem (default 1GB; the index must fit in it
+// or pgvector builds the rest on disk, much slower, and says so in a NOTICE that the report keeps).
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -35,6 +42,8 @@ const { values } = parseArgs({
     'at-latest': { type: 'boolean', default: false },
     'ef-search': { type: 'string', default: '100,200' },
     posts: { type: 'string', default: '1000' },
+    hnsw: { type: 'string', default: '' },
+    'maintenance-work-mem': { type: 'string', default: '1GB' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -43,6 +52,11 @@ const QUERIES = Number(values.queries);
 const AT_LATEST = values['at-latest'];
 const EF_SEARCH = values['ef-search'].split(',').filter((x) => x !== '').map(Number);
 const POSTS = Number(values.posts);
+const HNSW = values.hnsw.split(',').filter((x) => x !== '').map((x) => {
+  const [m, efConstruction] = x.split(':').map(Number);
+  if (!Number.isInteger(m) || !Number.isInteger(efConstruction)) throw new Error(`--hnsw takes m:ef_construction pairs, not "${x}"`);
+  return { m: m!, efConstruction: efConstruction! };
+});
 const PROBE = 'SELECT id FROM ai_embedding_store ORDER BY embedding <=> $1::halfvec LIMIT 10';
 const WARD_QUERY = lokdarpanProbes.find((p) => p.name === 'wardQuery')!.sql;
 
@@ -104,7 +118,7 @@ async function wardQuery(config: pg.ClientConfig): Promise<Record<string, unknow
 
 const summary = (ms: readonly number[]) => ({ p50Ms: round(pct(ms, 50)), p95Ms: round(pct(ms, 95)), maxMs: round(Math.max(...ms)) });
 
-const server = await startPostgres({ settings: { maintenance_work_mem: '1GB', shared_buffers: '1GB' } });
+const server = await startPostgres({ settings: { maintenance_work_mem: values['maintenance-work-mem'], shared_buffers: '1GB' } });
 const report: Record<string, unknown> = {
   date: new Date().toISOString(), pgMajor: server.major, serverVersion: server.version, embeddings: EMBEDDINGS, queries: QUERIES,
   loadAverageAtStart: loadavg().map(round),
@@ -197,6 +211,48 @@ try {
     report['recallAt10'] = recall(indexed.ids);
     report['withEfSearch'] = tuned.map((t) => ({ efSearch: t.efSearch, plan: t.plan, ...summary(t.result.ms), recallAt10: recall(t.result.ids) }));
     report['speedupVsExact'] = { p50: round(pct(exact.ms, 50) / pct(indexed.ms, 50)), p95: round(pct(exact.ms, 95) / pct(indexed.ms, 95)) };
+    if (HNSW.length > 0) report['indexVariants'] = await indexVariants(vectors, recall);
+  }
+
+  /** The HNSW index rebuilt with each --hnsw m:ef_construction, measured at every --ef-search value. */
+  async function indexVariants(vectors: readonly string[], recall: (found: number[][]) => number): Promise<unknown[]> {
+    const [schemaIndex] = (await client.query<{ def: string }>(`SELECT pg_get_indexdef('ix_ai_embedding_hnsw'::regclass) AS def`)).rows;
+    const [build] = (await client.query<{ mwm: string; workers: string }>(
+      `SELECT current_setting('maintenance_work_mem') AS mwm, current_setting('max_parallel_maintenance_workers') AS workers`)).rows;
+    report['schemaIndex'] = schemaIndex?.def;
+    report['indexBuild'] = { maintenanceWorkMem: build?.mwm, maxParallelMaintenanceWorkers: Number(build?.workers) };
+    const out: unknown[] = [];
+    for (const { m, efConstruction } of HNSW) {
+      const builder = new pg.Client(db.appConfig());
+      await builder.connect();
+      const notices: string[] = [];
+      builder.on('notice', (n) => notices.push(n.message ?? ''));
+      const [{ pid }] = (await builder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+      await builder.query('DROP INDEX IF EXISTS ix_ai_embedding_hnsw');
+      log(`index variant m = ${m}, ef_construction = ${efConstruction}: building`);
+      const t0 = performance.now();
+      await builder.query(`CREATE INDEX ix_ai_embedding_hnsw ON ai_embedding_store USING hnsw (embedding halfvec_cosine_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`);
+      const buildSeconds = Math.round((performance.now() - t0) / 1000);
+      const peakRss = await readFile(`/proc/${pid}/status`, 'utf8').then((s) => /VmHWM:\s+(\d+) kB/.exec(s)?.[1], () => undefined);
+      const [size] = (await builder.query<{ size: string }>(`SELECT pg_size_pretty(pg_relation_size('ix_ai_embedding_hnsw')) AS size`)).rows;
+      await builder.end();
+      log(`  built in ${buildSeconds} s`);
+      const q = new pg.Client(db.appConfig());
+      await q.connect();
+      const results: unknown[] = [];
+      for (const ef of EF_SEARCH) {
+        await q.query(`SET hnsw.ef_search = ${ef}`);
+        const r = await run(q, vectors);
+        results.push({ efSearch: ef, plan: await planOf(q, vectors[0]!), ...summary(r.ms), recallAt10: recall(r.ids) });
+        log(`  ef_search ${ef}: ${JSON.stringify(results.at(-1))}`);
+      }
+      await q.end();
+      out.push({
+        m, efConstruction, buildSeconds, builderPeakRssMiB: peakRss === undefined ? null : Math.round(Number(peakRss) / 1024),
+        indexSize: size?.size, notices, withEfSearch: results,
+      });
+    }
+    return out;
   }
 } finally {
   report['loadAverageAtEnd'] = loadavg().map(round);

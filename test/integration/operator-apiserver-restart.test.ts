@@ -22,7 +22,7 @@ describe('LokdarpanDatabase operator: kube-apiserver restart', { timeout: SUITE_
     const second = await fx.h.applyDatabase({ name: 'after-restart' });
     const ready = await fx.h.waitForCondition(second.namespace, second.name, 'Ready', 'True');
     console.log(`new resource Ready ${Date.now() - t0} ms after the restart began`);
-    assert.equal(ready.status?.schemaVersion, '008_hnsw_ef_search');
+    assert.equal(ready.status?.schemaVersion, '009_hnsw_dense_graph');
     assert.equal(fx.operator.process.child.pid, pid);
     assert.equal(fx.operator.process.child.exitCode, null, 'the operator never exited');
     // The log shows that the watch was lost and started again.

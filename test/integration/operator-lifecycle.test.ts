@@ -9,7 +9,7 @@ import { condition, describeLdb, operatorFixture } from './operator-harness.ts';
 import { GENEROUS_WAIT_MS, SUITE_TIMEOUT_MS } from '../wait.ts';
 
 const MIGRATIONS = ['001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
-  '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search'];
+  '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search', '009_hnsw_dense_graph'];
 
 describe('LokdarpanDatabase operator: lifecycle', { timeout: SUITE_TIMEOUT_MS }, () => {
   const fx = operatorFixture();
@@ -22,7 +22,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: SUITE_TIMEOUT_MS },
     assert.equal(waited.code, 0, `${waited.stderr}\n${describeLdb(await fx.h.get(namespace, name))}\n${fx.operator.process.tail(20)}`);
 
     const ldb = await fx.h.get(namespace, name);
-    assert.equal(ldb.status?.schemaVersion, '008_hnsw_ef_search');
+    assert.equal(ldb.status?.schemaVersion, '009_hnsw_dense_graph');
     assert.equal(ldb.status?.pendingCount, 0);
     assert.deepEqual(ldb.status?.pendingMigrations, []);
     const applied = ldb.status?.appliedMigrations ?? [];
@@ -42,14 +42,14 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: SUITE_TIMEOUT_MS },
     const table = await fx.h.kubectlOk(['get', 'ldb', '-n', namespace]);
     const [header, row] = table.trim().split('\n');
     assert.match(header ?? '', /^NAME\s+READY\s+SCHEMA\s+PENDING\s+VIEWS\s+AGE$/);
-    assert.match(row ?? '', new RegExp(`^${name}\\s+True\\s+008_hnsw_ef_search\\s+0\\s+True\\s+\\d+s$`));
+    assert.match(row ?? '', new RegExp(`^${name}\\s+True\\s+009_hnsw_dense_graph\\s+0\\s+True\\s+\\d+s$`));
 
     // The event, as `kubectl get events` shows it.
     const events = await fx.h.events(namespace, name);
     const migrated = events.find((e) => e.reason === 'MigrationsApplied');
     assert.ok(migrated, `a MigrationsApplied event; got ${events.map((e) => e.reason).join(', ')}`);
     assert.equal(migrated.type, 'Normal');
-    assert.match(migrated.message, /applied 8 migration\(s\) 001_core_tables, .*008_hnsw_ef_search/);
+    assert.match(migrated.message, /applied 9 migration\(s\) 001_core_tables, .*009_hnsw_dense_graph/);
     const listed = await fx.h.kubectlOk(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`]);
     assert.match(listed, /MigrationsApplied/);
 
@@ -145,7 +145,7 @@ describe('LokdarpanDatabase operator: lifecycle', { timeout: SUITE_TIMEOUT_MS },
 
     await fx.h.client.patch(`/apis/lokdarpan.io/v1alpha1/namespaces/${namespace}/lokdarpandatabases/${name}`, { spec: { migrations: { approvedPlanHash: hash } } }, 'merge');
     const approved = await fx.h.waitForCondition(namespace, name, 'Ready', 'True');
-    assert.equal(approved.status?.schemaVersion, '008_hnsw_ef_search');
+    assert.equal(approved.status?.schemaVersion, '009_hnsw_dense_graph');
     assert.equal(approved.status?.pendingCount, 0);
     assert.ok((await fx.h.adminQuery(db, `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0]!.n > 10);
   });

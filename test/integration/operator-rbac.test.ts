@@ -99,7 +99,7 @@ describe('LokdarpanDatabase operator: RBAC from manifests/base/rbac.yaml', { tim
 
     await restoreRole();
     const ready = await fx.h.waitForCondition(namespace, name, 'Ready', 'True');
-    assert.equal(ready.status?.schemaVersion, '008_hnsw_ef_search');
+    assert.equal(ready.status?.schemaVersion, '009_hnsw_dense_graph');
   });
 
   it('without `patch` on lokdarpandatabases/status no status is written (the log says forbidden); restoring the verb heals it', async () => {

@@ -79,7 +79,7 @@ describe('LokdarpanDatabase operator: two replicas with leader election', { time
     // then runs 15 s from that sighting, and its next try comes up to one more retry period later.
     assert.ok(handoverMs <= LEASE_MS + 2 * 2_400 + 1_000, `hand-over took ${handoverMs} ms`);
     const ready = await h.waitForCondition(second.namespace, second.name, 'Ready', 'True');
-    assert.equal(ready.status?.schemaVersion, '008_hnsw_ef_search');
+    assert.equal(ready.status?.schemaVersion, '009_hnsw_dense_graph');
     assert.ok(reconciles(follower, `${second.namespace}/${second.name}`).length > 0);
     const after = await lease();
     assert.match(after.spec.holderIdentity ?? '', new RegExp(`^${follower.name}_`));

@@ -13,6 +13,10 @@ import { runRestore } from '../../src/engines/restore/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
 import { adminTarget, fillDatabase, rowCounts, storeOn } from './backup-fixture.ts';
+import { join } from 'node:path';
+import { repoRoot } from '../env/process.ts';
+import { createConnector } from '../../src/adapters/postgres/connection.ts';
+import { createMigrationEngine, HNSW_EF_SEARCH_SETTING } from '../../src/engines/migrations/index.ts';
 
 describe('restore into a new database as a non-superuser (real PostgreSQL and S3)', () => {
   let pg: PostgresServer | undefined;
@@ -94,6 +98,27 @@ describe('restore into a new database as a non-superuser (real PostgreSQL and S3
     assert.equal(await ownerOf('r_admin'), 'plain');
     const ext = await pg!.query<{ extname: string }>("SELECT extname FROM pg_extension WHERE extname = 'vector'", [], 'r_admin');
     assert.equal(ext.rowCount, 1);
+    assert.deepEqual(result.databaseSettings, { applied: [], warnings: [] }, 'no schema history, no schema settings');
+  });
+
+  it("re-applies the database settings of the schema's migrations (008's hnsw.ef_search), which a dump does not carry", async () => {
+    const lokdarpan = await pg!.createDatabase({ withVector: true });
+    const engine = createMigrationEngine({ connection: createConnector({ connectionString: lokdarpan.appUrl }), migrationsDir: join(repoRoot, 'migrations'), instance: 'restore-settings' });
+    await engine.up();
+    await engine.close();
+    const settingsOf = async (database: string): Promise<string[]> =>
+      (await pg!.query<{ s: string[] }>(
+        `SELECT setconfig AS s FROM pg_db_role_setting WHERE setrole = 0 AND setdatabase = (SELECT oid FROM pg_database WHERE datname = $1)`, [database])).rows[0]?.s ?? [];
+    const expectedSetting = `${HNSW_EF_SEARCH_SETTING.name}=${HNSW_EF_SEARCH_SETTING.value}`;
+    assert.deepEqual(await settingsOf(lokdarpan.name), [expectedSetting]);
+    const schemaBackup = await runBackup({
+      source: pgBackupSource(adminTarget(pg!, lokdarpan.name), { binDirs: { [pg!.major]: pg!.binDir } }),
+      primary: store, replicas: [], recipients: [key.recipient], database: 'lokdarpan-schema', clock,
+    });
+    const result = await restore(role('plain', 'r_schema'), { admin: adminTarget(pg!, 'postgres'), manifestKey: schemaBackup.manifestKey as string });
+    assert.equal(result.rowCountCheck?.passed, true);
+    assert.deepEqual(result.databaseSettings, { applied: [`${HNSW_EF_SEARCH_SETTING.name} = ${HNSW_EF_SEARCH_SETTING.value}`], warnings: [] });
+    assert.deepEqual(await settingsOf('r_schema'), [expectedSetting], 'the new database has the setting for every role');
   });
 
   it('restores as a CREATEDB role once a superuser has put vector in template1', async () => {

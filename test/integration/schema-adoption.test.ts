@@ -4,7 +4,7 @@
 // ai_model_execution from the other Alembic root, and the app's real data quirks (capitalised
 // emotions, 'TRS', ward_profile keyed by ward NUMBER, two posts of one e-paper, a result of an unknown
 // polling station). The engine baselines 001..003 with migrations/adopt/lokdarpan-flask.sql, then
-// applies 004..008: every row is kept and the database ends at the latest version, with the app's
+// applies 004..009: every row is kept and the database ends at the latest version, with the app's
 // post.search_vector filled and kept by the trigger. A Flask database that already has the original
 // 005's column, trigger and GIN index keeps them working through the same path.
 import { after, before, describe, test } from 'node:test';
@@ -17,7 +17,7 @@ import { createConnector } from '../../src/adapters/postgres/connection.ts';
 import { createMigrationEngine, lokdarpanAdopters } from '../../src/engines/migrations/index.ts';
 
 const migrationsDir = join(repoRoot, 'migrations');
-const LATER = ['004_ai_infrastructure', '005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search'];
+const LATER = ['004_ai_infrastructure', '005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search', '009_hnsw_dense_graph'];
 // The original 005's trigger document ('english'; text A, city B, emotion C, party B; NULL as '').
 const ORIGINAL_DOCUMENT = `setweight(to_tsvector('english', coalesce(text, '')), 'A') || setweight(to_tsvector('english', coalesce(city, '')), 'B')
   || setweight(to_tsvector('english', coalesce(emotion, '')), 'C') || setweight(to_tsvector('english', coalesce(party, '')), 'B')`;

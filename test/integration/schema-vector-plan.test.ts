@@ -168,8 +168,8 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, 008
     const e = engine();
     const result = await e.up();
     await e.close();
-    assert.deepEqual(result.applied.map((a) => a.name), ['008_hnsw_ef_search']);
-    assert.deepEqual(result.applied[0]!.warnings, []);
+    assert.deepEqual(result.applied.map((a) => a.name), ['008_hnsw_ef_search', '009_hnsw_dense_graph']);
+    assert.deepEqual(result.applied.map((a) => a.warnings), [[], []]);
     const c = await connect();
     // Loads pgvector's library, which turns the database's placeholder into the real setting.
     const top = (await c.query<{ id: number }>(PROBE, [vector])).rows.map((r) => r.id);

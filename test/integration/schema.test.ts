@@ -1,4 +1,4 @@
-// The LokDarpan schema (migrations 001-008) on real PostgreSQL + pgvector, on BOTH majors (15 and 18):
+// The LokDarpan schema (migrations 001-009) on real PostgreSQL + pgvector, on BOTH majors (15 and 18):
 // apply / no-op / down to 003 / up again; the known data set's numbers from both materialized views
 // (refreshed CONCURRENTLY) and the three functions, worked out by hand; the vocabulary CHECKs against
 // the app's capitalised data; a top-10 similarity search through the HNSW index; the app's own
@@ -11,11 +11,13 @@ import pg from 'pg';
 import { startPostgres, type PgMajor, type PostgresServer, type TestDatabase } from '../env/postgres.ts';
 import { repoRoot } from '../env/process.ts';
 import { createConnector } from '../../src/adapters/postgres/connection.ts';
-import { createMigrationEngine } from '../../src/engines/migrations/index.ts';
+import { createMigrationEngine, HNSW_EF_SEARCH_SETTING } from '../../src/engines/migrations/index.ts';
 import { knownDataset, loadKnownDataset } from '../../src/engines/datagen/index.ts';
 
 const migrationsDir = join(repoRoot, 'migrations');
 const HOUR = 3_600_000;
+/** 009's HNSW graph, as pg_get_indexdef prints it. */
+const DENSE = /USING hnsw \(embedding halfvec_cosine_ops\) WITH \(m='24', ef_construction='128'\)$/;
 
 /** The calendar date in Asia/Kolkata (UTC+05:30, no DST) of an instant, as YYYY-MM-DD. */
 function istDate(t: Date): string {
@@ -52,6 +54,8 @@ for (const major of [15, 18] as PgMajor[]) {
     };
     const q = async <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> =>
       (await client.query<R>(text, values)).rows;
+    const hnswDef = async (): Promise<string> =>
+      (await q<{ def: string }>(`SELECT pg_get_indexdef('ix_ai_embedding_hnsw'::regclass) AS def`))[0]!.def;
 
     before(async () => {
       server = await startPostgres({ major });
@@ -66,21 +70,21 @@ for (const major of [15, 18] as PgMajor[]) {
       await server?.stop();
     });
 
-    test('001-008 apply on an empty database as its (non-superuser) owner; a second run is a no-op', async () => {
+    test('001-009 apply on an empty database as its (non-superuser) owner; a second run is a no-op', async () => {
       const first = await engine().up();
       assert.deepEqual(first.applied.map((a) => a.name), [
         '001_core_tables', '002_electoral_tables', '003_ward_intelligence_tables', '004_ai_infrastructure', '005_electoral_optimization',
-        '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search',
+        '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search', '009_hnsw_dense_graph',
       ]);
       assert.deepEqual(first.applied.find((a) => a.name === '008_hnsw_ef_search')?.warnings, [], 'the owner sets the database default');
-      assert.equal(await freshEfSearch(), '300', 'a new session of the app gets 008\'s hnsw.ef_search');
+      assert.equal(await freshEfSearch(), String(HNSW_EF_SEARCH_SETTING.value), 'a new session of the app gets 008\'s hnsw.ef_search, the value the validation and a restore use');
       const second = await engine().up();
       assert.equal(second.applied.length, 0);
-      // 005-008 have several steps: a runner killed after some of them re-runs the whole file, so every
+      // 005-009 have several steps: a runner killed after some of them re-runs the whole file, so every
       // step must be idempotent. Forget them in the history and apply them again over themselves.
       await q(`DELETE FROM lokdarpan_schema_history WHERE name >= '005'`);
       const rerun = await engine().up();
-      assert.deepEqual(rerun.applied.map((a) => a.name), ['005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search']);
+      assert.deepEqual(rerun.applied.map((a) => a.name), ['005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search', '009_hnsw_dense_graph']);
       const [fts] = await q<{ def: string; storage: string; col: string }>(
         `SELECT pg_get_indexdef('ix_post_search_vector'::regclass) AS def,
                 (SELECT attstorage FROM pg_attribute WHERE attrelid = 'ai_embedding_store'::regclass AND attname = 'embedding') AS storage,
@@ -89,6 +93,8 @@ for (const major of [15, 18] as PgMajor[]) {
       assert.equal(fts!.col, 'tsvector');
       assert.equal(fts!.storage, 'p', 'embeddings are stored inline (STORAGE PLAIN)');
       assert.equal((await q(`SELECT 1 FROM pg_class WHERE relname = 'ix_post_search_document'`)).length, 0, "005's expression index is gone");
+      assert.match(await hnswDef(), DENSE, "009's graph, under 004's name, also after a rerun over itself");
+      assert.deepEqual(await q(`SELECT relname FROM pg_class WHERE relname LIKE 'ix_ai_embedding_hnsw_%'`), [], 'no index of the rebuild is left');
 
       const invalid = await q(`SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE NOT x.indisvalid`);
       assert.deepEqual(invalid, []);
@@ -331,7 +337,8 @@ for (const major of [15, 18] as PgMajor[]) {
 
     test("006 down restores 005's full-text search (expression index, no column, no trigger); up again brings the column back", async () => {
       const down = await engine().down({ to: '005_electoral_optimization', allowDowngrade: true });
-      assert.deepEqual(down.applied.map((a) => a.name), ['008_hnsw_ef_search', '007_embedding_inline_storage', '006_post_search_vector']);
+      assert.deepEqual(down.applied.map((a) => a.name), ['009_hnsw_dense_graph', '008_hnsw_ef_search', '007_embedding_inline_storage', '006_post_search_vector']);
+      assert.match(await hnswDef(), /WITH \(m='16', ef_construction='64'\)$/, "009 down: 004's graph again");
       assert.equal(await freshEfSearch(), '40', "008 down: new sessions get pgvector's default again");
       assert.equal((await q(`SELECT 1 FROM pg_attribute WHERE attrelid = 'post'::regclass AND attname = 'search_vector' AND NOT attisdropped`)).length, 0);
       assert.equal((await q(`SELECT 1 FROM pg_trigger WHERE tgname = 'update_post_search_vector_trigger'`)).length, 0);
@@ -345,8 +352,9 @@ for (const major of [15, 18] as PgMajor[]) {
       assert.deepEqual(await q(`SELECT 1 FROM pg_index WHERE NOT indisvalid`), []);
 
       const up = await engine().up();
-      assert.deepEqual(up.applied.map((a) => a.name), ['006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search']);
-      assert.equal(await freshEfSearch(), '300');
+      assert.deepEqual(up.applied.map((a) => a.name), ['006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search', '009_hnsw_dense_graph']);
+      assert.match(await hnswDef(), DENSE);
+      assert.equal(await freshEfSearch(), String(HNSW_EF_SEARCH_SETTING.value));
       const [counts] = await q<{ n: string; missing: string }>(`SELECT count(*) AS n, count(*) FILTER (WHERE search_vector IS NULL) AS missing FROM post`);
       assert.ok(Number(counts!.n) > 0);
       assert.equal(Number(counts!.missing), 0, 'the backfill filled every row again');
@@ -381,16 +389,16 @@ for (const major of [15, 18] as PgMajor[]) {
       assert.equal(get(second, 'ai_geopolitical_report', 'archived'), 0);
     });
 
-    test('down to 003 removes 004-008 cleanly; up again restores them with the data of 001-003 intact', async () => {
+    test('down to 003 removes 004-009 cleanly; up again restores them with the data of 001-003 intact', async () => {
       const [before] = await q<{ n: string }>(`SELECT count(*) AS n FROM post`);
       const down = await engine().down({ to: '003_ward_intelligence_tables', allowDowngrade: true });
-      assert.deepEqual(down.applied.map((a) => a.name), ['008_hnsw_ef_search', '007_embedding_inline_storage', '006_post_search_vector', '005_electoral_optimization', '004_ai_infrastructure']);
+      assert.deepEqual(down.applied.map((a) => a.name), ['009_hnsw_dense_graph', '008_hnsw_ef_search', '007_embedding_inline_storage', '006_post_search_vector', '005_electoral_optimization', '004_ai_infrastructure']);
       for (const gone of ['ward_analytics_summary', 'ai_embedding_store', 'ward', 'ix_post_city_created', 'ix_post_search_vector']) {
         const [r] = await q<{ ok: boolean }>(`SELECT to_regclass($1) IS NULL AS ok`, [gone]);
         assert.ok(r!.ok, `${gone} was dropped`);
       }
       const up = await engine().up();
-      assert.deepEqual(up.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search']);
+      assert.deepEqual(up.applied.map((a) => a.name), ['004_ai_infrastructure', '005_electoral_optimization', '006_post_search_vector', '007_embedding_inline_storage', '008_hnsw_ef_search', '009_hnsw_dense_graph']);
       const [afterCount] = await q<{ n: string }>(`SELECT count(*) AS n FROM post`);
       assert.equal(afterCount!.n, before!.n);
       await q('SELECT refresh_ward_analytics()');

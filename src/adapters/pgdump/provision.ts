@@ -96,7 +96,8 @@ function failure(operation: string, target: PgTarget, error: unknown): OperatorE
   return new OperatorError(PgDumpReasons.DatabaseUnavailable, `${operation} on ${describeTarget(target)}: ${message}`, { cause: error });
 }
 
-async function withSession<T>(target: PgTarget, operation: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A session of `target` for `fn`, always closed; a failure names the operation and the target. */
+export async function withSession<T>(target: PgTarget, operation: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client(pgClientConfig(target, 'lokdarpan-restore'));
   client.on('error', () => undefined);
   try {

@@ -25,6 +25,7 @@ export const DatabaseReasonCatalog = {
   ThresholdsMissed: "A probe's p95 exceeded its threshold or it could not use its index (the message names it). See [Performance validation](operations.md#performance-validation): recreate the index, `ANALYZE`, or adjust `spec.validation.thresholds`.",
   NotValidatedYet: 'The validation has not run yet. Nothing; it runs on `spec.validation.schedule` once the schema is ready.',
   MigrationsApplied: 'Event: migrations were applied or reverted (the event lists them and their durations).',
+  MigrationWarning: "Event (Warning): an applied migration raised a WARNING that needs a person, named with the migration (e.g. 008 run by a role that does not own the database: `hnsw.ef_search` is set for that role only). Do what the message says (e.g. run the `ALTER DATABASE` it gives as the database's owner).",
 } as const satisfies ReasonCatalog;
 
 export const DatabaseReasons = reasonNames({ ...CommonReasonCatalog, ...DatabaseReasonCatalog });

@@ -155,6 +155,7 @@ async function migrate(work: Work): Promise<void> {
       const names = result.applied.map((m) => m.name);
       const adopted = result.adopted.length > 0 ? `; adopted ${result.adopted.join(', ')} from the Flask-era schema` : '';
       out.normal(R.MigrationsApplied, 'Migrate', `${plan.direction === 'up' ? 'applied' : 'reverted'} ${names.length} migration(s) ${names.join(', ')} in ${total} ms${adopted}`);
+      for (const m of result.applied) for (const warning of m.warnings ?? []) out.warn(R.MigrationWarning, 'Migrate', `${m.name}: ${warning}`);
       const remaining = await engine.plan(toTarget);
       out.status = { ...out.status, plan: planStatus(remaining) };
     }

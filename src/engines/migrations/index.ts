@@ -10,6 +10,8 @@ export type { MigrationReason } from './reasons.ts';
 export { LOKDARPAN_REQUIREMENTS } from './preflight.ts';
 export type { PreflightReport, PreflightRequirements, ExtensionRequirement, ExtensionCheck } from './preflight.ts';
 export { DEFAULT_HISTORY_TABLE } from './history.ts';
+export { applySchemaDatabaseSettings, schemaDatabaseSettings, HNSW_EF_SEARCH_SETTING } from './database-settings.ts';
+export type { AppliedDatabaseSettings, SchemaDatabaseSetting } from './database-settings.ts';
 export type { HistoryTable } from './history.ts';
 export { cachedMigrations, loadMigrations } from './source.ts';
 export type * from './types.ts';

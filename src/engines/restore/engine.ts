@@ -16,8 +16,9 @@ import {
   type PgBinDirs, type PgTarget, type PgTool, type TableRowCount,
 } from '../../adapters/pgdump/index.ts';
 import {
-  archiveExtensions, canCreateOwnedBy, createDatabaseFrom, createExtensions, inspectCreation, listArchive, listingWithout,
+  archiveExtensions, canCreateOwnedBy, createDatabaseFrom, createExtensions, inspectCreation, listArchive, listingWithout, withSession,
 } from '../../adapters/pgdump/provision.ts';
+import { applySchemaDatabaseSettings, type AppliedDatabaseSettings } from '../migrations/database-settings.ts';
 import { planCreation, type CreationPlan } from './preflight.ts';
 import { RestoreEngineReasons } from './reasons.ts';
 import { BackupReasons } from '../backup/reasons.ts';
@@ -75,6 +76,8 @@ export interface RestoreResult {
   pgRestoreVersion: string;
   manifest: BackupManifest;
   rowCountCheck?: RowCountCheck;
+  /** The database settings of the schema's applied migrations, made again (a dump does not carry them). */
+  databaseSettings: AppliedDatabaseSettings;
 }
 
 function isBrokenPipe(error: unknown): boolean {
@@ -206,6 +209,8 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
         );
       }
     }
+    const databaseSettings = await reapplyDatabaseSettings(options.target);
+    if (databaseSettings.warnings.length > 0) logger.warn({ warnings: databaseSettings.warnings }, 'database settings of the schema not re-applied');
     const finishedAt = clock.now();
     const result: RestoreResult = {
       backupId: manifest.id,
@@ -218,9 +223,10 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
       sha256: hash.sha256,
       pgRestoreVersion: tool.version,
       manifest,
+      databaseSettings,
     };
     if (rowCountCheck !== undefined) result.rowCountCheck = rowCountCheck;
-    logger.info({ durationMs: result.durationMs, bytes: result.bytes }, 'restore completed');
+    logger.info({ durationMs: result.durationMs, bytes: result.bytes, databaseSettings: databaseSettings.applied }, 'restore completed');
     return result;
   } catch (error) {
     const failure = isOperatorError(error) ? error : new OperatorError(BackupReasons.RestoreFailed, describeError(error), { cause: error });
@@ -231,6 +237,19 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
     throw failure;
   } finally {
     if (listDir !== undefined) await rm(listDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * ALTER DATABASE ... SET of the schema's migrations recorded in the restored history. The data is
+ * restored whatever happens here: a failure is a warning (the performance validation also reports a
+ * missing setting).
+ */
+async function reapplyDatabaseSettings(target: PgTarget): Promise<AppliedDatabaseSettings> {
+  try {
+    return await withSession(target, 're-apply database settings', (client) => applySchemaDatabaseSettings(client));
+  } catch (error) {
+    return { applied: [], warnings: [`the schema's database settings were not re-applied: ${describeError(error)}`] };
   }
 }
 

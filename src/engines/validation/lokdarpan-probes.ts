@@ -3,6 +3,7 @@
 // analysis function. Parameters come from the newest real rows, so the probes measure real data.
 import type pg from 'pg';
 import type { Probe } from './validate.ts';
+import { HNSW_EF_SEARCH_SETTING } from '../migrations/database-settings.ts';
 
 /**
  * Full-text search as the original application runs it (migration 006 gives post its search_vector
@@ -27,8 +28,8 @@ async function hasSearchVectorColumn(client: pg.Client): Promise<boolean> {
   return rows[0]?.found === true;
 }
 
-/** The HNSW candidate list migration 008 makes the database default (recall@10 >= 0.95 at 100k embeddings). */
-export const HNSW_EF_SEARCH = 300;
+/** The HNSW candidate list migration 008 makes the database default (recall@10 >= 0.95 at 100k embeddings with 009's graph). */
+export const HNSW_EF_SEARCH = HNSW_EF_SEARCH_SETTING.value;
 
 export const lokdarpanProbes: readonly Probe[] = [
   {
@@ -50,13 +51,14 @@ export const lokdarpanProbes: readonly Probe[] = [
     indexes: ['ix_ai_embedding_hnsw'],
     // With its vectors in TOAST (before 007), ai_embedding_store's small heap made a seq scan look
     // cheap to the planner from ~10k rows on. With the vectors inline, the HNSW scan wins from ~2000
-    // rows at ef_search 40 and from ~10 500 at 008's 300 (pgvector's estimate grows with ef_search; below
-    // that the exact seq scan is the planner's right choice), so from 12 000 rows on a plan that passes
-    // over the index is a fault, not a choice.
-    planMustUseIndexFrom: { table: 'ai_embedding_store', rows: 12_000 },
+    // rows at ef_search 40, from ~10 500 at 008's 300 with 004's graph (m 16) and from 12 000-16 000 with
+    // 009's m 24 (pgvector's estimate grows with ef_search and m; below that the exact seq scan is the
+    // planner's right choice), so from 16 000 rows on a plan that passes over the index is a fault, not
+    // a choice (docs/schema.md, 009).
+    planMustUseIndexFrom: { table: 'ai_embedding_store', rows: 16_000 },
     // Recall: at pgvector's default (40) the HNSW scan finds ~0.8 of the exact top 10 over 100k rows.
     settingsAtLeast: {
-      'hnsw.ef_search': { value: HNSW_EF_SEARCH, why: `migration 008 sets it for the database; a restore into a new database loses it: ALTER DATABASE ... SET hnsw.ef_search = ${HNSW_EF_SEARCH}` },
+      [HNSW_EF_SEARCH_SETTING.name]: { value: HNSW_EF_SEARCH, why: `migration 008 sets it for the database; a restore into a new database loses it: ALTER DATABASE ... SET hnsw.ef_search = ${HNSW_EF_SEARCH}` },
     },
     async parameters(client) {
       const { rows } = await client.query<{ embedding: string }>(

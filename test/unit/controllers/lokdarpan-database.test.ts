@@ -14,6 +14,8 @@ interface FakeDb {
   validations: number;
   refreshError?: OperatorError;
   p95?: number;
+  /** WARNINGs a migration raises when it is applied. */
+  warnings?: Record<string, string[]>;
 }
 
 function fakeEngines(db: FakeDb): DatabaseEngines {
@@ -35,7 +37,7 @@ function fakeEngines(db: FakeDb): DatabaseEngines {
     up: async () => {
       const pending = status().pending;
       db.applied.push(...pending.map((p) => p.name));
-      return { ...status(), direction: 'up', applied: pending.map((p) => ({ name: p.name, checksum: p.checksum, durationMs: 5, transactional: true, rebuiltIndexes: [] })), planHash: 'x', adopted: [] };
+      return { ...status(), direction: 'up', applied: pending.map((p) => ({ name: p.name, checksum: p.checksum, durationMs: 5, transactional: true, rebuiltIndexes: [], ...(db.warnings?.[p.name] ? { warnings: db.warnings[p.name] } : {}) })), planHash: 'x', adopted: [] };
     },
     down: async () => { throw new Error('not used'); },
     repair: async () => ({ updatedChecksums: [], removedMissing: [] }) as never,
@@ -86,6 +88,20 @@ test('a fresh database is migrated, its views refreshed and validated, and it be
   assert.equal(outcome.status.views?.nextRefreshTime, '2026-03-10T11:00:00.000Z');
   assert.equal(outcome.requeueAfterMs, 30 * 60_000, 'back at the next hourly refresh / half-hourly validation');
   assert.ok(outcome.events.some((e) => e.reason === 'MigrationsApplied' && /001, 002/.test(e.note)));
+});
+
+test("a migration's WARNING (008 run by a role that does not own the database) becomes a Warning event naming the migration; none without one", async () => {
+  const warning = 'hnsw.ef_search = 300 is set for role migrator in database db only: the role does not own the database, so other roles keep pgvector\'s default (40, lower recall). The owner should run: ALTER DATABASE db SET hnsw.ef_search = 300';
+  const db: FakeDb = { applied: [], files: ['007', '008'], refreshes: 0, validations: 0, warnings: { '008': [warning] } };
+  const outcome = await reconcileDatabase(resource({}), deps(db));
+  assert.equal(outcome.error, undefined);
+  const warned = outcome.events.filter((e) => e.type === 'Warning');
+  assert.deepEqual(warned.map((e) => [e.reason, e.action, e.note]), [['MigrationWarning', 'Migrate', `008: ${warning}`]]);
+  assert.equal(condition(outcome.status, 'SchemaReady')?.status, 'True', 'the schema is at its target all the same');
+
+  const quiet: FakeDb = { applied: [], files: ['007', '008'], refreshes: 0, validations: 0 };
+  const clean = await reconcileDatabase(resource({}), deps(quiet));
+  assert.deepEqual(clean.events.filter((e) => e.type === 'Warning'), []);
 });
 
 test('scheduled work waits for its time; an annotation asks for a refresh now', async () => {

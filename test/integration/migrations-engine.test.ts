@@ -91,6 +91,7 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
     const plan = await engine.plan();
     assert.deepEqual(plan.migrations.map((m) => [m.name, m.transactional]), [['001_people', true], ['002_notes', true], ['003_note_index', false]]);
     assert.match(plan.hash, /^[0-9a-f]{64}$/);
+    assert.deepEqual(await engine.inspect(), { plan, status: await engine.status() });
 
     const first = await engine.up({ approvedPlanHash: plan.hash });
     assert.deepEqual(first.applied.map((a) => a.name), ['001_people', '002_notes', '003_note_index']);
@@ -123,6 +124,10 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
     const again = await engine.up({ to: '002_notes' });
     assert.deepEqual(again.applied.map((a) => a.name), ['002_notes']);
     assert.deepEqual(again.pending.map((p) => p.name), ['003_note_index']);
+    const inspected = await engine.inspect({ to: '001_people' });
+    assert.deepEqual(inspected, { plan: await engine.plan({ to: '001_people' }), status: await engine.status() });
+    assert.equal(inspected.plan.direction, 'down');
+    assert.equal(inspected.status.schemaVersion, '002_notes');
     await rejectsWith(engine.up({ to: '001_people' }), 'DowngradeNotAllowed');
     await rejectsWith(engine.up({ to: '009_nope' }), 'UnknownTarget');
     await rejectsWith(engine.up({ approvedPlanHash: plan.hash }), 'PlanNotApproved');
@@ -152,6 +157,7 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
 
     const status = await engine.status();
     assert.deepEqual(status.problems.map((p) => p.reason), ['ChecksumMismatch']);
+    await rejectsWith(engine.inspect(), 'ChecksumMismatch');
 
     const repaired = await engine.repair();
     assert.deepEqual(repaired.updatedChecksums, [{ name: '002_notes', recorded, actual }]);
@@ -347,6 +353,7 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
     const plan = await engine.plan();
     assert.deepEqual(plan.adoption?.names, ['001_base', '002_post_city', '003_comments']);
     assert.deepEqual(plan.migrations.map((m) => m.name), ['004_party_index']);
+    assert.deepEqual(await engine.inspect(), { plan, status });
 
     const result = await engine.up({ approvedPlanHash: plan.hash });
     assert.deepEqual(result.adopted, ['001_base', '002_post_city', '003_comments']);

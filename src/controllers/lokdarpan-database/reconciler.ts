@@ -135,14 +135,15 @@ async function migrate(work: Work): Promise<void> {
 
     const target = spec.migrations.targetVersion;
     const toTarget = target === undefined ? {} : { to: target };
-    const plan = await engine.plan(toTarget);
+    // The plan and the history come from one session; after migrating, read both again.
+    let { plan, status: after } = await engine.inspect(toTarget);
     out.status = { ...out.status, plan: planStatus(plan) };
     if (plan.migrations.length > 0) {
       if (spec.migrations.requireApproval && spec.migrations.approvedPlanHash !== plan.hash) {
         const message = `${plan.migrations.length} migration(s) ${plan.direction} to ${plan.target ?? 'nothing'} wait for approval: set spec.migrations.approvedPlanHash to ${plan.hash}`;
         if (out.condition(C.SchemaReady)?.reason !== R.AwaitingApproval) out.normal(R.AwaitingApproval, 'Plan', message);
         out.set({ type: C.SchemaReady, status: 'False', reason: R.AwaitingApproval, message });
-        out.status = withHistory(out.status, await engine.status());
+        out.status = withHistory(out.status, after);
         return;
       }
       const approved = spec.migrations.requireApproval ? { approvedPlanHash: plan.hash } : {};
@@ -156,10 +157,9 @@ async function migrate(work: Work): Promise<void> {
       const adopted = result.adopted.length > 0 ? `; adopted ${result.adopted.join(', ')} from the Flask-era schema` : '';
       out.normal(R.MigrationsApplied, 'Migrate', `${plan.direction === 'up' ? 'applied' : 'reverted'} ${names.length} migration(s) ${names.join(', ')} in ${total} ms${adopted}`);
       for (const m of result.applied) for (const warning of m.warnings ?? []) out.warn(R.MigrationWarning, 'Migrate', `${m.name}: ${warning}`);
-      const remaining = await engine.plan(toTarget);
-      out.status = { ...out.status, plan: planStatus(remaining) };
+      ({ plan, status: after } = await engine.inspect(toTarget));
+      out.status = { ...out.status, plan: planStatus(plan) };
     }
-    const after = await engine.status();
     out.status = withHistory(out.status, after);
     out.set({ type: C.SchemaReady, status: 'True', reason: R.SchemaUpToDate, message: `schema at ${after.schemaVersion ?? 'nothing'}${target ? ` (target ${target})` : ' (latest)'}` });
   } catch (error) {

@@ -87,6 +87,11 @@ export interface MigrationEngine {
   status(): Promise<MigrationStatus>;
   /** Read-only plan towards `to` (down when `to` is below the current version; `null` = revert all). */
   plan(options?: { to?: string | null }): Promise<MigrationPlan>;
+  /**
+   * plan() and status() from one session and one read of the history (what a reconcile asks every time):
+   * throws as plan() does when the history does not match the files.
+   */
+  inspect(options?: { to?: string | null }): Promise<{ plan: MigrationPlan; status: MigrationStatus }>;
   up(options?: UpOptions): Promise<MigrationResult>;
   down(options: DownOptions): Promise<MigrationResult>;
   /** Re-records checksums of edited applied migrations (and removes rows of vanished files if asked). */
@@ -280,25 +285,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       const files = await readFiles();
       return withSession(async (client) => {
         const history = await readHistory(client, table);
-        const problems: MigrationStatus['problems'] = [];
-        try {
-          validateHistory(files, history);
-        } catch (error) {
-          if (!isOperatorError(error)) throw error;
-          problems.push({ reason: error.reason, message: error.message });
-        }
-        const status: MigrationStatus = {
-          schemaVersion: currentVersion(history),
-          latest: files.at(-1)?.name ?? null,
-          pending: pendingMigrations(files, history).map((f) => describeForPlan(f, 'up')),
-          history,
-          problems,
-        };
-        if (history.length === 0 && adopters.length > 0) {
-          const adopter = await detectAdopter(client, adopters);
-          if (adopter) status.adoptableBy = adopter.name;
-        }
-        return status;
+        return statusOf(files, history, history.length === 0 && adopters.length > 0 ? await detectAdopter(client, adopters) : undefined);
       });
     },
 
@@ -307,18 +294,19 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       return withSession(async (client) => {
         const history = await readHistory(client, table);
         validateHistory(files, history);
-        const from = currentVersion(history);
-        const to = planOptions.to;
-        if (to === null || (to !== undefined && from !== null && to < from)) {
-          return planDown({ files, history, to: to ?? null, allowDowngrade: true });
-        }
-        const adoption = await detectAdoption(client, files, history);
-        return planUp({
-          files,
-          history,
-          ...(to !== undefined ? { to } : {}),
-          ...(adoption ? { adoption: { adopter: adoption.adopter.name, baselineThrough: adoption.baselineThrough } } : {}),
-        });
+        return planOf(files, history, planOptions.to, () => detectAdoption(client, files, history));
+      });
+    },
+
+    async inspect(inspectOptions = {}) {
+      const files = await readFiles();
+      return withSession(async (client) => {
+        const history = await readHistory(client, table);
+        validateHistory(files, history);
+        // Looked for once: the plan adopts with it, the status names it.
+        const adopter = history.length === 0 && adopters.length > 0 ? await detectAdopter(client, adopters) : undefined;
+        const adoption = async () => (adopter ? { adopter, baselineThrough: resolveBaseline(files, adopter.baselineThrough) } : undefined);
+        return { plan: await planOf(files, history, inspectOptions.to, adoption), status: statusOf(files, history, adopter) };
       });
     },
 
@@ -392,6 +380,46 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
       await Promise.all([...open].map((c) => disconnect(c)));
     },
   };
+}
+
+/** What status() reports from the history read: drift becomes a problem, not an error. */
+function statusOf(files: readonly MigrationFile[], history: HistoryRow[], adopter: Adopter | undefined): MigrationStatus {
+  const problems: MigrationStatus['problems'] = [];
+  try {
+    validateHistory(files, history);
+  } catch (error) {
+    if (!isOperatorError(error)) throw error;
+    problems.push({ reason: error.reason, message: error.message });
+  }
+  const status: MigrationStatus = {
+    schemaVersion: currentVersion(history),
+    latest: files.at(-1)?.name ?? null,
+    pending: pendingMigrations(files, history).map((f) => describeForPlan(f, 'up')),
+    history,
+    problems,
+  };
+  if (adopter) status.adoptableBy = adopter.name;
+  return status;
+}
+
+/** The plan towards `to` from a validated history; `adoption` is asked only for an upward plan. */
+async function planOf(
+  files: MigrationFile[],
+  history: HistoryRow[],
+  to: string | null | undefined,
+  adoption: () => Promise<{ adopter: Adopter; baselineThrough: string } | undefined>,
+): Promise<MigrationPlan> {
+  const from = currentVersion(history);
+  if (to === null || (to !== undefined && from !== null && to < from)) {
+    return planDown({ files, history, to: to ?? null, allowDowngrade: true });
+  }
+  const adopt = await adoption();
+  return planUp({
+    files,
+    history,
+    ...(to !== undefined ? { to } : {}),
+    ...(adopt ? { adoption: { adopter: adopt.adopter.name, baselineThrough: adopt.baselineThrough } } : {}),
+  });
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -34,6 +34,7 @@ function fakeEngines(db: FakeDb): DatabaseEngines {
     preflight: async () => ({ serverVersion: '15.18', serverMajor: 15, role: 'app', superuser: false, database: 'db', extensions: [{ name: 'vector', installedVersion: '0.8.0', defaultVersion: '0.8.0', availableVersions: ['0.8.0'], action: 'none' }] }),
     status: async () => status(),
     plan: async () => plan(),
+    inspect: async () => ({ plan: plan(), status: status() }),
     up: async () => {
       const pending = status().pending;
       db.applied.push(...pending.map((p) => p.name));

@@ -6,6 +6,7 @@ import { pgBackupSource, type PgTarget } from '../src/adapters/pgdump/index.ts';
 import { S3ObjectStore, type S3StoreConfig } from '../src/adapters/s3/index.ts';
 import { runBackup, type ObjectStore } from '../src/engines/backup/index.ts';
 import { runRestore } from '../src/engines/restore/index.ts';
+import { pino } from 'pino';
 
 interface Job {
   mode: 'null' | 's3' | 'ingest' | 'restore';
@@ -60,17 +61,25 @@ const sample = (): void => {
 };
 const sampler = setInterval(sample, 25);
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 let extra: Record<string, unknown> = {};
 if (job.mode === 'null' || job.mode === 's3') {
   const primary = job.mode === 'null' ? nullStore() : new S3ObjectStore(job.primary as S3StoreConfig);
   const replicas = job.mode === 's3' && job.replica !== undefined ? [new S3ObjectStore(job.replica)] : [];
+  // The engine's own log lines, timed: where a run to S3 spends its time (upload, replica, verification).
+  const phases: Array<{ at: number; msg: string; destination?: string }> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => {
+    const entry = JSON.parse(line) as { msg: string; destination?: string };
+    phases.push({ at: Number(((performance.now() - started) / 1000).toFixed(2)), msg: entry.msg, ...(entry.destination === undefined ? {} : { destination: entry.destination }) });
+  } });
   const r = await runBackup({
+    logger,
     source: pgBackupSource(job.target, { binDirs: { [job.major]: job.binDir } }),
     replicaMode: job.replicaMode ?? 'after',
     primary, replicas, recipients: job.recipients, database: 'bench', backupId: job.id ?? `b${Date.now()}`,
     ...uploadTuning, verifyPrimary: job.mode === 's3',
   });
-  extra = { plainBytes: r.manifest.plainBytes, encryptedBytes: r.manifest.encryptedBytes, manifestKey: r.manifestKey, destinations: r.destinations.map((d) => `${d.name}:${d.method}:${d.verified}`) };
+  extra = { plainBytes: r.manifest.plainBytes, encryptedBytes: r.manifest.encryptedBytes, manifestKey: r.manifestKey, destinations: r.destinations.map((d) => `${d.name}:${d.method}:${d.verified}`), phases };
 } else if (job.mode === 'ingest') {
   const store = new S3ObjectStore(job.primary as S3StoreConfig);
   await store.upload(store.key(`ingest-${Date.now()}.bin`), createReadStream(job.file as string, { highWaterMark: 1 << 20 }), uploadTuning);
@@ -85,5 +94,8 @@ const seconds = (performance.now() - started) / 1000;
 clearInterval(sampler);
 sample();
 const memory = { beforeRunMiB: inMiB(beforeRun), peakDuringRunMiB: inMiB(peak) };
-process.stdout.write(`${JSON.stringify({ mode: job.mode, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, memory, ...extra })}\n`);
+// CPU seconds of this process (main thread and thread pool: age, SHA-256, zstd, HTTP); not pg_dump's.
+const cpu = process.cpuUsage(cpuAtStart);
+const cpuSeconds = Number(((cpu.user + cpu.system) / 1e6).toFixed(2));
+process.stdout.write(`${JSON.stringify({ mode: job.mode, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, cpuSeconds, memory, ...extra })}\n`);
 process.exit(0);

@@ -96,12 +96,14 @@ try {
   };
 
   type Memory = Record<string, Record<string, number>>;
-  const results: Record<string, { seconds: number; mibPerSecond: number; maxRssMiB?: number; note?: string; memory?: Memory }> = {};
-  const record = (name: string, seconds: number, extra: { maxRssMiB?: number; note?: string; memory?: Memory } = {}): void => {
+  type Extra = { maxRssMiB?: number; cpuSeconds?: number; note?: string; memory?: Memory };
+  const results: Record<string, { seconds: number; mibPerSecond: number } & Extra> = {};
+  const record = (name: string, seconds: number, extra: Extra = {}): void => {
     results[name] = { seconds: Number(seconds.toFixed(2)), mibPerSecond: Number((size / MiB / seconds).toFixed(1)), ...extra };
   };
+  const phases: Record<string, unknown> = {};
   const childRecord = (name: string, run: Record<string, unknown>, note?: string): void => {
-    record(name, run['seconds'] as number, { maxRssMiB: Math.round(run['maxRssMiB'] as number), ...(note === undefined ? {} : { note }), memory: run['memory'] as Memory });
+    record(name, run['seconds'] as number, { maxRssMiB: Math.round(run['maxRssMiB'] as number), cpuSeconds: run['cpuSeconds'] as number, ...(note === undefined ? {} : { note }), memory: run['memory'] as Memory });
   };
   if (runs('cli')) {
     record('pg_dump -Fc > /dev/null', await shell('"$PGD" -Fc > /dev/null'));
@@ -113,10 +115,12 @@ try {
     const s3Run = child({ mode: 's3', primary: storeConfig(s3.primary, 'bench'), replica: storeConfig(s3.secondary, 'bench-dr'), id: 'bench-1' });
     manifestKey = s3Run['manifestKey'];
     childRecord('project pipeline -> S3 + replica (verified)', s3Run, String(s3Run['destinations']));
+    phases['after'] = s3Run['phases'];
   }
   if (runs('during')) {
     const teeRun = child({ mode: 's3', primary: storeConfig(s3.primary, 'bench'), replica: storeConfig(s3.secondary, 'bench-dr'), id: 'bench-tee', replicaMode: 'during' });
     childRecord('  same, replicaMode during (one stream to both)', teeRun, String(teeRun['destinations']));
+    phases['during'] = teeRun['phases'];
   }
   if (runs('ingest')) {
     // The same bytes the pipeline stores, written once by the CLI tools, then ingested with the SDK.
@@ -150,14 +154,19 @@ try {
     machine: { cores: cpus().length, pgMajor: pg.major, startedAt, loadAverage: { start: loadAtStart, end: load() } },
     nodeOptions: process.env['NODE_OPTIONS'] ?? '',
     database: { rows, bytes: size, mib: Math.round(size / MiB), fillSeconds: Math.round(fillSeconds) }, partMiB: partMiB ?? 'engine default', queueSize: queueSize ?? 'engine default', results, goals,
+    // seconds from the start of each S3 run to the engine's log lines
+    s3Phases: phases,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     process.stdout.write(`database: ${report.database.mib} MiB, ${rows} rows, PostgreSQL ${pg.major}, ${report.machine.cores} cores, parts ${partMiB ?? 'default'} MiB\n`);
     process.stdout.write(`load average (1, 5, 15 min): start ${loadAtStart.join(' ')}, end ${report.machine.loadAverage.end.join(' ')}\n`);
     for (const [name, x] of Object.entries(results)) {
-      process.stdout.write(`  ${name.padEnd(66)} ${x.seconds.toFixed(1).padStart(7)} s ${x.mibPerSecond.toFixed(1).padStart(7)} MiB/s${x.maxRssMiB === undefined ? '' : `  rss ${x.maxRssMiB} MiB`}${x.note === undefined ? '' : `  (${x.note})`}\n`);
+      process.stdout.write(`  ${name.padEnd(66)} ${x.seconds.toFixed(1).padStart(7)} s ${x.mibPerSecond.toFixed(1).padStart(7)} MiB/s${x.maxRssMiB === undefined ? '' : `  rss ${x.maxRssMiB} MiB, cpu ${x.cpuSeconds} s`}${x.note === undefined ? '' : `  (${x.note})`}\n`);
       if (x.memory !== undefined) process.stdout.write(`  ${''.padEnd(66)} memory MiB before ${JSON.stringify(x.memory['beforeRunMiB'])} peak ${JSON.stringify(x.memory['peakDuringRunMiB'])}\n`);
+    }
+    for (const [mode, lines] of Object.entries(phases)) {
+      process.stdout.write(`  phases (${mode}): ${(lines as Array<{ at: number; msg: string; destination?: string }>).map((p) => `${p.at} s ${p.msg}${p.destination === undefined ? '' : ` (${p.destination})`}`).join('; ')}\n`);
     }
     for (const [goal, value] of Object.entries(goals)) process.stdout.write(`  goal: ${goal.padEnd(48)} ${value}\n`);
   }

@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 type Gc = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;
 
 /** Bytes streamed (counted at every stage that reports them) between two scavenges. */
-export const SCAVENGE_EVERY_BYTES = 4 * 1024 * 1024;
+export const SCAVENGE_EVERY_BYTES = 2 * 1024 * 1024;
 
 let gc: Gc | undefined;
 let since = 0;

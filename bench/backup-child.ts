@@ -6,6 +6,7 @@ import { pgBackupSource, type PgTarget } from '../src/adapters/pgdump/index.ts';
 import { S3ObjectStore, type S3StoreConfig } from '../src/adapters/s3/index.ts';
 import { runBackup, type ObjectStore } from '../src/engines/backup/index.ts';
 import { runRestore } from '../src/engines/restore/index.ts';
+import { pino } from 'pino';
 
 interface Job {
   mode: 'null' | 's3' | 'ingest' | 'restore';
@@ -19,11 +20,14 @@ interface Job {
   file?: string;
   manifestKey?: string;
   id?: string;
-  partMiB: number;
+  /** Unset: the engine's defaults. */
+  partMiB?: number;
+  queueSize?: number;
   replicaMode?: 'after' | 'during';
 }
 
 const job = JSON.parse(process.argv[2] as string) as Job;
+const uploadTuning = { ...(job.partMiB === undefined ? {} : { partSize: job.partMiB * 1024 * 1024 }), ...(job.queueSize === undefined ? {} : { queueSize: job.queueSize }) };
 
 /** An ObjectStore whose upload drains the stream (the pipeline to /dev/null). */
 function nullStore(): ObjectStore {
@@ -44,21 +48,41 @@ function nullStore(): ObjectStore {
   };
 }
 
+// What the process holds before the run (node, the loaded modules, the SDK), then the peaks of each
+// part of it during the run: JS heap, memory outside it (external, of which arrayBuffers are Buffers),
+// and RSS. RSS minus heapTotal minus external is mostly code and V8's own structures.
+const MiB = 1024 * 1024;
+const inMiB = (m: NodeJS.MemoryUsage): Record<string, number> => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / MiB)]));
+const beforeRun = process.memoryUsage();
+const peak: NodeJS.MemoryUsage = { ...beforeRun };
+const sample = (): void => {
+  const m = process.memoryUsage();
+  for (const k of Object.keys(peak) as Array<keyof NodeJS.MemoryUsage>) peak[k] = Math.max(peak[k], m[k]);
+};
+const sampler = setInterval(sample, 25);
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 let extra: Record<string, unknown> = {};
 if (job.mode === 'null' || job.mode === 's3') {
   const primary = job.mode === 'null' ? nullStore() : new S3ObjectStore(job.primary as S3StoreConfig);
   const replicas = job.mode === 's3' && job.replica !== undefined ? [new S3ObjectStore(job.replica)] : [];
+  // The engine's own log lines, timed: where a run to S3 spends its time (upload, replica, verification).
+  const phases: Array<{ at: number; msg: string; destination?: string }> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => {
+    const entry = JSON.parse(line) as { msg: string; destination?: string };
+    phases.push({ at: Number(((performance.now() - started) / 1000).toFixed(2)), msg: entry.msg, ...(entry.destination === undefined ? {} : { destination: entry.destination }) });
+  } });
   const r = await runBackup({
+    logger,
     source: pgBackupSource(job.target, { binDirs: { [job.major]: job.binDir } }),
     replicaMode: job.replicaMode ?? 'after',
     primary, replicas, recipients: job.recipients, database: 'bench', backupId: job.id ?? `b${Date.now()}`,
-    partSize: job.partMiB * 1024 * 1024, queueSize: 2, verifyPrimary: job.mode === 's3',
+    ...uploadTuning, verifyPrimary: job.mode === 's3',
   });
-  extra = { plainBytes: r.manifest.plainBytes, encryptedBytes: r.manifest.encryptedBytes, manifestKey: r.manifestKey, destinations: r.destinations.map((d) => `${d.name}:${d.method}:${d.verified}`) };
+  extra = { plainBytes: r.manifest.plainBytes, encryptedBytes: r.manifest.encryptedBytes, manifestKey: r.manifestKey, destinations: r.destinations.map((d) => `${d.name}:${d.method}:${d.verified}`), phases };
 } else if (job.mode === 'ingest') {
   const store = new S3ObjectStore(job.primary as S3StoreConfig);
-  await store.upload(store.key(`ingest-${Date.now()}.bin`), createReadStream(job.file as string, { highWaterMark: 1 << 20 }), { partSize: job.partMiB * 1024 * 1024, queueSize: 2 });
+  await store.upload(store.key(`ingest-${Date.now()}.bin`), createReadStream(job.file as string, { highWaterMark: 1 << 20 }), uploadTuning);
 } else {
   const r = await runRestore({
     store: new S3ObjectStore(job.primary as S3StoreConfig), manifestKey: job.manifestKey as string, identities: [job.identity as string],
@@ -67,5 +91,11 @@ if (job.mode === 'null' || job.mode === 's3') {
   extra = { rowCountCheck: r.rowCountCheck?.passed };
 }
 const seconds = (performance.now() - started) / 1000;
-process.stdout.write(`${JSON.stringify({ mode: job.mode, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, ...extra })}\n`);
+clearInterval(sampler);
+sample();
+const memory = { beforeRunMiB: inMiB(beforeRun), peakDuringRunMiB: inMiB(peak) };
+// CPU seconds of this process (main thread and thread pool: age, SHA-256, zstd, HTTP); not pg_dump's.
+const cpu = process.cpuUsage(cpuAtStart);
+const cpuSeconds = Number(((cpu.user + cpu.system) / 1e6).toFixed(2));
+process.stdout.write(`${JSON.stringify({ mode: job.mode, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, cpuSeconds, memory, ...extra })}\n`);
 process.exit(0);

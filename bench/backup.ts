@@ -12,7 +12,12 @@
 // pg_restore of the local file; peak RSS of the pipeline < 150 MB at every size (run --gb 1, 2 and 4).
 // The load average is recorded at the start and the end: figures from a busy machine are for direction.
 //
-//   node bench/backup.ts [--gb 1|2|4] [--part-mib 16] [--json]
+// Each child also reports process.memoryUsage() before the run (node and the loaded modules) and the peak
+// of each part during it (heap, external/arrayBuffers, RSS), so the RSS can be accounted for.
+// --only runs a subset of the steps (for iterating; the goals need all of them). --part-mib and --queue
+// override the engine's multipart part size and parts in flight (default: the engine's defaults).
+//
+//   node bench/backup.ts [--gb 1|2|4] [--part-mib N] [--queue N] [--only cli,null,s3,during,ingest,restore] [--json]
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,10 +29,19 @@ import { ageBinary, zstdBinary } from '../test/env/tools.ts';
 import { generateIdentity } from '../src/adapters/age/index.ts';
 
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { gb: { type: 'string', default: '2' }, 'part-mib': { type: 'string', default: '16' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { gb: { type: 'string', default: '2' }, 'part-mib': { type: 'string' }, queue: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean', default: false } },
+});
 const gb = Number(values.gb);
-const partMiB = Number(values['part-mib']);
-if (!(gb > 0) || !(partMiB >= 5)) throw new Error('--gb must be a positive number of GiB (1, 2 or 4 for the goals) and --part-mib at least 5');
+const partMiB = values['part-mib'] === undefined ? undefined : Number(values['part-mib']);
+const queueSize = values.queue === undefined ? undefined : Number(values.queue);
+const STEPS = ['cli', 'null', 's3', 'during', 'ingest', 'restore'] as const;
+const steps = new Set(values.only === undefined ? STEPS : values.only.split(','));
+const runs = (step: (typeof STEPS)[number]): boolean => steps.has(step);
+if (!(gb > 0) || (partMiB !== undefined && !(partMiB >= 5)) || (queueSize !== undefined && !(queueSize >= 1))) {
+  throw new Error('--gb must be a positive number of GiB (1, 2 or 4 for the goals), --part-mib at least 5, --queue at least 1');
+}
+if ([...steps].some((x) => !(STEPS as readonly string[]).includes(x))) throw new Error(`--only takes ${STEPS.join(',')}`);
 const MiB = 1024 * 1024;
 const load = (): number[] => loadavg().map((x) => Number(x.toFixed(2)));
 const loadAtStart = load();
@@ -76,33 +90,52 @@ try {
     return { name: server.name, bucket, endpoint: c.endpoint, region: c.region, forcePathStyle: true, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, checksums: 'WHEN_REQUIRED' };
   };
   const child = (job: Record<string, unknown>): Record<string, unknown> => {
-    const r = spawnSync(process.execPath, [new URL('./backup-child.ts', import.meta.url).pathname, JSON.stringify({ target, binDir: pg.binDir, major: pg.major, recipients: [key.recipient], partMiB, ...job })], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, [new URL('./backup-child.ts', import.meta.url).pathname, JSON.stringify({ target, binDir: pg.binDir, major: pg.major, recipients: [key.recipient], partMiB, queueSize, ...job })], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`child ${String(job['mode'])} failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
   };
 
-  const results: Record<string, { seconds: number; mibPerSecond: number; maxRssMiB?: number; note?: string }> = {};
-  const record = (name: string, seconds: number, extra: { maxRssMiB?: number; note?: string } = {}): void => {
+  type Memory = Record<string, Record<string, number>>;
+  type Extra = { maxRssMiB?: number; cpuSeconds?: number; note?: string; memory?: Memory };
+  const results: Record<string, { seconds: number; mibPerSecond: number } & Extra> = {};
+  const record = (name: string, seconds: number, extra: Extra = {}): void => {
     results[name] = { seconds: Number(seconds.toFixed(2)), mibPerSecond: Number((size / MiB / seconds).toFixed(1)), ...extra };
   };
-  record('pg_dump -Fc > /dev/null', await shell('"$PGD" -Fc > /dev/null'));
-  record('pg_dump -Fc -Z0 | zstd -1 | age', await shell('"$PGD" -Fc -Z0 | "$ZSTD" -1 -q | "$AGE" -r "$R" > /dev/null'));
-  const nullRun = child({ mode: 'null' });
-  record('project pipeline -> /dev/null', nullRun['seconds'] as number, { maxRssMiB: Math.round(nullRun['maxRssMiB'] as number) });
-  const s3Run = child({ mode: 's3', primary: storeConfig(s3.primary, 'bench'), replica: storeConfig(s3.secondary, 'bench-dr'), id: 'bench-1' });
-  record('project pipeline -> S3 + replica (verified)', s3Run['seconds'] as number, { maxRssMiB: Math.round(s3Run['maxRssMiB'] as number), note: String(s3Run['destinations']) });
-  const teeRun = child({ mode: 's3', primary: storeConfig(s3.primary, 'bench'), replica: storeConfig(s3.secondary, 'bench-dr'), id: 'bench-tee', replicaMode: 'during' });
-  record('  same, replicaMode during (one stream to both)', teeRun['seconds'] as number, { maxRssMiB: Math.round(teeRun['maxRssMiB'] as number), note: String(teeRun['destinations']) });
-  // The same bytes the pipeline stores, written once by the CLI tools, then ingested with the SDK.
-  await shell('"$PGD" -Fc -Z0 | "$ZSTD" -1 -q | "$AGE" -r "$R" > "$DIR/backup.age"');
-  const encrypted = (await stat(join(dir, 'backup.age'))).size;
-  const ingest = child({ mode: 'ingest', primary: storeConfig(s3.primary, 'bench'), file: join(dir, 'backup.age') });
-  record('S3 ingest of the finished file (SDK)', ingest['seconds'] as number, { maxRssMiB: Math.round(ingest['maxRssMiB'] as number), note: `${(encrypted / MiB).toFixed(0)} MiB` });
-  const restore = child({ mode: 'restore', primary: storeConfig(s3.primary, 'bench'), manifestKey: s3Run['manifestKey'], identity: key.identity, target: { ...target, database: 'bench_restored' } });
-  record('project restore from S3 (verify, decrypt, zstd -d, pg_restore)', restore['seconds'] as number, { maxRssMiB: Math.round(restore['maxRssMiB'] as number) });
-  await shell('"$PGD" -Fc -Z0 -f "$DIR/plain.dump" --no-sync');
-  await pg.query('CREATE DATABASE bench_plain TEMPLATE template0');
-  record('pg_restore from a local -Fc -Z0 file', await shell(`"${join(pg.binDir, 'pg_restore')}" --no-owner --single-transaction -d bench_plain "$DIR/plain.dump"`));
+  const phases: Record<string, unknown> = {};
+  const childRecord = (name: string, run: Record<string, unknown>, note?: string): void => {
+    record(name, run['seconds'] as number, { maxRssMiB: Math.round(run['maxRssMiB'] as number), cpuSeconds: run['cpuSeconds'] as number, ...(note === undefined ? {} : { note }), memory: run['memory'] as Memory });
+  };
+  if (runs('cli')) {
+    record('pg_dump -Fc > /dev/null', await shell('"$PGD" -Fc > /dev/null'));
+    record('pg_dump -Fc -Z0 | zstd -1 | age', await shell('"$PGD" -Fc -Z0 | "$ZSTD" -1 -q | "$AGE" -r "$R" > /dev/null'));
+  }
+  if (runs('null')) childRecord('project pipeline -> /dev/null', child({ mode: 'null' }));
+  let manifestKey: unknown;
+  if (runs('s3') || runs('restore')) {
+    const s3Run = child({ mode: 's3', primary: storeConfig(s3.primary, 'bench'), replica: storeConfig(s3.secondary, 'bench-dr'), id: 'bench-1' });
+    manifestKey = s3Run['manifestKey'];
+    childRecord('project pipeline -> S3 + replica (verified)', s3Run, String(s3Run['destinations']));
+    phases['after'] = s3Run['phases'];
+  }
+  if (runs('during')) {
+    const teeRun = child({ mode: 's3', primary: storeConfig(s3.primary, 'bench'), replica: storeConfig(s3.secondary, 'bench-dr'), id: 'bench-tee', replicaMode: 'during' });
+    childRecord('  same, replicaMode during (one stream to both)', teeRun, String(teeRun['destinations']));
+    phases['during'] = teeRun['phases'];
+  }
+  if (runs('ingest')) {
+    // The same bytes the pipeline stores, written once by the CLI tools, then ingested with the SDK.
+    await shell('"$PGD" -Fc -Z0 | "$ZSTD" -1 -q | "$AGE" -r "$R" > "$DIR/backup.age"');
+    const encrypted = (await stat(join(dir, 'backup.age'))).size;
+    const ingest = child({ mode: 'ingest', primary: storeConfig(s3.primary, 'bench'), file: join(dir, 'backup.age') });
+    childRecord('S3 ingest of the finished file (SDK)', ingest, `${(encrypted / MiB).toFixed(0)} MiB`);
+  }
+  if (runs('restore')) {
+    const restore = child({ mode: 'restore', primary: storeConfig(s3.primary, 'bench'), manifestKey, identity: key.identity, target: { ...target, database: 'bench_restored' } });
+    childRecord('project restore from S3 (verify, decrypt, zstd -d, pg_restore)', restore);
+    await shell('"$PGD" -Fc -Z0 -f "$DIR/plain.dump" --no-sync');
+    await pg.query('CREATE DATABASE bench_plain TEMPLATE template0');
+    record('pg_restore from a local -Fc -Z0 file', await shell(`"${join(pg.binDir, 'pg_restore')}" --no-owner --single-transaction -d bench_plain "$DIR/plain.dump"`));
+  }
 
   const r = (name: string): number => results[name]?.mibPerSecond ?? NaN;
   const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
@@ -119,14 +152,21 @@ try {
   };
   const report = {
     machine: { cores: cpus().length, pgMajor: pg.major, startedAt, loadAverage: { start: loadAtStart, end: load() } },
-    database: { rows, bytes: size, mib: Math.round(size / MiB), fillSeconds: Math.round(fillSeconds) }, partMiB, results, goals,
+    nodeOptions: process.env['NODE_OPTIONS'] ?? '',
+    database: { rows, bytes: size, mib: Math.round(size / MiB), fillSeconds: Math.round(fillSeconds) }, partMiB: partMiB ?? 'engine default', queueSize: queueSize ?? 'engine default', results, goals,
+    // seconds from the start of each S3 run to the engine's log lines
+    s3Phases: phases,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    process.stdout.write(`database: ${report.database.mib} MiB, ${rows} rows, PostgreSQL ${pg.major}, ${report.machine.cores} cores, parts ${partMiB} MiB\n`);
+    process.stdout.write(`database: ${report.database.mib} MiB, ${rows} rows, PostgreSQL ${pg.major}, ${report.machine.cores} cores, parts ${partMiB ?? 'default'} MiB\n`);
     process.stdout.write(`load average (1, 5, 15 min): start ${loadAtStart.join(' ')}, end ${report.machine.loadAverage.end.join(' ')}\n`);
     for (const [name, x] of Object.entries(results)) {
-      process.stdout.write(`  ${name.padEnd(66)} ${x.seconds.toFixed(1).padStart(7)} s ${x.mibPerSecond.toFixed(1).padStart(7)} MiB/s${x.maxRssMiB === undefined ? '' : `  rss ${x.maxRssMiB} MiB`}${x.note === undefined ? '' : `  (${x.note})`}\n`);
+      process.stdout.write(`  ${name.padEnd(66)} ${x.seconds.toFixed(1).padStart(7)} s ${x.mibPerSecond.toFixed(1).padStart(7)} MiB/s${x.maxRssMiB === undefined ? '' : `  rss ${x.maxRssMiB} MiB, cpu ${x.cpuSeconds} s`}${x.note === undefined ? '' : `  (${x.note})`}\n`);
+      if (x.memory !== undefined) process.stdout.write(`  ${''.padEnd(66)} memory MiB before ${JSON.stringify(x.memory['beforeRunMiB'])} peak ${JSON.stringify(x.memory['peakDuringRunMiB'])}\n`);
+    }
+    for (const [mode, lines] of Object.entries(phases)) {
+      process.stdout.write(`  phases (${mode}): ${(lines as Array<{ at: number; msg: string; destination?: string }>).map((p) => `${p.at} s ${p.msg}${p.destination === undefined ? '' : ` (${p.destination})`}`).join('; ')}\n`);
     }
     for (const [goal, value] of Object.entries(goals)) process.stdout.write(`  goal: ${goal.padEnd(48)} ${value}\n`);
   }

@@ -47,7 +47,7 @@ database:
 backup:
   --recipient AGE1...        age X25519 recipient (repeatable); --recipients-file FILE (one per line)
   --id ID                    backup id (default: start time, 20260301T020000Z)
-  --zstd-level N             1..19 (default 1)     --part-size MiB (default 16)
+  --zstd-level N             1..19 (default 1)     --part-size MiB (default 5)
   --no-verify-primary        skip re-reading the primary object
   --replica-mode after|during  copy replicas after the upload (default; server-side where possible) or upload
                              them from the same stream during the dump (one pass, one upload buffer each)

@@ -14,7 +14,11 @@ import {
 export const MAX_PARTS = 10_000;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
-export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
+/**
+ * The smallest part S3 takes: an upload holds (queueSize + 1) parts, so 15 MiB by default. Parts only
+ * grow beyond it for objects expected above ~40 GB (10,000 x 80 % x 5 MiB), see initialPartSize.
+ */
+export const DEFAULT_PART_SIZE = MIN_PART_SIZE;
 const MiB = 1024 * 1024;
 /** Share of the part budget an accurate size estimate may use; the rest is room for growth. */
 const ESTIMATE_SHARE = 0.8;
@@ -50,7 +54,7 @@ export interface MultipartUploadParams {
   metadata?: Record<string, string>;
   /** Expected object size in bytes (an estimate): sets the first part size. */
   expectedBytes?: number;
-  /** Smallest part size (>= 5 MiB). Default 16 MiB. */
+  /** Smallest part size (>= 5 MiB). Default 5 MiB. */
   partSize?: number;
   /** Parts in flight. Default 2. */
   queueSize?: number;

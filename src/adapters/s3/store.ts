@@ -46,7 +46,7 @@ export interface S3StoreConfig {
 
 export interface UploadOptions {
   /**
-   * Smallest multipart part size in bytes (>= 5 MiB). Default 16 MiB. Parts grow beyond it to follow
+   * Smallest multipart part size in bytes (>= 5 MiB). Default 5 MiB. Parts grow beyond it to follow
    * `expectedBytes` and, on the fly, an object larger than expected (see multipart.ts).
    */
   partSize?: number;

@@ -36,7 +36,7 @@ export interface BackupOptions extends RunControls {
   backupId?: string;
   /** zstd level 1..19. Default 1. */
   compressionLevel?: number;
-  /** Smallest multipart part size. Default 16 MiB; parts grow with the expected and the actual size. */
+  /** Smallest multipart part size. Default: the store's (S3: 5 MiB); parts grow with the expected and the actual size. */
   partSize?: number;
   /**
    * Expected size of the stored object in bytes, for the first part size. Default: the database's
@@ -51,7 +51,7 @@ export interface BackupOptions extends RunControls {
    * never touch each other's backups. Unset: the layout without owners (CLI).
    */
   owner?: BackupOwner;
-  /** Parts uploaded in parallel. Default 2. */
+  /** Parts uploaded in parallel. Default: the store's (S3: 2). */
   queueSize?: number;
   /** Re-read the primary object and compare SHA-256. Default true. */
   verifyPrimary?: boolean;
@@ -189,17 +189,19 @@ async function backup(options: BackupOptions, clock: Clock, level: number, recip
     };
     dump.exited.catch(fail);
     // pg_dump's 64 KiB pipe reads regrouped into 1 MiB writes: zstd (on the thread pool) takes one
-    // round trip per write and per output chunk, so both are 1 MiB; about 1 MiB buffered per stage
-    // lets pg_dump, the zstd thread and the main thread (age, SHA-256, upload) overlap.
+    // round trip per write and per output chunk, so both are 1 MiB; about 1 MiB buffered up to zstd's
+    // output lets pg_dump, the zstd thread and the main thread (age, SHA-256, upload) overlap. The
+    // stages after it all run on the main thread: buffering between them would overlap nothing and
+    // only hold memory, so they keep the default (one chunk).
     const plain = new Rebatch(STAGE_BUFFER);
     const zstd = createZstdCompress({ chunkSize: STAGE_BUFFER, params: { [zlibConstants.ZSTD_c_compressionLevel]: level } });
     const age = new AgeEncryptStream(recipients);
-    const hash = new HashTap(undefined, { highWaterMark: STAGE_BUFFER });
+    const hash = new HashTap();
     // The object may only complete once pg_dump exited 0 and the row counts (same snapshot) are in.
     const gate = new HoldEnd(async () => {
       await dump.exited;
       await counting;
-    }, { highWaterMark: STAGE_BUFFER });
+    });
     const stop = (error: unknown): void => {
       fail(error);
       dump.kill();
@@ -212,9 +214,10 @@ async function backup(options: BackupOptions, clock: Clock, level: number, recip
       throw error;
     });
     const expectedBytes = options.expectedBytes ?? snapshot.databaseBytes;
+    // Unset: the store's defaults (S3: 5 MiB parts growing with the expected size, 2 in flight).
+    const partOptions = { ...(options.partSize === undefined ? {} : { partSize: options.partSize }), ...(options.queueSize === undefined ? {} : { queueSize: options.queueSize }) };
     const uploadOptions = {
-      partSize: options.partSize ?? 16 * 1024 * 1024,
-      queueSize: options.queueSize ?? 2,
+      ...partOptions,
       ...(expectedBytes === undefined ? {} : { expectedBytes }),
       ...(options.maxParts === undefined ? {} : { maxParts: options.maxParts }),
       contentType: 'application/octet-stream',
@@ -228,7 +231,7 @@ async function backup(options: BackupOptions, clock: Clock, level: number, recip
     if ((options.replicaMode ?? 'after') === 'during' && replicas.length > 0) {
       const branches: PassThrough[] = [];
       const branch = (): PassThrough => {
-        const b = new PassThrough({ highWaterMark: STAGE_BUFFER });
+        const b = new PassThrough();
         branches.push(b);
         gate.pipe(b);
         return b;
@@ -333,8 +336,7 @@ async function backup(options: BackupOptions, clock: Clock, level: number, recip
           ...options.copy,
           size: encryptedBytes,
           upload: {
-            partSize: options.partSize ?? 16 * 1024 * 1024,
-            queueSize: options.queueSize ?? 2,
+            ...partOptions,
             expectedBytes: encryptedBytes,
             ...(options.maxParts === undefined ? {} : { maxParts: options.maxParts }),
           },

@@ -5,6 +5,7 @@ import { Transform, type TransformCallback, type TransformOptions } from 'node:s
 import { createHash, type Hash } from 'node:crypto';
 import { OperatorError } from '../../errors.ts';
 import { BackupReasons } from './reasons.ts';
+import { streamed } from './scavenge.ts';
 import type { Reason } from '../../reasons/index.ts';
 
 /**
@@ -25,6 +26,7 @@ export class Rebatch extends Transform {
 
   override _transform(chunk: Buffer, _e: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
+    streamed(chunk.length);
     let offset = 0;
     while (offset < chunk.length) {
       this.#current ??= Buffer.allocUnsafe(this.#size);
@@ -72,6 +74,7 @@ export class HashTap extends Transform {
 
   override _transform(chunk: Buffer, _e: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
+    streamed(chunk.length);
     this.#hash.update(chunk);
     callback(null, chunk);
   }
@@ -120,6 +123,7 @@ export class HoldLast extends Transform {
   override _transform(chunk: Buffer, _e: BufferEncoding, callback: TransformCallback): void {
     const previous = this.#held;
     this.#held = chunk;
+    streamed(chunk.length);
     callback(null, previous);
   }
   override _flush(callback: TransformCallback): void {
@@ -134,6 +138,7 @@ export async function sha256Of(stream: NodeJS.ReadableStream & AsyncIterable<Buf
   for await (const chunk of stream) {
     hash.update(chunk);
     bytes += chunk.length;
+    streamed(chunk.length);
   }
   return { sha256: hash.digest('hex'), bytes };
 }

@@ -7,23 +7,26 @@ import { loadKubeConnection } from '../runtime/kube-config.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { CliIo } from './io.ts';
 
-const HELP = `usage: lokdarpan operator [--kubeconfig PATH]
+// The defaults shown are the configuration's own, so the help cannot drift from them.
+function help(d = configFromEnv({})): string {
+  return `usage: lokdarpan operator [--kubeconfig PATH]
 
 Runs the controllers for LokdarpanDatabase, BackupPolicy, Backup, Restore and RetentionPolicy.
 Environment: LOKDARPAN_WATCH_NAMESPACE, LOKDARPAN_LEADER_ELECTION (true|false), POD_NAME, POD_NAMESPACE,
-LOKDARPAN_LEASE_NAME, LOKDARPAN_METRICS_HOST, LOKDARPAN_METRICS_PORT (8080; serves /metrics, /healthz,
+LOKDARPAN_LEASE_NAME, LOKDARPAN_METRICS_HOST, LOKDARPAN_METRICS_PORT (${d.metricsPort}; serves /metrics, /healthz,
 /readyz), LOG_LEVEL, LOKDARPAN_MIGRATIONS_DIR, LOKDARPAN_PG_BIN_DIRS (e.g. 15=/usr/lib/postgresql/15/bin,18=/opt/pg18/bin),
-LOKDARPAN_SHUTDOWN_GRACE_SECONDS (30; keep terminationGracePeriodSeconds above it + 5),
-LOKDARPAN_RECONCILE_TIMEOUT_SECONDS (3600; database and retention reconciles), LOKDARPAN_PROGRESS_INTERVAL
+LOKDARPAN_SHUTDOWN_GRACE_SECONDS (${d.shutdownGraceSeconds}; keep terminationGracePeriodSeconds above it + 5),
+LOKDARPAN_RECONCILE_TIMEOUT_SECONDS (${d.reconcileTimeoutSeconds}; database and retention reconciles), LOKDARPAN_PROGRESS_INTERVAL
 (10s; how often a running Backup or Restore writes status.progress), LOKDARPAN_CLUSTER_NAME (default; this
-cluster's name in backup keys: give each cluster sharing a bucket its own), LOKDARPAN_WORKERS (4; reconciles
-at once per controller), LOKDARPAN_BACKUP_WORKERS (2; Backups and Restores at once), LOKDARPAN_KUBE_API_QPS
-(50; 0: no limit) and LOKDARPAN_KUBE_API_BURST (100), LOKDARPAN_RESYNC_PERIOD (10h; 0s: never), KUBECONFIG.
+cluster's name in backup keys: give each cluster sharing a bucket its own), LOKDARPAN_WORKERS (${d.workers}; reconciles
+at once per controller), LOKDARPAN_BACKUP_WORKERS (${d.backupWorkers}; Backups and Restores at once), LOKDARPAN_KUBE_API_QPS
+(${d.kubeApiQps}; 0: no limit) and LOKDARPAN_KUBE_API_BURST (${d.kubeApiBurst}), LOKDARPAN_RESYNC_PERIOD (10h; 0s: never), KUBECONFIG.
 `;
+}
 
 export async function runOperatorCli(argv: string[], io: CliIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(HELP);
+    io.stdout.write(help());
     return 0;
   }
   const config = configFromEnv(io.env);

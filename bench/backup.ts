@@ -7,7 +7,11 @@
 //      and the same with replicaMode 'during' (both uploads from the one stream, then both verified)
 //   5. the S3 server's own ingest of the same bytes (SDK multipart upload of the finished file)
 //   6. restore: the project's restore (download, verify, decrypt, zstd -d, pg_restore) vs pg_restore of a local -Fc -Z0 file
-// Rates are database size / wall time. Steps 3, 4, 5 and 6 run in a child process whose peak RSS is reported.
+// Rates are database size / wall time. Steps 3, 4, 5 and 6 run in a child process (bench/backup-child.ts)
+// whose peak RSS is reported. --entry: what that child runs: `bundle` (default; the child bundled into
+// dist/bench with the image's esbuild options from scripts/build-bundle.ts, so RSS and rates are those of
+// the shipped code) or `source` (the TypeScript with Node's type stripping, whose stripper and whole
+// modules add ~35 MiB of RSS before the run: 110 vs 76 MiB measured).
 // Goals (issue 13, quiet machine, 2 GB): 3 >= 2.5 x 1 and >= 0.95 x 2; 4 >= 0.8 x 5; restore >= 0.9 x
 // pg_restore of the local file; peak RSS of the pipeline < 150 MB at every size (run --gb 1, 2 and 4).
 // The load average is recorded at the start and the end: figures from a busy machine are for direction.
@@ -17,7 +21,8 @@
 // --only runs a subset of the steps (for iterating; the goals need all of them). --part-mib and --queue
 // override the engine's multipart part size and parts in flight (default: the engine's defaults).
 //
-//   node bench/backup.ts [--gb 1|2|4] [--part-mib N] [--queue N] [--only cli,null,s3,during,ingest,restore] [--json]
+//   node bench/backup.ts [--gb 1|2|4] [--part-mib N] [--queue N] [--only cli,null,s3,during,ingest,restore]
+//                        [--entry bundle|source] [--json]
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -27,10 +32,11 @@ import { startPostgres } from '../test/env/postgres.ts';
 import { startTwoRegions } from '../test/env/s3.ts';
 import { ageBinary, zstdBinary } from '../test/env/tools.ts';
 import { generateIdentity } from '../src/adapters/age/index.ts';
+import { buildBundle, repoRoot } from '../scripts/build-bundle.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
-  options: { gb: { type: 'string', default: '2' }, 'part-mib': { type: 'string' }, queue: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean', default: false } },
+  options: { gb: { type: 'string', default: '2' }, 'part-mib': { type: 'string' }, queue: { type: 'string' }, only: { type: 'string' }, entry: { type: 'string', default: 'bundle' }, json: { type: 'boolean', default: false } },
 });
 const gb = Number(values.gb);
 const partMiB = values['part-mib'] === undefined ? undefined : Number(values['part-mib']);
@@ -42,6 +48,11 @@ if (!(gb > 0) || (partMiB !== undefined && !(partMiB >= 5)) || (queueSize !== un
   throw new Error('--gb must be a positive number of GiB (1, 2 or 4 for the goals), --part-mib at least 5, --queue at least 1');
 }
 if ([...steps].some((x) => !(STEPS as readonly string[]).includes(x))) throw new Error(`--only takes ${STEPS.join(',')}`);
+if (values.entry !== 'bundle' && values.entry !== 'source') throw new Error(`--entry ${values.entry}: bundle or source`);
+// dist/bench: two levels under the repository root, like dist/cli, so paths found from import.meta.url hold.
+const childEntry = values.entry === 'bundle'
+  ? await buildBundle(join(repoRoot, 'dist/bench'), { name: 'backup-child', source: 'bench/backup-child.ts' })
+  : new URL('./backup-child.ts', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 const load = (): number[] => loadavg().map((x) => Number(x.toFixed(2)));
 const loadAtStart = load();
@@ -90,7 +101,7 @@ try {
     return { name: server.name, bucket, endpoint: c.endpoint, region: c.region, forcePathStyle: true, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, checksums: 'WHEN_REQUIRED' };
   };
   const child = (job: Record<string, unknown>): Record<string, unknown> => {
-    const r = spawnSync(process.execPath, [new URL('./backup-child.ts', import.meta.url).pathname, JSON.stringify({ target, binDir: pg.binDir, major: pg.major, recipients: [key.recipient], partMiB, queueSize, ...job })], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, [childEntry, JSON.stringify({ target, binDir: pg.binDir, major: pg.major, recipients: [key.recipient], partMiB, queueSize, ...job })], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`child ${String(job['mode'])} failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
   };
@@ -153,13 +164,14 @@ try {
   const report = {
     machine: { cores: cpus().length, pgMajor: pg.major, startedAt, loadAverage: { start: loadAtStart, end: load() } },
     nodeOptions: process.env['NODE_OPTIONS'] ?? '',
+    entry: values.entry,
     database: { rows, bytes: size, mib: Math.round(size / MiB), fillSeconds: Math.round(fillSeconds) }, partMiB: partMiB ?? 'engine default', queueSize: queueSize ?? 'engine default', results, goals,
     // seconds from the start of each S3 run to the engine's log lines
     s3Phases: phases,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    process.stdout.write(`database: ${report.database.mib} MiB, ${rows} rows, PostgreSQL ${pg.major}, ${report.machine.cores} cores, parts ${partMiB ?? 'default'} MiB\n`);
+    process.stdout.write(`database: ${report.database.mib} MiB, ${rows} rows, PostgreSQL ${pg.major}, ${report.machine.cores} cores, child ${values.entry}, parts ${partMiB ?? 'default'} MiB\n`);
     process.stdout.write(`load average (1, 5, 15 min): start ${loadAtStart.join(' ')}, end ${report.machine.loadAverage.end.join(' ')}\n`);
     for (const [name, x] of Object.entries(results)) {
       process.stdout.write(`  ${name.padEnd(66)} ${x.seconds.toFixed(1).padStart(7)} s ${x.mibPerSecond.toFixed(1).padStart(7)} MiB/s${x.maxRssMiB === undefined ? '' : `  rss ${x.maxRssMiB} MiB, cpu ${x.cpuSeconds} s`}${x.note === undefined ? '' : `  (${x.note})`}\n`);

@@ -28,10 +28,19 @@ const umzugWithoutCli: Plugin = {
   },
 };
 
-export function bundleOptions(outdir: string): BuildOptions {
+/** A bundle's entry point: the image's is src/cli/main.ts; bench/backup.ts bundles its child with the same options. */
+export interface BundleEntry {
+  /** The output file's name without .mjs. */
+  name: string;
+  /** The source, relative to the repository root. */
+  source: string;
+}
+const operatorEntry: BundleEntry = { name: 'main', source: 'src/cli/main.ts' };
+
+export function bundleOptions(outdir: string, entry: BundleEntry = operatorEntry): BuildOptions {
   return {
     absWorkingDir: repoRoot,
-    entryPoints: { main: 'src/cli/main.ts' },
+    entryPoints: { [entry.name]: entry.source },
     outdir,
     bundle: true,
     splitting: true,
@@ -56,11 +65,11 @@ export function bundleOptions(outdir: string): BuildOptions {
 }
 
 /** Builds the bundle into outdir (emptied first); returns its entry point. */
-export async function buildBundle(outdir = resolve(repoRoot, 'dist/cli')): Promise<string> {
+export async function buildBundle(outdir = resolve(repoRoot, 'dist/cli'), entry: BundleEntry = operatorEntry): Promise<string> {
   await rm(outdir, { recursive: true, force: true });
-  const result = await build(bundleOptions(outdir));
+  const result = await build(bundleOptions(outdir, entry));
   if (result.errors.length > 0) throw new Error(`esbuild: ${result.errors.map((e) => e.text).join('; ')}`);
-  return resolve(outdir, 'main.mjs');
+  return resolve(outdir, `${entry.name}.mjs`);
 }
 
 if (import.meta.main) {

@@ -10,9 +10,10 @@
 // For each phase: wall time until every resource shows the new generation/annotation, the operator's
 // RSS (peak, from /proc), and from its /metrics the delta of workqueue_queue_duration_seconds (p50, p99
 // and the share under 1 s) and controller_runtime_reconcile_time_seconds, Kubernetes API requests per
-// reconcile (rest_client_requests_total / controller_runtime_reconcile_total, every controller), and the
-// PostgreSQL sessions opened (pg_stat_database.sessions) per reconcile. lastStatusAfterLastRequestMs: how
-// long after the phase's last request its last status was seen. Load average recorded at start and end.
+// reconcile (rest_client_requests_total / controller_runtime_reconcile_total, every controller; the Secret
+// GETs among them separately), and the PostgreSQL sessions opened (pg_stat_database.sessions) per
+// reconcile. lastStatusAfterLastRequestMs: how long after the phase's last request its last status was
+// seen. Load average recorded at start and end.
 // Goals (issue 13): bursts' statuses all written within 2 s of the last request, p99 < 1 s; real
 // reconciles p99 < 3 s.
 // Usage: node bench/operator-scale.ts [--resources 500] [--real 100] [--databases 5] [--rate 10] [--trickle 20]
@@ -128,7 +129,7 @@ try {
   const op = operator;
   const pid = op.process.child.pid ?? 0;
   report['rssAfterStartMb'] = rssMb(pid);
-  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram; limiter: Histogram; apiRequests: number; reconciles: number; pgSessions: number }> => {
+  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram; limiter: Histogram; apiRequests: number; secretGets: number; reconciles: number; pgSessions: number }> => {
     const text = (await op.http('/metrics')).body;
     const sessions = await h.pg.query<{ n: string }>('SELECT sum(sessions) AS n FROM pg_stat_database');
     return {
@@ -137,6 +138,7 @@ try {
       // Unlabelled: the +Inf bucket is its count.
       limiter: ((hist) => ({ ...hist, count: hist.buckets.at(-1)?.count ?? 0 }))(parseHistogram(text, 'rest_client_rate_limiter_duration_seconds', /le="/)),
       apiRequests: counterSum(text, 'rest_client_requests_total'),
+      secretGets: counterSum(text, 'rest_client_requests_total', /^(?=.*method="GET")(?=.*resource="secrets")/),
       reconciles: counterSum(text, 'controller_runtime_reconcile_total'),
       pgSessions: Number(sessions.rows[0]?.n ?? 0),
     };
@@ -220,6 +222,7 @@ try {
       ...(lastStatusAfterLastRequestMs === undefined ? {} : { lastStatusAfterLastRequestMs }),
       reconcilesAllControllers: reconciles,
       apiRequestsPerReconcile: perReconcile(after.apiRequests - before.apiRequests),
+      secretGetsPerReconcile: perReconcile(after.secretGets - before.secretGets),
       pgSessionsPerReconcile: perReconcile(after.pgSessions - before.pgSessions),
       rateLimiterWaitP99Ms: Math.round(histogramQuantile(histogramDelta(after.limiter, before.limiter), 0.99) * 1000),
       peakRssMb: rss.stop(),

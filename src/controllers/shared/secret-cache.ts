@@ -2,7 +2,10 @@
 // Secret) share one GET. With `ttlMs` > 0 a found Secret is also reused for that long after its GET
 // started; the operator keeps 0: it may not list/watch Secrets, so nothing could invalidate a kept value,
 // and a reconcile the user asks for right after deleting or editing a Secret must see that (the
-// lifecycle integration test does exactly this). `fresh` bypasses the cache and refreshes it.
+// lifecycle integration test does exactly this). So a read gets the answer of a GET that was in flight
+// when it started, never of one that had finished: at most one round trip old. Each caller gets its own
+// copy; a failure is shared by the reads that joined it and not kept. `fresh` bypasses the cache and
+// refreshes it.
 import type { SecretReader } from './secrets.ts';
 
 export interface SecretCacheOptions {

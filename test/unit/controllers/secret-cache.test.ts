@@ -91,3 +91,50 @@ test('the change poller reads past the cache, so a changed Secret is noticed at 
   // The reconcile the notice triggers goes through the cache, which the poll refreshed.
   assert.equal((await secrets.read('ns', 'keys'))?.['identity'], 'new');
 });
+
+/** A Secret GET the test answers by hand, so reads can start while it is in flight. */
+function manualSecrets() {
+  const pending: Array<{ resolve: (data: Record<string, string> | undefined) => void; reject: (error: Error) => void }> = [];
+  const reader: SecretReader = {
+    read: () =>
+      new Promise((resolve, reject) => {
+        pending.push({ resolve, reject });
+      }),
+  };
+  return { pending, reader };
+}
+
+test('reads that start while a GET is in flight share it, each with its own copy; a read after it finished starts a new GET', async () => {
+  const { pending, reader } = manualSecrets();
+  const secrets = cachedSecretReader(reader);
+  const first = secrets.read('ns', 'pg');
+  const joined = secrets.read('ns', 'pg');
+  const otherSecret = secrets.read('ns', 'other');
+  assert.equal(pending.length, 2); // one GET for ns/pg, one for ns/other
+  pending[0]!.resolve({ password: 'one' });
+  pending[1]!.resolve(undefined);
+  const [a, b] = await Promise.all([first, joined]);
+  assert.deepEqual(a, { password: 'one' });
+  assert.deepEqual(b, { password: 'one' });
+  assert.notEqual(a, b, 'callers never share one mutable object');
+  assert.equal(await otherSecret, undefined);
+
+  const later = secrets.read('ns', 'pg');
+  assert.equal(pending.length, 3, 'a read that starts after the GET completed issues its own');
+  pending[2]!.resolve({ password: 'two' });
+  assert.deepEqual(await later, { password: 'two' });
+});
+
+test('a failed GET fails every read that shared it, and is not kept: the next read asks again', async () => {
+  const { pending, reader } = manualSecrets();
+  const secrets = cachedSecretReader(reader);
+  const reads = Array.from({ length: 3 }, () => secrets.read('ns', 'pg'));
+  assert.equal(pending.length, 1);
+  pending[0]!.reject(new Error('API server unavailable'));
+  for (const read of reads) await assert.rejects(read, /unavailable/);
+
+  const retry = secrets.read('ns', 'pg');
+  assert.equal(pending.length, 2);
+  pending[1]!.resolve({ password: 'p' });
+  assert.deepEqual(await retry, { password: 'p' });
+});

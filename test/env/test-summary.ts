@@ -8,6 +8,8 @@
 // "failed" counts failed and cancelled tests (node:test reports a timed-out test, and the subtests it cut
 // short, as cancelled). A pass whose summary is missing or unreadable (its run crashed or was killed)
 // counts as one failure, so a total of "0 failed" always means every pass finished without a failure.
+// The reporter also writes one line per failed test (its name, file and the first lines of its error), and
+// the command lists them before the total: CI keeps only the end of the output, and the reasons must be in it.
 import { readFileSync } from 'node:fs';
 import type { TestEvent } from 'node:test/reporters';
 
@@ -32,6 +34,18 @@ export interface Total {
   readonly failed: number;
 }
 
+export interface Failure {
+  readonly name: string;
+  readonly file: string | undefined;
+  /** The first lines of the error, at most MESSAGE_CHARS characters. */
+  readonly message: string;
+}
+
+const MESSAGE_LINES = 12;
+const MESSAGE_CHARS = 1200;
+/** How many failures the command lists (per pass); the rest are counted. */
+const LISTED_FAILURES = 12;
+
 const countKeys = ['passed', 'failed', 'cancelled', 'skipped', 'todo'] as const;
 
 function readCounts(value: unknown): PassCounts | undefined {
@@ -46,12 +60,32 @@ function readCounts(value: unknown): PassCounts | undefined {
   return out as unknown as PassCounts;
 }
 
+/** The first lines of an error as node:test reports it (the test's own error is the `cause` of its wrapper). */
+export function errorText(error: unknown): string {
+  const inner = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  const text = inner instanceof Error ? `${inner.name === 'Error' ? '' : `${inner.name}: `}${inner.message}` : String(inner);
+  const lines = text.split('\n').slice(0, MESSAGE_LINES).join('\n');
+  return lines.length > MESSAGE_CHARS ? `${lines.slice(0, MESSAGE_CHARS)}...` : lines;
+}
+
+/** A failed test or hook; undefined for a suite that failed only because a test inside it did. */
+function failureOf(data: { name: string; file?: string; details: { error: unknown; type?: string } }): Failure | undefined {
+  const { error, type } = data.details;
+  if (type === 'suite' && (error as { failureType?: string } | undefined)?.failureType === 'subtestsFailed') return undefined;
+  return { name: data.name, file: data.file, message: errorText(error) };
+}
+
 /**
- * The reporter (`--test-reporter=./test/env/test-summary.ts`): one JSON line with the counts of the whole
- * run, from the `test:summary` event that covers all files (its `file` is undefined).
+ * The reporter (`--test-reporter=./test/env/test-summary.ts`): a JSON line per failed test, then one with
+ * the counts of the whole run, from the `test:summary` event that covers all files (its `file` is undefined).
  */
 export default async function* summaryReporter(source: AsyncIterable<TestEvent>): AsyncGenerator<string, void> {
   for await (const event of source) {
+    if (event.type === 'test:fail') {
+      const failure = failureOf(event.data);
+      if (failure) yield `${JSON.stringify({ failure })}\n`;
+      continue;
+    }
     if (event.type !== 'test:summary' || event.data.file !== undefined) continue;
     // @types/node 24 leaves `failed` out of `counts`; Node 24 sends it (checked by readCounts).
     const counts = readCounts(event.data.counts);
@@ -74,6 +108,33 @@ export function parseSummary(text: string): PassCounts | undefined {
     }
   }
   return undefined;
+}
+
+/** The failures listed in a summary file's text, in the order they happened. */
+export function parseFailures(text: string): Failure[] {
+  const failures: Failure[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{"failure"')) continue;
+    try {
+      const f = (JSON.parse(line) as { failure?: Partial<Failure> }).failure;
+      if (typeof f?.name === 'string' && typeof f.message === 'string') failures.push({ name: f.name, file: typeof f.file === 'string' ? f.file : undefined, message: f.message });
+    } catch {
+      // a cut line: the run was killed while writing it
+    }
+  }
+  return failures;
+}
+
+/** The failures of one pass as the command prints them: name, file and the error's first lines, indented. */
+export function formatFailures(label: string, failures: readonly Failure[]): string[] {
+  if (failures.length === 0) return [];
+  const out = [`failed in ${label}:`];
+  for (const f of failures.slice(0, LISTED_FAILURES)) {
+    out.push(`  ✖ ${f.name}${f.file ? ` (${f.file})` : ''}`);
+    for (const line of f.message.split('\n')) out.push(`      ${line}`);
+  }
+  if (failures.length > LISTED_FAILURES) out.push(`  ... and ${failures.length - LISTED_FAILURES} more (see the output above)`);
+  return out;
 }
 
 export function addUp(passes: readonly PassResult[]): Total {
@@ -102,17 +163,20 @@ export function formatPass(pass: PassResult): string {
   return `${pass.label}: ${c.passed} passed, ${c.failed + c.cancelled} failed${cancelled}, ${c.skipped} skipped, ${c.todo} todo`;
 }
 
-function readPass(file: string, label: string): PassResult {
+function readPass(file: string, label: string): PassResult & { failures: Failure[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return { label, counts: undefined };
+    return { label, counts: undefined, failures: [] };
   }
-  return { label, counts: parseSummary(text) };
+  return { label, counts: parseSummary(text), failures: parseFailures(text) };
 }
 
-/** `node test/env/test-summary.ts FILE[=LABEL]...`: one line per pass, then the total; exit 1 on any failure. */
+/**
+ * `node test/env/test-summary.ts FILE[=LABEL]...`: the failures of each pass, one line per pass, then the
+ * total; exit 1 on any failure.
+ */
 export function main(args: readonly string[]): number {
   if (args.length === 0) {
     process.stderr.write('usage: node test/env/test-summary.ts SUMMARY_FILE[=LABEL]...\n');
@@ -122,6 +186,7 @@ export function main(args: readonly string[]): number {
     const eq = arg.indexOf('=');
     return eq > 0 ? readPass(arg.slice(0, eq), arg.slice(eq + 1)) : readPass(arg, arg);
   });
+  for (const pass of passes) for (const line of formatFailures(pass.label, pass.failures)) process.stdout.write(`${line}\n`);
   for (const pass of passes) process.stdout.write(`${formatPass(pass)}\n`);
   const total = addUp(passes);
   process.stdout.write(`${formatTotal(total)}\n`);

@@ -213,5 +213,9 @@ export const restoreStatusSchema = z
       })
       .optional()
       .describe('Row counts after the restore compared with the backup manifest.'),
+    warnings: z
+      .array(z.string())
+      .optional()
+      .describe("What a Completed restore could not do, with what to do about it (each also a Warning event DatabaseSettingsNotApplied): a database setting of the schema's migrations (ALTER DATABASE ... SET, which a dump does not carry) that the restoring role could not make again, with the statement the database's owner should run."),
   })
   .describe('Observed state of the restore.');

@@ -10,8 +10,15 @@ const RECONCILE_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5,
   1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
 ];
-/** client-go's workqueue buckets: 10^-8 .. 10^1 seconds. */
-const WORKQUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
+/**
+ * Workqueue wait and work time buckets (seconds): 1-2-5 in each decade from 1 ms to 10 s, then 20, 30
+ * and 60 s. client-go's powers of ten (10^-8 .. 10^1) leave one bucket per decade where keys actually
+ * wait, too coarse to read a p99 under 1 s; here neighbouring bounds are at most 2.5x apart. 1 s and 5 s
+ * are bounds: the bench's share of waits under 1 s and the LokdarpanWorkqueueSlow alert's p99 > 5 s.
+ */
+export const WORKQUEUE_BUCKETS: readonly number[] = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60,
+];
 
 export type ReconcileResultLabel = 'success' | 'error' | 'requeue' | 'requeue_after';
 
@@ -145,13 +152,13 @@ export function createOperatorMetrics(registry = new Registry(), options: Create
       name: 'workqueue_queue_duration_seconds',
       help: 'How long in seconds an item stays in workqueue before being requested',
       labelNames: wqLabels,
-      buckets: WORKQUEUE_BUCKETS,
+      buckets: [...WORKQUEUE_BUCKETS],
     }),
     workqueueWorkDurationSeconds: histogram({
       name: 'workqueue_work_duration_seconds',
       help: 'How long in seconds processing an item from workqueue takes',
       labelNames: wqLabels,
-      buckets: WORKQUEUE_BUCKETS,
+      buckets: [...WORKQUEUE_BUCKETS],
     }),
     workqueueRetriesTotal: counter({
       name: 'workqueue_retries_total',

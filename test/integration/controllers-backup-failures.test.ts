@@ -3,13 +3,15 @@
 // a manifest (or any object) in a bucket, and no restore touches a database it must not.
 // Wrong identity -> DecryptionFailed; corrupted / truncated object -> ChecksumMismatch (or the age tag:
 // DecryptionFailed); unreachable destination -> DestinationUnreachable; pg_dump exiting 1 -> DumpFailed
-// with the multipart upload aborted; a non-empty target without overwrite -> TargetNotEmpty, untouched.
+// with the multipart upload aborted; a non-empty target without overwrite -> TargetNotEmpty, untouched;
+// a restoring role that may not ALTER DATABASE ... SET -> Completed with status.warnings and a Warning event.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { freePort } from '../env/index.ts';
 import { condition, describe as describeObj, pgDumpControl, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
 import { SUITE_TIMEOUT_MS } from '../wait.ts';
+import { HNSW_EF_SEARCH_SETTING } from '../../src/engines/migrations/index.ts';
 
 const BUCKET = 'fail-backups';
 const DR_BUCKET = 'fail-dr';
@@ -139,6 +141,39 @@ describe('Backup and Restore controllers: failures end Failed with a clear reaso
     assert.deepEqual(tables.rows.map((x) => x.t), ['keep_me']);
     const rows = await env.h.pg.query<{ note: string }>('SELECT note FROM keep_me', [], 'busy_target');
     assert.deepEqual(rows.rows, [{ note: 'precious' }]);
+  });
+
+  it("a Restore by a role that does not own the target database: Completed, with the schema's database setting it could not make in status.warnings and a Warning event", async () => {
+    // The target is empty, owned by the superuser, with vector installed; the restoring role may create
+    // in it but not ALTER DATABASE ... SET. A role that does not own an extension cannot restore its
+    // comment either (pg_restore stops there), so the source's backup carries none.
+    const password = 'not-owner-pw-3f9c1a';
+    env.trackSecret(password);
+    await env.h.pg.createRole('restorer_not_owner', password, { login: true });
+    await env.h.pg.query('CREATE DATABASE r_not_owner TEMPLATE template0');
+    await env.h.pg.query('GRANT CREATE ON DATABASE r_not_owner TO restorer_not_owner');
+    await env.h.pg.query('CREATE EXTENSION vector; GRANT CREATE ON SCHEMA public TO restorer_not_owner', [], 'r_not_owner');
+    await env.h.pg.query('COMMENT ON EXTENSION vector IS NULL', [], db.dbName);
+    assert.equal((await backup('settings-1', 'ok')).status?.['phase'], 'Completed');
+    await env.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'not-owner-db', namespace: env.h.namespace }, stringData: { uri: env.h.pg.url('restorer_not_owner', password, 'r_not_owner') } });
+
+    const r = await restore('not-owner', { backupRef: { name: 'settings-1' }, target: { connectionSecret: 'not-owner-db' } });
+    assert.equal(r.status?.['phase'], 'Completed', describeObj(r));
+    assert.equal(r.status?.['rowCountCheck']?.passed, true);
+    assert.match(r.status?.['message'], /1 database setting\(s\) of the schema not re-applied \(status\.warnings\)/);
+    const statement = `ALTER DATABASE "r_not_owner" SET ${HNSW_EF_SEARCH_SETTING.name} = ${HNSW_EF_SEARCH_SETTING.value}`;
+    const warnings = r.status?.['warnings'] as string[] | undefined;
+    assert.equal(warnings?.length, 1, describeObj(r));
+    assert.ok(warnings[0]!.startsWith(`${HNSW_EF_SEARCH_SETTING.name} (${HNSW_EF_SEARCH_SETTING.migration}) is not set: role does not own database r_not_owner`), warnings[0]);
+    assert.ok(warnings[0]!.endsWith(statement), warnings[0]);
+    const events = await env.events('not-owner');
+    assert.deepEqual(events.filter((e) => e.type === 'Warning').map((e) => [e.reason, e.message]), [['DatabaseSettingsNotApplied', warnings[0]]]);
+    for (const text of [JSON.stringify(r.status), ...events.map((e) => e.message)]) assert.ok(!text.includes(password), 'no password in the status or events');
+
+    const settings = await env.h.pg.query(`SELECT 1 FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'r_not_owner')`);
+    assert.equal(settings.rowCount, 0, 'nothing was set');
+    // The statement the warning gives works for the owner.
+    await env.h.pg.query(statement);
   });
 
   it('no secret appears in logs, events or statuses', async () => {

@@ -9,9 +9,9 @@ import { startPostgres, type PostgresServer, type TestDatabase } from '../env/po
 import { postgresFixture } from './postgres-fixture.ts';
 import { makeTempDir, repoRoot } from '../env/process.ts';
 import { eventually, GENEROUS_WAIT_MS } from '../wait.ts';
-import { createConnector } from '../../src/adapters/postgres/connection.ts';
+import { createConnector, type PgConnector } from '../../src/adapters/postgres/connection.ts';
 import { isOperatorError, type OperatorError } from '../../src/errors.ts';
-import { createMigrationEngine, lokdarpanAdopters, type MigrationEngineOptions } from '../../src/engines/migrations/index.ts';
+import { createMigrationEngine, lokdarpanAdopters, type MigrationEngineOptions, type PreflightReport } from '../../src/engines/migrations/index.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures');
 const postgres = postgresFixture();
@@ -301,6 +301,26 @@ describe(`migration engine on PostgreSQL ${process.env['LOKDARPAN_PG_MAJOR'] ?? 
     const report = await engine.preflight();
     assert.equal(report.superuser, false);
     assert.equal(report.extensions[0]?.action, 'none');
+  });
+
+  test('inspect with onPreflight: the preflight report, the plan and the history from one session; a failing preflight throws first', async () => {
+    const db = await database(false);
+    const direct = createConnector({ connectionString: db.appUrl });
+    let sessions = 0;
+    const connection: PgConnector = { description: direct.description, connect: (options) => (sessions++, direct.connect(options)) };
+    const engine = engineFor(db, join(fixtures, 'migrations-basic'), { connection });
+    const reports: PreflightReport[] = [];
+    const onPreflight = (report: PreflightReport): void => void reports.push(report);
+    await rejectsWith(engine.inspect({ onPreflight }), 'InsufficientPrivilege');
+    assert.deepEqual(reports, []);
+    assert.equal(sessions, 1);
+
+    await sql(db, 'CREATE EXTENSION vector');
+    sessions = 0;
+    const inspected = await engine.inspect({ onPreflight });
+    assert.equal(sessions, 1, 'one session for the preflight and the inspection');
+    assert.deepEqual(reports, [await engine.preflight()]);
+    assert.deepEqual(inspected, { plan: await engine.plan(), status: await engine.status() });
   });
 
   test('preflight: a role without CREATE on schema public gets InsufficientPrivilege', async () => {

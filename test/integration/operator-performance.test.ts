@@ -89,7 +89,7 @@ describe('LokdarpanDatabase operator: performance validation', { timeout: SUITE_
     const unhealthy = condition(missed, 'PerformanceHealthy');
     assert.equal(unhealthy?.status, 'False', describeLdb(missed));
     assert.equal(unhealthy.reason, 'ThresholdsMissed');
-    assert.match(unhealthy.message, /^vectorSearch hnsw\.ef_search is 40, below 300 \(migration 008 sets it for the database; .*SET hnsw\.ef_search = 300\) \(p95 [\d.]+ ms, threshold 500 ms\)$/);
+    assert.match(unhealthy.message, /^vectorSearch hnsw\.ef_search is 40, below 300 \(migration 008_hnsw_ef_search sets it for the database; .*ALTER DATABASE \.\.\. SET hnsw\.ef_search = 300\) \(p95 [\d.]+ ms, threshold 500 ms\)$/);
     assert.equal(missed.status?.validation?.results?.find((r) => r.query === 'vectorSearch')?.passed, false);
 
     await h.adminQuery(target.db, `ALTER DATABASE ${database} SET hnsw.ef_search = 300`);

@@ -93,7 +93,7 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, 008
     assert.equal(probe.usesIndex, false);
     assert.equal(probe.planReason, 'does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store');
     assert.match(describeFailures(result.results),
-      /^vectorSearch does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store; hnsw\.ef_search is 40, below 300 \(migration 008 .*\) \(p95 [\d.]+ ms, threshold 60000 ms\)$/);
+      /^vectorSearch does not use ix_ai_embedding_hnsw: Seq Scan on ai_embedding_store; hnsw\.ef_search is 40, below 300 \(migration 008_hnsw_ef_search .*\) \(p95 [\d.]+ ms, threshold 60000 ms\)$/);
   });
 
   test('007 rewrites the rows in committed batches while writers go on; then the default plan uses the HNSW index, and the validation reports only the ef_search below 008', async () => {
@@ -155,7 +155,7 @@ describe('vector search plan: 007 makes the default plan use the HNSW index, 008
     assert.equal(probe.planReason, undefined);
     // The plan is right; the candidate list is pgvector's default until 008.
     assert.equal(probe.passed, false);
-    assert.match(probe.settingReason ?? '', /^hnsw\.ef_search is 40, below 300 \(migration 008 sets it for the database; /);
+    assert.match(probe.settingReason ?? '', /^hnsw\.ef_search is 40, below 300 \(migration 008_hnsw_ef_search sets it for the database; /);
 
     // The index's top 10 against the exact top 10 (index scans off).
     const top = (await observer.query<{ id: number }>(PROBE, [vector])).rows.map((r) => r.id);

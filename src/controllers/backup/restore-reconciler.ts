@@ -154,7 +154,10 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
       out.status = { ...out.status, rowCountCheck: { passed: false, tablesChecked: check.tablesChecked, mismatches }, durationMs: result.durationMs };
       return fail('RowCountMismatch', `restored, but row counts differ from the manifest: ${mismatches.join('; ')}`);
     }
-    const message = `restored backup ${result.backupId} (${result.bytes} bytes) into ${result.database} in ${result.durationMs} ms; row counts of ${check?.tablesChecked ?? 0} tables match${spec.dropAfterCheck ? '; the database was dropped after the check' : ''}`;
+    // A scratch database dropped after the check keeps no settings to fix.
+    const warnings = spec.dropAfterCheck ? [] : result.databaseSettings.warnings;
+    const notApplied = warnings.length === 0 ? '' : `; ${warnings.length} database setting(s) of the schema not re-applied (status.warnings)`;
+    const message = `restored backup ${result.backupId} (${result.bytes} bytes) into ${result.database} in ${result.durationMs} ms; row counts of ${check?.tablesChecked ?? 0} tables match${spec.dropAfterCheck ? '; the database was dropped after the check' : ''}${notApplied}`;
     out.status = {
       ...out.status,
       phase: 'Completed',
@@ -164,9 +167,11 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
       durationMs: result.durationMs,
       targetDatabase: result.database,
       ...(check ? { rowCountCheck: { passed: true, tablesChecked: check.tablesChecked } } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
     out.set({ type: 'Ready', status: 'True', reason: R.Completed, message }, { type: 'Succeeded', status: 'True', reason: R.Completed, message });
     out.normal(R.Completed, 'Restore', message);
+    for (const warning of warnings) out.warn(R.DatabaseSettingsNotApplied, 'Restore', warning);
     return out.done();
   } catch (error) {
     // Not this run's failure: the object changed under us or this replica stopped leading. Requeue, report nothing.

@@ -9,7 +9,7 @@ import { parseDuration } from '../../api/duration.ts';
 import { nextRun } from '../../api/schedule.ts';
 import type { Clock } from '../../clock.ts';
 import { isOperatorError } from '../../errors.ts';
-import type { MigrationEngine, MigrationPlan } from '../../engines/migrations/index.ts';
+import type { MigrationEngine, MigrationPlan, PreflightReport } from '../../engines/migrations/index.ts';
 import type { ViewRefreshResult } from '../../engines/views/refresh.ts';
 import { describeFailures, type ValidationResult } from '../../engines/validation/validate.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
@@ -126,17 +126,18 @@ async function migrate(work: Work): Promise<void> {
     ...(work.signal ? { signal: work.signal } : {}),
   });
   try {
-    const preflight = await engine.preflight();
-    const vector = preflight.extensions.find((e) => e.name === 'vector');
-    const pgvectorVersion = vector?.installedVersion ?? vector?.defaultVersion ?? undefined;
-    out.status = { ...out.status, server: { version: preflight.serverVersion, ...(pgvectorVersion ? { pgvectorVersion } : {}) } };
-    const extensions = preflight.extensions.map((e) => `${e.name} ${e.installedVersion ?? `${e.defaultVersion ?? '?'} (to be created)`}`).join(', ');
-    out.set({ type: C.ExtensionsReady, status: 'True', reason: R.ExtensionsAvailable, message: `PostgreSQL ${preflight.serverVersion}; ${extensions}` });
+    const onPreflight = (preflight: PreflightReport): void => {
+      const vector = preflight.extensions.find((e) => e.name === 'vector');
+      const pgvectorVersion = vector?.installedVersion ?? vector?.defaultVersion ?? undefined;
+      out.status = { ...out.status, server: { version: preflight.serverVersion, ...(pgvectorVersion ? { pgvectorVersion } : {}) } };
+      const extensions = preflight.extensions.map((e) => `${e.name} ${e.installedVersion ?? `${e.defaultVersion ?? '?'} (to be created)`}`).join(', ');
+      out.set({ type: C.ExtensionsReady, status: 'True', reason: R.ExtensionsAvailable, message: `PostgreSQL ${preflight.serverVersion}; ${extensions}` });
+    };
 
     const target = spec.migrations.targetVersion;
     const toTarget = target === undefined ? {} : { to: target };
-    // The plan and the history come from one session; after migrating, read both again.
-    let { plan, status: after } = await engine.inspect(toTarget);
+    // The preflight, the plan and the history come from one session; after migrating, read the plan and history again.
+    let { plan, status: after } = await engine.inspect({ ...toTarget, onPreflight });
     out.status = { ...out.status, plan: planStatus(plan) };
     if (plan.migrations.length > 0) {
       if (spec.migrations.requireApproval && spec.migrations.approvedPlanHash !== plan.hash) {

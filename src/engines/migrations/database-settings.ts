@@ -21,6 +21,11 @@ export const HNSW_EF_SEARCH_SETTING: SchemaDatabaseSetting = {
 
 export const schemaDatabaseSettings: readonly SchemaDatabaseSetting[] = [HNSW_EF_SEARCH_SETTING];
 
+/** The statement that makes `setting` the default of `database` (an identifier, quoted as needed, or a placeholder). */
+export function alterDatabaseSet(setting: SchemaDatabaseSetting, database: string): string {
+  return `ALTER DATABASE ${database} SET ${setting.name} = ${setting.value}`;
+}
+
 export interface AppliedDatabaseSettings {
   /** `name = value` for each setting made for the database. */
   applied: string[];
@@ -48,7 +53,7 @@ export async function applySchemaDatabaseSettings(
     `SELECT name FROM ${quoteIdent(DEFAULT_HISTORY_TABLE.schema)}.${quoteIdent(DEFAULT_HISTORY_TABLE.table)} WHERE name = ANY($1::text[])`, [settings.map((s) => s.migration)]);
   const appliedMigrations = new Set(rows.map((r) => r.name));
   for (const setting of settings.filter((s) => appliedMigrations.has(s.migration))) {
-    const statement = `ALTER DATABASE ${quoteIdent(facts.database)} SET ${setting.name} = ${setting.value}`;
+    const statement = alterDatabaseSet(setting, quoteIdent(facts.database));
     if (!facts.owner) {
       result.warnings.push(`${setting.name} (${setting.migration}) is not set: role does not own database ${facts.database}; the owner should run: ${statement}`);
       continue;

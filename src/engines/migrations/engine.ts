@@ -91,12 +91,21 @@ export interface MigrationEngine {
    * plan() and status() from one session and one read of the history (what a reconcile asks every time):
    * throws as plan() does when the history does not match the files.
    */
-  inspect(options?: { to?: string | null }): Promise<{ plan: MigrationPlan; status: MigrationStatus }>;
+  inspect(options?: InspectOptions): Promise<{ plan: MigrationPlan; status: MigrationStatus }>;
   up(options?: UpOptions): Promise<MigrationResult>;
   down(options: DownOptions): Promise<MigrationResult>;
   /** Re-records checksums of edited applied migrations (and removes rows of vanished files if asked). */
   repair(options?: RepairOptions): Promise<RepairResult>;
   close(): Promise<void>;
+}
+
+export interface InspectOptions {
+  to?: string | null;
+  /**
+   * Run preflight() first on the same session (a reconcile asks both every time) and hand its report
+   * here before the history is read; a failing preflight throws as preflight() does.
+   */
+  onPreflight?: (report: PreflightReport) => void;
 }
 
 export const ENGINE_DEFAULTS = {
@@ -301,6 +310,7 @@ export function createMigrationEngine(options: MigrationEngineOptions): Migratio
     async inspect(inspectOptions = {}) {
       const files = await readFiles();
       return withSession(async (client) => {
+        if (inspectOptions.onPreflight) inspectOptions.onPreflight(await runPreflight(client, requirements));
         const history = await readHistory(client, table);
         validateHistory(files, history);
         // Looked for once: the plan adopts with it, the status names it.

@@ -1,6 +1,6 @@
 // Public surface of the migration engine.
 export { createMigrationEngine, cliInstance, ENGINE_DEFAULTS } from './engine.ts';
-export type { MigrationEngine, MigrationEngineOptions, UpOptions, DownOptions, RepairOptions } from './engine.ts';
+export type { MigrationEngine, MigrationEngineOptions, InspectOptions, UpOptions, DownOptions, RepairOptions } from './engine.ts';
 export type { Adopter } from './adoption.ts';
 export { lokdarpanFlaskAdopter, FLASK_BASE_TABLES } from './adopters/lokdarpan-flask.ts';
 export { lokdarpanAdopters } from './adopters/index.ts';

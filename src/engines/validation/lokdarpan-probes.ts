@@ -3,7 +3,7 @@
 // analysis function. Parameters come from the newest real rows, so the probes measure real data.
 import type pg from 'pg';
 import type { Probe } from './validate.ts';
-import { HNSW_EF_SEARCH_SETTING } from '../migrations/database-settings.ts';
+import { alterDatabaseSet, HNSW_EF_SEARCH_SETTING } from '../migrations/database-settings.ts';
 
 /**
  * Full-text search as the original application runs it (migration 006 gives post its search_vector
@@ -58,7 +58,10 @@ export const lokdarpanProbes: readonly Probe[] = [
     planMustUseIndexFrom: { table: 'ai_embedding_store', rows: 16_000 },
     // Recall: at pgvector's default (40) the HNSW scan finds ~0.8 of the exact top 10 over 100k rows.
     settingsAtLeast: {
-      [HNSW_EF_SEARCH_SETTING.name]: { value: HNSW_EF_SEARCH, why: `migration 008 sets it for the database; a restore into a new database loses it: ALTER DATABASE ... SET hnsw.ef_search = ${HNSW_EF_SEARCH}` },
+      [HNSW_EF_SEARCH_SETTING.name]: {
+        value: HNSW_EF_SEARCH,
+        why: `migration ${HNSW_EF_SEARCH_SETTING.migration} sets it for the database; a dump restored by hand into a new database loses it: ${alterDatabaseSet(HNSW_EF_SEARCH_SETTING, '...')}`,
+      },
     },
     async parameters(client) {
       const { rows } = await client.query<{ embedding: string }>(

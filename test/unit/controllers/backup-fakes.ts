@@ -87,7 +87,7 @@ export function backupResult(id: string, replicaError?: { reason: Reason; messag
   };
 }
 
-export function restoreResult(database: string, passed = true): RestoreResult {
+export function restoreResult(database: string, passed = true, settingWarnings: string[] = []): RestoreResult {
   return {
     backupId: 'b1',
     database,
@@ -100,6 +100,7 @@ export function restoreResult(database: string, passed = true): RestoreResult {
     pgRestoreVersion: '15.18',
     manifest: manifest('b1'),
     rowCountCheck: passed ? { passed: true, tablesChecked: 12, mismatches: [] } : { passed: false, tablesChecked: 12, mismatches: [{ table: 'public.post', expected: 10, actual: 9 }] },
+    databaseSettings: { applied: [], warnings: settingWarnings },
   } as unknown as RestoreResult;
 }
 

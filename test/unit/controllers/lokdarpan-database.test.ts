@@ -5,7 +5,7 @@ import { ManualClock } from '../../../src/clock.ts';
 import { OperatorError } from '../../../src/errors.ts';
 import { KeyedMutex } from '../../../src/controllers/shared/database-mutex.ts';
 import { reconcileDatabase, REFRESH_REQUEST_ANNOTATION, type DatabaseEngines, type LokdarpanDatabase } from '../../../src/controllers/lokdarpan-database/reconciler.ts';
-import type { MigrationEngine, MigrationPlan, MigrationStatus } from '../../../src/engines/migrations/index.ts';
+import type { MigrationEngine, MigrationPlan, MigrationStatus, PreflightReport } from '../../../src/engines/migrations/index.ts';
 
 interface FakeDb {
   applied: string[];
@@ -30,11 +30,15 @@ function fakeEngines(db: FakeDb): DatabaseEngines {
     const pending = status().pending;
     return { direction: 'up', from: db.applied.at(-1) ?? null, target: db.files.at(-1) ?? null, migrations: pending, hash: `hash-${pending.map((p) => p.name).join('+')}` };
   };
+  const preflight = (): PreflightReport => ({ serverVersion: '15.18', serverMajor: 15, role: 'app', superuser: false, database: 'db', extensions: [{ name: 'vector', installedVersion: '0.8.0', defaultVersion: '0.8.0', availableVersions: ['0.8.0'], action: 'none' }] });
   const engine: MigrationEngine = {
-    preflight: async () => ({ serverVersion: '15.18', serverMajor: 15, role: 'app', superuser: false, database: 'db', extensions: [{ name: 'vector', installedVersion: '0.8.0', defaultVersion: '0.8.0', availableVersions: ['0.8.0'], action: 'none' }] }),
+    preflight: async () => preflight(),
     status: async () => status(),
     plan: async () => plan(),
-    inspect: async () => ({ plan: plan(), status: status() }),
+    inspect: async (options) => {
+      options?.onPreflight?.(preflight());
+      return { plan: plan(), status: status() };
+    },
     up: async () => {
       const pending = status().pending;
       db.applied.push(...pending.map((p) => p.name));

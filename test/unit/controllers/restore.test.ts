@@ -108,6 +108,22 @@ test('an ordinary restore keeps its database', async () => {
   assert.deepEqual(dropped, []);
 });
 
+test('a database setting the engine could not re-apply: Completed, in status.warnings and a Warning event each; a restore check drops it with its database', async () => {
+  const warning = 'hnsw.ef_search (008_hnsw_ef_search) is not set: role does not own database restored; the owner should run: ALTER DATABASE "restored" SET hnsw.ef_search = 300';
+  const { run } = setup(async (r) => restoreResult(r.target.database, true, [warning]));
+  const outcome = await run(restore('settings', { target: { connectionSecret: 'scratch-server', databaseName: 'restored' } }));
+  assert.equal(outcome.status.phase, 'Completed', JSON.stringify(outcome.status));
+  assert.deepEqual(outcome.status.warnings, [warning]);
+  assert.match(outcome.status.message ?? '', /1 database setting\(s\) of the schema not re-applied \(status\.warnings\)/);
+  assert.equal(condition(outcome.status, 'Ready')?.status, 'True', 'the data is restored');
+  assert.deepEqual(outcome.events.filter((e) => e.type === 'Warning').map((e) => [e.reason, e.note]), [['DatabaseSettingsNotApplied', warning]]);
+
+  const check = await run(restore('settings-check', { target: scratchOnOtherServer, dropAfterCheck: true }));
+  assert.equal(check.status.phase, 'Completed');
+  assert.equal(check.status.warnings, undefined);
+  assert.deepEqual(check.events.filter((e) => e.type === 'Warning'), []);
+});
+
 test('the restore holds the lock of the database the backup is of (pruning takes it too) as well as its target\'s', async () => {
   let held: Array<string | undefined> = [];
   const { run, mutex } = setup(async (r) => {

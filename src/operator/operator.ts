@@ -288,7 +288,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       : {}),
   });
   await manager.start();
-  logger.info({ identity, metricsPort: health.port, leaderElection: config.leaderElection, watchNamespace: config.watchNamespace ?? '(all)' }, 'operator started');
+  logger.info({ replica: identity, metricsPort: health.port, leaderElection: config.leaderElection, watchNamespace: config.watchNamespace ?? '(all)' }, 'operator started');
   return { manager, metrics, health, identity };
 }
 

@@ -229,3 +229,13 @@ export async function startContainerOperator(h: OperatorHarness, opts: Container
   }
   return operator;
 }
+
+/** Starts several containers at once; if one fails to start, the others are stopped before it throws. */
+export async function startContainerOperators(h: OperatorHarness, all: ContainerOptions[]): Promise<ContainerOperator[]> {
+  const settled = await Promise.allSettled(all.map((opts) => startContainerOperator(h, opts)));
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (!failed) return started;
+  await Promise.all(started.map((o) => o.stop(0).catch(() => undefined)));
+  throw failed.reason;
+}

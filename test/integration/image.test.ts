@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { repoRoot, startPostgres, type PgMajor, type PostgresServer } from '../env/index.ts';
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
-import { buildImage, deploymentFacts, IMAGE, podman, podmanProblem, startContainerOperator, type ContainerOperator } from './image-harness.ts';
+import { buildImage, deploymentFacts, IMAGE, podman, podmanProblem, startContainerOperator, startContainerOperators, type ContainerOperator } from './image-harness.ts';
 import { OPERATOR_NAMESPACE } from './operator-harness.ts';
 import { GENEROUS_WAIT_MS } from '../wait.ts';
 import { PROBE_DIRECTORY } from '../../src/adapters/s3/index.ts';
@@ -185,10 +185,10 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
   });
 
   it('two containers with leader election: the leader is killed, the other takes over and finishes the work, once', async () => {
-    const [a, b] = await Promise.all([
-      startContainerOperator(env.h, { name: 'replica-a', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true }),
-      startContainerOperator(env.h, { name: 'replica-b', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true }),
-    ]);
+    const [a, b] = (await startContainerOperators(env.h, [
+      { name: 'replica-a', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true },
+      { name: 'replica-b', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true },
+    ])) as [ContainerOperator, ContainerOperator];
     try {
       // Failure messages carry both replicas' log tails: the first thing to read when this fails in CI.
       const tails = (): string => [a, b].map((r) => `[${r.name}]\n${r.process.tail(40)}`).join('\n');

@@ -1,9 +1,11 @@
 // The controllers' read ports over the API server: Secrets (get only: the ClusterRole grants nothing
-// more on them) and LokdarpanDatabases (for policies that reference one).
-import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind } from '../api/resources.ts';
+// more on them), LokdarpanDatabases (for policies that reference one) and the current copy of objects
+// whose cached one may lag (Backups, Restores, RetentionPolicies).
+import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind, retentionPolicyKind } from '../api/resources.ts';
 import type { BackupResource, PolicyReader, PolicyResource } from '../controllers/backup/reconciler.ts';
 import type { BackupObjects, RestoreObjects } from '../controllers/backup/policy-reconciler.ts';
 import type { BackupReader, RestoreResource } from '../controllers/backup/restore-reconciler.ts';
+import type { RetentionPolicyResource } from '../controllers/retention-policy/reconciler.ts';
 import type { DatabaseReader, DatabaseResource } from '../controllers/shared/database-ref.ts';
 import { resourceTypeOf } from '../controllers/shared/resource-controller.ts';
 import type { SecretReader } from '../controllers/shared/secrets.ts';
@@ -51,6 +53,11 @@ export function kubePolicyReader(client: KubeClient): PolicyReader {
 export function kubeBackupReader(client: KubeClient): BackupReader {
   const type = resourceTypeOf(backupKind);
   return { get: (namespace, name) => getOrUndefined(() => client.get<BackupResource>(resourcePath(type, namespace, name))) };
+}
+
+export function kubeRetentionPolicyReader(client: KubeClient): { get(namespace: string, name: string): Promise<RetentionPolicyResource | undefined> } {
+  const type = resourceTypeOf(retentionPolicyKind);
+  return { get: (namespace, name) => getOrUndefined(() => client.get<RetentionPolicyResource>(resourcePath(type, namespace, name))) };
 }
 
 /** Creates an object; false when one of that name exists already. */

@@ -26,7 +26,7 @@ import { Fence } from '../runtime/fence.ts';
 import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
 import type { OperatorConfig } from './config.ts';
-import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeRestoreObjects, kubeRestoreReader, kubeSecretReader } from './kube-readers.ts';
+import { kubeBackupObjects, kubeBackupReader, kubeDatabaseReader, kubePolicyReader, kubeRestoreObjects, kubeRestoreReader, kubeRetentionPolicyReader, kubeSecretReader } from './kube-readers.ts';
 import { backupEngines } from '../controllers/backup/engines.ts';
 import { overlapFingerprint } from '../controllers/backup/overlap.ts';
 import { postWebhook } from '../controllers/backup/webhook.ts';
@@ -121,6 +121,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   );
 
   const databaseReader = kubeDatabaseReader(client);
+  const retentionReader = kubeRetentionPolicyReader(client);
   const retention = createResourceController(
     retentionPolicyKind,
     async (object, context) => {
@@ -136,6 +137,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         clock,
         preflight,
         onRun: (_policy, result) => domain.recordRetentionRun(labels, result),
+        fresh: retentionReader.get,
         },
         context.signal,
       );
@@ -286,7 +288,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       : {}),
   });
   await manager.start();
-  logger.info({ identity, metricsPort: health.port, leaderElection: config.leaderElection, watchNamespace: config.watchNamespace ?? '(all)' }, 'operator started');
+  logger.info({ replica: identity, metricsPort: health.port, leaderElection: config.leaderElection, watchNamespace: config.watchNamespace ?? '(all)' }, 'operator started');
   return { manager, metrics, health, identity };
 }
 

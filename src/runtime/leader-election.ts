@@ -98,7 +98,8 @@ export class LeaderElector {
     if (this.#renewDeadlineMs >= this.#leaseMs) throw new Error('renewDeadlineMs must be less than leaseDurationMs');
     if (this.#retryMs >= this.#renewDeadlineMs) throw new Error('retryPeriodMs must be less than renewDeadlineMs');
     this.#timers = options.timers ?? systemTimers;
-    this.#logger = (options.logger ?? silentLogger).child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
+    // `replica`, not `identity`: the logger redacts every `identity` field (age identities are secrets).
+    this.#logger = (options.logger ?? silentLogger).child({ lease: `${options.namespace}/${options.name}`, replica: options.identity });
     this.#metrics = options.metrics;
     this.#random = options.random ?? Math.random;
     this.#onStarted = options.onStartedLeading ?? (() => {});

@@ -6,6 +6,7 @@
 // loopback). Each container is an OperatorProcess of the operator harness, so its log, /metrics and
 // the harness's secret-leak check work as for a child process.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -124,7 +125,9 @@ export interface ContainerOptions {
  */
 export async function startContainerOperator(h: OperatorHarness, opts: ContainerOptions): Promise<ContainerOperator> {
   const facts = deploymentFacts();
-  const container = `lokdarpan-test-${opts.name}-${process.pid}`;
+  // Unique per start: a container left by an earlier run (a killed test process, a reused pid) never
+  // blocks this name, and two starts of the same name in one run never collide.
+  const container = `lokdarpan-test-${opts.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const saDir = join(h.kube.dir, `sa-${opts.name}`);
   mkdirSync(saDir, { recursive: true, mode: 0o755 });
   const token = await h.kubectlOk(['create', 'token', OPERATOR_SERVICE_ACCOUNT, '-n', OPERATOR_NAMESPACE, '--duration=1h']);
@@ -215,6 +218,24 @@ export async function startContainerOperator(h: OperatorHarness, opts: Container
     exec: (cmd) => podman(['exec', container, ...cmd]),
   };
   h.operators.push(operator);
-  if (opts.waitReady ?? true) await reader.waitReady();
+  if (opts.waitReady ?? true) {
+    try {
+      await reader.waitReady();
+    } catch (error) {
+      // Not ready is a failure of the test that started it: the container must not outlive that test.
+      await operator.stop(0).catch(() => undefined);
+      throw error;
+    }
+  }
   return operator;
+}
+
+/** Starts several containers at once; if one fails to start, the others are stopped before it throws. */
+export async function startContainerOperators(h: OperatorHarness, all: ContainerOptions[]): Promise<ContainerOperator[]> {
+  const settled = await Promise.allSettled(all.map((opts) => startContainerOperator(h, opts)));
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (!failed) return started;
+  await Promise.all(started.map((o) => o.stop(0).catch(() => undefined)));
+  throw failed.reason;
 }

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { repoRoot, startPostgres, type PgMajor, type PostgresServer } from '../env/index.ts';
 import { condition, describe as describeObj, eventually, startControllersEnv, type ControllersEnv, type Obj } from './controllers-harness.ts';
-import { buildImage, deploymentFacts, IMAGE, podman, podmanProblem, startContainerOperator, type ContainerOperator } from './image-harness.ts';
+import { buildImage, deploymentFacts, IMAGE, podman, podmanProblem, startContainerOperator, startContainerOperators, type ContainerOperator } from './image-harness.ts';
 import { OPERATOR_NAMESPACE } from './operator-harness.ts';
 import { GENEROUS_WAIT_MS } from '../wait.ts';
+import { PROBE_DIRECTORY } from '../../src/adapters/s3/index.ts';
 
 const problem = podmanProblem();
 const facts = deploymentFacts();
@@ -167,60 +168,82 @@ describe('the operator image, run like a pod', { skip: problem ? `skipped: ${pro
 
   it('SIGTERM stops it cleanly within the grace period and releases the Lease', async () => {
     assert.ok(pod, 'the pod of the previous test runs');
-    assert.match((await lease())?.spec.holderIdentity ?? '', /^pod-a_/);
-    const t0 = Date.now();
-    await pod.terminate();
-    const tookMs = Date.now() - t0;
-    assert.equal(await pod.exitCode(), 0, pod.process.tail(20));
-    assert.ok(tookMs < facts.graceSeconds * 1000, `stopped in ${tookMs} ms; the grace period is ${facts.graceSeconds} s`);
-    assert.ok(pod.lines().some((l) => l['msg'] === 'leader election: released the lease'), pod.process.tail(20));
-    assert.equal((await lease())?.spec.holderIdentity, undefined, 'the Lease has no holder');
-    console.log(`SIGTERM to exit: ${tookMs} ms`);
+    try {
+      assert.match((await lease())?.spec.holderIdentity ?? '', /^pod-a_/);
+      const t0 = Date.now();
+      await pod.terminate();
+      const tookMs = Date.now() - t0;
+      assert.equal(await pod.exitCode(), 0, pod.process.tail(20));
+      assert.ok(tookMs < facts.graceSeconds * 1000, `stopped in ${tookMs} ms; the grace period is ${facts.graceSeconds} s`);
+      assert.ok(pod.lines().some((l) => l['msg'] === 'leader election: released the lease'), pod.process.tail(20));
+      assert.equal((await lease())?.spec.holderIdentity, undefined, 'the Lease has no holder');
+      console.log(`SIGTERM to exit: ${tookMs} ms`);
+    } finally {
+      // Whatever failed above, no operator of this test may go on running into the next ones.
+      await pod.stop();
+    }
   });
 
   it('two containers with leader election: the leader is killed, the other takes over and finishes the work, once', async () => {
-    const [a, b] = await Promise.all([
-      startContainerOperator(env.h, { name: 'replica-a', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true }),
-      startContainerOperator(env.h, { name: 'replica-b', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true }),
-    ]);
-    const holder = await eventually('a leader', async () => (await lease())?.spec.holderIdentity?.match(/^replica-[ab]_/)?.[0]);
-    const [leader, follower] = holder.startsWith('replica-a') ? [a, b] : [b, a];
-    const transitions = (await lease())?.spec.leaseTransitions ?? 0;
-    // While both run, only the leader reconciles (the existing resources: databases, policies, backups).
-    await eventually(`${leader.name} to reconcile`, async () => leader.lines().some((l) => typeof l['reconcileID'] === 'string'));
-    assert.equal(follower.lines().filter((l) => typeof l['reconcileID'] === 'string').length, 0, `${follower.name} reconciled nothing while following`);
-    const keysBefore = new Set(await env.keys('primary', PRIMARY_BUCKET, 'image-policy/'));
-    const killedAt = Date.now();
-    await leader.kill();
-    assert.equal(await leader.exitCode(), 137, 'killed, not stopped');
+    const [a, b] = (await startContainerOperators(env.h, [
+      { name: 'replica-a', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true },
+      { name: 'replica-b', env: { LOKDARPAN_LEADER_ELECTION: 'true' }, waitReady: true },
+    ])) as [ContainerOperator, ContainerOperator];
+    try {
+      // Failure messages carry both replicas' log tails: the first thing to read when this fails in CI.
+      const tails = (): string => [a, b].map((r) => `[${r.name}]\n${r.process.tail(40)}`).join('\n');
+      const holder = await eventually('a leader', async () => (await lease())?.spec.holderIdentity?.match(/^replica-[ab]_/)?.[0], GENEROUS_WAIT_MS, async () => `lease: ${JSON.stringify(await lease())}\n${tails()}`);
+      const [leader, follower] = holder.startsWith('replica-a') ? [a, b] : [b, a];
+      const transitions = (await lease())?.spec.leaseTransitions ?? 0;
+      // While both run, only the leader reconciles (the existing resources: databases, policies, backups).
+      await eventually(`${leader.name} to reconcile`, async () => leader.lines().some((l) => typeof l['reconcileID'] === 'string'), GENEROUS_WAIT_MS, tails);
+      const followerReconciles = follower.lines().filter((l) => typeof l['reconcileID'] === 'string');
+      assert.equal(followerReconciles.length, 0, `${follower.name} reconciled nothing while following:\n${followerReconciles.slice(0, 5).map((l) => JSON.stringify(l)).join('\n')}\n${tails()}`);
+      const keysBefore = new Set(await env.keys('primary', PRIMARY_BUCKET, 'image-policy/'));
+      const killedAt = Date.now();
+      await leader.kill();
+      assert.equal(await leader.exitCode(), 137, `killed, not stopped\n${tails()}`);
 
-    // Work created while nobody leads: only the new leader can do it.
-    const second = await env.h.applyDatabase({ name: 'after-kill' });
-    await env.apply(backup('image-backup-2', 'image-policy'));
-    await env.waitFor('lokdarpandatabases', second.name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True');
-    const done = await env.finished('backups', 'image-backup-2');
-    assert.equal(done.status?.['phase'], 'Completed', describeObj(done));
-    assert.match(String(done.status?.['runningOn']), new RegExp(`^${follower.name}_`));
-    const acquired = follower.lines().find((l) => l['msg'] === 'leader election: acquired the lease; leading');
-    assert.ok(acquired, `${follower.name} logged that it leads`);
-    console.log(`hand-over after SIGKILL of the leader's container: ${Date.parse(String(acquired['time'])) - killedAt} ms`);
-    const after = await lease();
-    assert.match(after?.spec.holderIdentity ?? '', new RegExp(`^${follower.name}_`));
-    assert.equal(after?.spec.leaseTransitions, transitions + 1);
+      // Work created while nobody leads: only the new leader can do it.
+      const second = await env.h.applyDatabase({ name: 'after-kill' });
+      await env.apply(backup('image-backup-2', 'image-policy'));
+      await env.waitFor('lokdarpandatabases', second.name, 'Ready', (o) => condition(o, 'Ready')?.status === 'True');
+      const done = await env.finished('backups', 'image-backup-2');
+      assert.equal(done.status?.['phase'], 'Completed', describeObj(done));
+      assert.match(String(done.status?.['runningOn']), new RegExp(`^${follower.name}_`));
+      const acquired = follower.lines().find((l) => l['msg'] === 'leader election: acquired the lease; leading');
+      assert.ok(acquired, `${follower.name} logged that it leads\n${tails()}`);
+      console.log(`hand-over after SIGKILL of the leader's container: ${Date.parse(String(acquired['time'])) - killedAt} ms`);
+      const after = await lease();
+      assert.match(after?.spec.holderIdentity ?? '', new RegExp(`^${follower.name}_`), `${JSON.stringify(after)}\n${tails()}`);
+      assert.equal(after?.spec.leaseTransitions, transitions + 1, `${JSON.stringify(after)}\n${tails()}`);
 
-    // Once: everything new in the bucket belongs to this one backup (a second run would have written a
-    // second backup folder), and the killed leader never saw it.
-    const backupId = String(done.status?.['backupId']);
-    assert.ok(backupId.length > 0, describeObj(done));
-    const added = (await env.keys('primary', PRIMARY_BUCKET, 'image-policy/')).filter((k) => !keysBefore.has(k));
-    assert.ok(added.length >= 2, `the dump and its manifest: ${added.join(', ')}`);
-    assert.deepEqual(added.filter((k) => !k.includes(backupId)), [], `only backup ${backupId} was written`);
-    assert.ok(!leader.log().includes('image-backup-2'), 'the killed leader never saw the new backup');
-    const completed = (await env.events('image-backup-2')).filter((e) => e.reason === 'Completed' || e.reason === 'BackupCompleted');
-    assert.equal(completed.length, 1, JSON.stringify(completed));
-    assert.equal((completed[0] as { count?: number }).count ?? 1, 1, 'completed once');
-    await follower.stop();
-    await env.assertNoSecretsLeaked();
+      // Once: everything new in the bucket belongs to this one backup (a second run would have written a
+      // second backup folder), and the killed leader never saw it.
+      const backupId = String(done.status?.['backupId']);
+      assert.ok(backupId.length > 0, describeObj(done));
+      // Not a backup: a destination probe of the policy's preflight (written, read back, deleted), listed
+      // while in flight or left behind by the leader the SIGKILL cut between its write and its delete.
+      const probes = `image-policy/${PROBE_DIRECTORY}`;
+      const added = (await env.keys('primary', PRIMARY_BUCKET, 'image-policy/')).filter((k) => !keysBefore.has(k) && !k.startsWith(probes));
+      assert.ok(added.length >= 2, `the dump and its manifest: ${added.join(', ')}`);
+      assert.deepEqual(added.filter((k) => !k.includes(backupId)), [], `only backup ${backupId} was written`);
+      assert.ok(!leader.log().includes('image-backup-2'), `the killed leader never saw the new backup\n${tails()}`);
+      // The operator sends events in the background, after the status write the test saw: wait for the
+      // first Completed event, then it must be the only one.
+      const completed = await eventually('the Completed event of image-backup-2', async () => {
+        const found = (await env.events('image-backup-2')).filter((e) => e.reason === 'Completed' || e.reason === 'BackupCompleted');
+        return found.length > 0 ? found : undefined;
+      }, GENEROUS_WAIT_MS, tails);
+      assert.equal(completed.length, 1, `${JSON.stringify(completed)}\n${tails()}`);
+      assert.equal((completed[0] as { count?: number }).count ?? 1, 1, 'completed once');
+      await follower.stop();
+      await env.assertNoSecretsLeaked();
+    } finally {
+      // A failure above must not leave a replica leading (or an exited container) behind: the next
+      // describe starts an operator without leader election, which would then race it for every object.
+      await Promise.all([a.stop(), b.stop()]);
+    }
   });
 
   describe('pg_dump/pg_restore of the image against PostgreSQL 15 and 18 servers', () => {

@@ -51,7 +51,15 @@ export interface RetentionReconcilerDeps {
   preflight?: Preflight;
   /** Called with each completed run, for metrics. */
   onRun?: (policy: { namespace: string; name: string }, result: RetentionRunResult) => void;
+  /** Reads the RetentionPolicy from the API server, bypassing the informer cache. */
+  fresh?: (namespace: string, name: string) => Promise<RetentionPolicyResource | undefined>;
 }
+
+/** How soon a due run whose cached policy lagged behind the API server is looked at again. */
+export const CACHE_LAG_RECHECK_MS = 500;
+
+/** The cached policy is older than the API server's: nothing may be decided from it. */
+const CACHE_BEHIND = Symbol('cache behind');
 
 /** The policy's rules: the defaults (unless turned off), with same-named spec rules replacing them. */
 export function effectiveRules(spec: RetentionPolicySpec): RetentionRule[] {
@@ -71,6 +79,7 @@ export async function reconcileRetentionPolicy(
   signal?: AbortSignal,
 ): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
   const outcome = await reconcileRetentionRun(resource, deps, signal);
+  if (outcome === CACHE_BEHIND) return { status: resource.status ?? {}, events: [], requeueAfterMs: CACHE_LAG_RECHECK_MS };
   const spec = retentionPolicySpecSchema.safeParse(resource.spec);
   if (!deps.preflight || !spec.success) return outcome;
   const now = deps.clock.now();
@@ -111,7 +120,7 @@ export async function reconcileRetentionPolicy(
 }
 
 /** `signal` (timeout, lost leadership) stops the run between batches and closes its session; the outcome then carries its reason. */
-async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps, signal?: AbortSignal): Promise<ReconcileOutcome<RetentionPolicyStatus>> {
+async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: RetentionReconcilerDeps, signal?: AbortSignal): Promise<ReconcileOutcome<RetentionPolicyStatus> | typeof CACHE_BEHIND> {
   const now = deps.clock.now();
   const out = new Outcome(resource, now);
   const namespace = resource.metadata.namespace ?? 'default';
@@ -138,6 +147,13 @@ async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: Re
       out.idle();
     }
     return out.done(msUntilEarliest([next], now));
+  }
+  // The informer's copy can lag behind this process's own last status write: a run just recorded (its
+  // lastRequest, its nextRunTime) would look due again, run a second time and overwrite the first run's
+  // counts. Only the API server's current object may start a run; a lagging cache is looked at again soon.
+  if (deps.fresh) {
+    const latest = await deps.fresh(namespace, resource.metadata.name);
+    if (latest?.metadata.resourceVersion !== resource.metadata.resourceVersion) return CACHE_BEHIND;
   }
 
   try {

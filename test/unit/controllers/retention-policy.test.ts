@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/clock.ts';
 import { OperatorError } from '../../../src/errors.ts';
 import { KeyedMutex } from '../../../src/controllers/shared/database-mutex.ts';
-import { effectiveRules, reconcileRetentionPolicy, RUN_REQUEST_ANNOTATION, type RetentionEngines, type RetentionPolicyResource } from '../../../src/controllers/retention-policy/reconciler.ts';
+import { CACHE_LAG_RECHECK_MS, effectiveRules, reconcileRetentionPolicy, RUN_REQUEST_ANNOTATION, type RetentionEngines, type RetentionPolicyResource } from '../../../src/controllers/retention-policy/reconciler.ts';
 import { retentionPolicySpecSchema } from '../../../src/api/retention-policy.ts';
 import type { RetentionRule, RetentionRunResult } from '../../../src/engines/retention/index.ts';
 
@@ -72,6 +72,29 @@ test('the run-now annotation runs at once, and only once per value', async () =>
   assert.equal(runs[0]?.dryRun, true);
   await reconcileRetentionPolicy({ ...asked, status: first.status }, deps);
   assert.equal(runs.length, 1);
+});
+
+test('a run starts only from the current object: a cached copy older than the last status write runs nothing', async () => {
+  // The informer still holds the copy from before this process recorded the requested run (the watch event
+  // of its own write not yet in): running from it would run the request a second time.
+  const { runs, deps } = setup();
+  const annotations = { [RUN_REQUEST_ANNOTATION]: 't1' };
+  const cached = policy({}, { metadata: { name: 'rp', namespace: 'ns', generation: 1, resourceVersion: '41', annotations } });
+  const recorded = await reconcileRetentionPolicy(cached, deps);
+  assert.equal(runs.length, 1);
+  const current = { ...cached, metadata: { ...cached.metadata, resourceVersion: '42' }, status: recorded.status };
+  const lagging = await reconcileRetentionPolicy(cached, { ...deps, fresh: async () => current });
+  assert.equal(runs.length, 1, 'not run again from the lagging copy');
+  assert.deepEqual(lagging.status, {}, 'the cached status as it was: nothing decided from it');
+  assert.deepEqual(lagging.events, []);
+  assert.equal(lagging.requeueAfterMs, CACHE_LAG_RECHECK_MS, 'looked at again once the cache has caught up');
+  // The caught-up copy says the request has run.
+  await reconcileRetentionPolicy(current, { ...deps, fresh: async () => current });
+  assert.equal(runs.length, 1);
+  // A new request on a current copy runs.
+  const asked = { ...current, metadata: { ...current.metadata, resourceVersion: '43', annotations: { [RUN_REQUEST_ANNOTATION]: 't2' } } };
+  await reconcileRetentionPolicy(asked, { ...deps, fresh: async () => asked });
+  assert.equal(runs.length, 2);
 });
 
 test('rules the engine refuses stall the policy; an unready database is retried', async () => {

@@ -1,13 +1,14 @@
 // The S3 adapter and backup retention against a real S3 server (SeaweedFS): multipart server-side copy
 // (UploadPartCopy), streaming copy across servers, an upload whose source fails leaves nothing, and
-// pruning by GFS rules with a controllable clock that skips and reports Object-Locked backups.
+// pruning by GFS rules with a controllable clock that skips and reports Object-Locked backups; a probe
+// removes the stale probe objects a killed process left.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { PutObjectLegalHoldCommand, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
 import { startTwoRegions, type S3Server } from '../env/s3.ts';
-import type { S3ObjectStore } from '../../src/adapters/s3/index.ts';
+import { PROBE_DIRECTORY, STALE_PROBE_MS, probeStore, probeWrittenAt, type S3ObjectStore } from '../../src/adapters/s3/index.ts';
 import { backupKeys, listBackups, MANIFEST_FORMAT, pruneBackups, serializeManifest, type BackupManifest } from '../../src/engines/backup/index.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { isOperatorError } from '../../src/errors.ts';
@@ -79,6 +80,19 @@ describe('S3 adapter and backup retention (real S3)', () => {
     await assert.rejects(a.upload(a.key('broken.bin'), failing, { partSize: 5 * MiB }), (e: unknown) => isOperatorError(e) && e.reason === 'UploadFailed' && /source broke/.test(e.message));
     assert.equal(await a.head(a.key('broken.bin')), undefined);
     assert.equal(await openMultipartUploads(a), 0);
+  });
+
+  it('a successful probe removes the probes a killed process left behind, and only those', async () => {
+    const hex = (): string => randomBytes(6).toString('hex');
+    const staleAt = Date.now() - STALE_PROBE_MS - 60_000;
+    const stale = a.key(`${PROBE_DIRECTORY}${staleAt}-${hex()}`);
+    const inFlight = a.key(`${PROBE_DIRECTORY}${Date.now() - 5_000}-${hex()}`);
+    const notAProbe = a.key(`${PROBE_DIRECTORY}notes.txt`);
+    for (const key of [stale, inFlight, notAProbe]) await a.upload(key, Readable.from([randomBytes(32)]));
+    assert.equal(probeWrittenAt(stale), staleAt);
+    assert.equal(probeWrittenAt(notAProbe), undefined);
+    await probeStore(a);
+    assert.deepEqual(await keysIn(a, PROBE_DIRECTORY), [inFlight, notAProbe].sort());
   });
 
   it('prunes by GFS rules with a controllable clock, skips locked backups and reports them', async () => {

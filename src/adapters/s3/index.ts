@@ -6,4 +6,4 @@ export {
   type CopyMethod, type CopySource, type CopyOptions, type CopyResult, type DeleteOutcome, type ListedObject, type ObjectInfo, type S3Credentials, type S3StoreConfig,
   type StoredObject, type UploadOptions,
 } from './store.ts';
-export { PROBE_DIRECTORY, S3ProbeReasons, probeStore, type DestinationProbeReport } from './probe.ts';
+export { PROBE_DIRECTORY, S3ProbeReasons, STALE_PROBE_MS, probeStore, probeWrittenAt, type DestinationProbeReport } from './probe.ts';

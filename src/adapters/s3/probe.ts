@@ -2,7 +2,7 @@
 // accepted (HeadBucket), a small probe object can be written, read back and deleted under the prefix,
 // and the bucket's versioning and Object Lock settings are read for the report (the caller compares
 // them with what the destination requires). Each failure names the destination and the step, with a
-// reason an admin can act on.
+// reason an admin can act on. A successful probe also removes probes that a killed process left behind.
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetBucketVersioningCommand, GetObjectLockConfigurationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { OperatorError, describeError } from '../../errors.ts';
@@ -23,6 +23,13 @@ export interface DestinationProbeReport {
 
 /** Directory under the prefix that holds the probe objects (never a backup id: those are timestamps). */
 export const PROBE_DIRECTORY = '.lokdarpan-probe/';
+
+/**
+ * A probe lives for a few seconds; one older than this was left by a process killed between its write and
+ * its delete (a SIGKILLed leader), and the next successful probe removes it. Younger ones may be another
+ * replica's probe in flight.
+ */
+export const STALE_PROBE_MS = 60 * 60_000;
 
 const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'InvalidClientTokenId']);
 
@@ -89,9 +96,32 @@ export async function probeStore(store: S3ObjectStore, options: { signal?: Abort
   if (readBack === undefined || !readBack.equals(body)) {
     throw new OperatorError(S3ProbeReasons.DestinationProbeFailed, `destination ${store.name} (s3://${bucket}/${store.prefix}): the probe object read back differs from what was written`);
   }
-  const [versioning, objectLock] = await Promise.all([versioningOf(store, abort), objectLockOf(store)]);
+  const [versioning, objectLock] = await Promise.all([versioningOf(store, abort), objectLockOf(store), removeStaleProbes(store, abort)]);
   const unreadable = { ...(versioning.error ? { versioning: versioning.error } : {}), ...(objectLock.error ? { objectLock: objectLock.error } : {}) };
   return { versioning: versioning.state, objectLock: objectLock.state, ...(Object.keys(unreadable).length > 0 ? { unreadable } : {}) };
+}
+
+/** The write time in a probe key (`<ms>-<hex>`), or undefined for a key that is not a probe's. */
+export function probeWrittenAt(key: string): number | undefined {
+  const name = key.slice(key.lastIndexOf(PROBE_DIRECTORY) + PROBE_DIRECTORY.length);
+  const match = /^(\d{13})-[0-9a-f]{12}$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Best effort: deletes probes older than STALE_PROBE_MS. A store that refuses the listing or a delete
+ * (no ListBucket grant, Object Lock) keeps them; the probe itself has already succeeded.
+ */
+async function removeStaleProbes(store: S3ObjectStore, abort: { abortSignal?: AbortSignal }, now = Date.now()): Promise<void> {
+  try {
+    for await (const item of store.list(store.key(PROBE_DIRECTORY))) {
+      const writtenAt = probeWrittenAt(item.key);
+      if (writtenAt === undefined || now - writtenAt < STALE_PROBE_MS) continue;
+      await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: item.key }), abort).catch(() => undefined);
+    }
+  } catch {
+    // not allowed to list: the stale probes stay, as they would without this sweep
+  }
 }
 
 interface Setting<S> {

@@ -6,6 +6,8 @@ import { systemClock, type Clock } from '../clock.ts';
 import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind, retentionPolicyKind } from '../api/resources.ts';
 import { PgPools } from '../adapters/postgres/index.ts';
 import { KeyedMutex } from '../controllers/shared/database-mutex.ts';
+import { SharedRuns } from '../controllers/shared/shared-runs.ts';
+import type { ViewRefreshResult } from '../engines/views/refresh.ts';
 import { createResourceController, type RuntimeParts } from '../controllers/shared/resource-controller.ts';
 import { lokdarpanDatabaseEngines } from '../controllers/lokdarpan-database/engines.ts';
 import { reconcileDatabase, type LokdarpanDatabase } from '../controllers/lokdarpan-database/reconciler.ts';
@@ -96,6 +98,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   // A reconcile takes up to two sessions at once (migration work and lock): enough for every worker.
   const pgPools = new PgPools({ maxPerTarget: 2 * config.workers });
   const databaseEngines = lokdarpanDatabaseEngines({ migrationsDir: config.migrationsDir, logger, pools: pgPools });
+  const viewRefreshes = new SharedRuns<ViewRefreshResult>(() => clock.now().getTime());
   const databases = createResourceController(
     lokdarpanDatabaseKind,
     async (object, context) => {
@@ -103,7 +106,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       const labels = { namespace: resource.metadata.namespace ?? '', name: resource.metadata.name };
       const outcome = await reconcileDatabase(
         resource,
-        { secrets, engines: databaseEngines, mutex, clock, instance, observer: databaseObserver(domain, labels, clock) },
+        { secrets, engines: databaseEngines, mutex, clock, instance, refreshes: viewRefreshes, observer: databaseObserver(domain, labels, clock) },
         context.signal,
       );
       const spec = lokdarpanDatabaseSpecSchema.safeParse(resource.spec);

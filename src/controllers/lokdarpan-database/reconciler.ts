@@ -2,6 +2,7 @@
 // scheduled work is due) -> act (migrate, refresh views, validate; one heavy operation per database at
 // a time) -> report (a new status, events, when to come back). It writes nothing to Kubernetes itself:
 // the controller glue applies the outcome.
+import { createHash } from 'node:crypto';
 import type { PgConnectionSettings, PgConnector } from '../../adapters/postgres/index.ts';
 import { lokdarpanDatabaseSpecSchema, type LokdarpanDatabaseSpec, type LokdarpanDatabaseStatus } from '../../api/lokdarpan-database.ts';
 import type { Resource } from '../../api/common.ts';
@@ -14,6 +15,7 @@ import type { ViewRefreshResult } from '../../engines/views/refresh.ts';
 import { describeFailures, type ValidationResult } from '../../engines/validation/validate.ts';
 import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveConnection } from '../shared/database-connection.ts';
+import type { SharedRuns } from '../shared/shared-runs.ts';
 import type { SecretReader } from '../shared/secrets.ts';
 import { isDue, msUntilEarliest } from '../shared/schedule.ts';
 import type { ReconcileOutcome } from '../shared/resource-controller.ts';
@@ -51,6 +53,11 @@ export interface DatabaseReconcilerDeps {
   mutex: KeyedMutex;
   clock: Clock;
   instance: string;
+  /**
+   * View refreshes shared by the resources that point at the same database with the same credentials (the
+   * operator's, process-wide): a reconcile joins a refresh of its database that started after it began.
+   */
+  refreshes?: SharedRuns<ViewRefreshResult>;
 }
 
 export type DatabaseOutcome = ReconcileOutcome<LokdarpanDatabaseStatus>;
@@ -78,7 +85,7 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
     const connector = deps.engines.connector(settings, signal);
     const key = databaseMutexKey(namespace, resource.metadata.name);
 
-    const work: Work = { connector, spec, deps, out, ...(signal ? { signal } : {}) };
+    const work: Work = { connector, target: targetKey(settings), spec, deps, out, ...(signal ? { signal } : {}) };
     const locked = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
       deps.mutex.run(key, what, () => {
         signal?.throwIfAborted();
@@ -112,6 +119,8 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
 
 interface Work {
   connector: PgConnector;
+  /** Stands for the database and the credentials (hashed: the password is not kept in clear). */
+  target: string;
   spec: LokdarpanDatabaseSpec;
   deps: DatabaseReconcilerDeps;
   out: Outcome<LokdarpanDatabaseStatus>;
@@ -205,7 +214,9 @@ async function refresh(work: Work, request: string | undefined): Promise<void> {
     ...(request === undefined ? {} : { lastRequest: request }),
   };
   try {
-    const result = await work.deps.engines.refreshViews(work.connector, work.signal);
+    const ownRefresh = (): Promise<ViewRefreshResult> => work.deps.engines.refreshViews(work.connector, work.signal);
+    const shared = work.deps.refreshes;
+    const result = await (shared ? shared.run(work.target, now.getTime(), ownRefresh, work.signal) : ownRefresh());
     work.deps.observer?.refreshed?.(result);
     const summary = result.views.map((v) => `${v.name} (${v.rows} rows, ${v.durationMs} ms${v.concurrently ? '' : ', first fill'})`).join(', ');
     out.set({ type: C.ViewsFresh, status: 'True', reason: R.ViewsRefreshed, message: `refreshed ${summary}` });
@@ -218,6 +229,10 @@ async function refresh(work: Work, request: string | undefined): Promise<void> {
     out.warn(typed.reason, 'RefreshViews', typed.message);
     out.status = { ...out.status, views: { ...attempt, lastError: typed.message } };
   }
+}
+
+function targetKey(settings: PgConnectionSettings): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex');
 }
 
 function markStaleViews(work: Work, schemaReady: boolean): void {

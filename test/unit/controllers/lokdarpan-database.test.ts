@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/clock.ts';
 import { OperatorError } from '../../../src/errors.ts';
 import { KeyedMutex } from '../../../src/controllers/shared/database-mutex.ts';
+import { SharedRuns } from '../../../src/controllers/shared/shared-runs.ts';
+import type { ViewRefreshResult } from '../../../src/engines/views/refresh.ts';
 import { reconcileDatabase, REFRESH_REQUEST_ANNOTATION, type DatabaseEngines, type LokdarpanDatabase } from '../../../src/controllers/lokdarpan-database/reconciler.ts';
 import type { MigrationEngine, MigrationPlan, MigrationStatus, PreflightReport } from '../../../src/engines/migrations/index.ts';
 
@@ -160,6 +162,41 @@ test('an invalid spec stalls with the field named; suspend does nothing', async 
   const suspended = await reconcileDatabase(resource({ suspend: true }), deps(db));
   assert.equal(condition(suspended.status, 'Ready')?.reason, 'Suspended');
   assert.deepEqual(db.applied, []);
+});
+
+test('resources on the same database and credentials share one view refresh; another database refreshes its own', async () => {
+  const db: FakeDb = { applied: ['001'], files: ['001'], refreshes: 0, validations: 0 };
+  const engines = fakeEngines(db);
+  const refreshViews = engines.refreshViews;
+  const targets: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  engines.refreshViews = async (connector, signal) => {
+    targets.push(connector.description);
+    await released;
+    return refreshViews(connector, signal);
+  };
+  engines.connector = (settings) => ({ description: String(settings.connectionString ?? settings.database), connect: async () => { throw new Error('no real connections in unit tests'); } });
+  const clock = new ManualClock('2026-03-10T10:30:00Z');
+  const shared = { secrets: { read: async (_ns: string, name: string) => ({ uri: name === 'other' ? 'postgres://app:pw@h/other' : 'postgres://app:pw@h/db' }) }, engines, mutex: new KeyedMutex(), clock, instance: 'test', refreshes: new SharedRuns<ViewRefreshResult>(() => clock.now().getTime()) };
+  const named = (name: string, secretName: string): LokdarpanDatabase => resource({ connection: { secretName } }, { metadata: { name, namespace: 'ns', generation: 1 } });
+  const outcomes = Promise.all([
+    reconcileDatabase(named('a', 'db'), shared),
+    reconcileDatabase(named('b', 'db'), shared),
+    reconcileDatabase(named('c', 'other'), shared),
+  ]);
+  await new Promise((r) => setImmediate(r));
+  release();
+  const done = await outcomes;
+  assert.equal(db.refreshes, 2, `one refresh per database: ${targets.join(', ')}`);
+  for (const outcome of done) {
+    assert.equal(condition(outcome.status, 'ViewsFresh')?.status, 'True');
+    assert.equal(outcome.status.views?.lastSuccessfulRefreshTime, '2026-03-10T10:30:00.000Z');
+  }
+  // Later work starts anew: nothing in flight is kept.
+  clock.advance(60 * 60_000);
+  await reconcileDatabase(named('a', 'db'), shared);
+  assert.equal(db.refreshes, 3);
 });
 
 test('a failing refresh and a missed threshold are conditions with reasons', async () => {

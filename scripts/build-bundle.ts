@@ -49,11 +49,10 @@ export function bundleOptions(outdir: string, entry: BundleEntry = operatorEntry
     target: 'node24',
     minify: true,
     // No keepNames: it wraps every named function and class in a call that redefines its `name`
-    // (Object.defineProperty), also each closure created at run time (~40 per reconcile: the reconcile's
-    // callbacks, the log redaction's traversals), which cost 15-25% more operator CPU per reconcile than the
-    // TypeScript sources and more GC (bench/operator-scale.ts; docs/image.md). What it kept: unminified
-    // names in stack traces. The project's errors set `name` themselves, as do those of the dependencies the
-    // operator checks (AWS SDK, pg, DOMException's AbortError/TimeoutError).
+    // (Object.defineProperty), paid again for each closure created at run time (~40 per reconcile: the
+    // reconcile's callbacks, the log redaction's traversals) and in GC (docs/image.md). What it kept:
+    // unminified names in stack traces. The project's errors set `name` themselves, as do those of the
+    // dependencies the operator checks (AWS SDK, pg, DOMException's AbortError/TimeoutError).
     keepNames: false,
     sourcemap: false,
     legalComments: 'none',

@@ -17,11 +17,16 @@
 // Goals (issue 13): bursts' statuses all written within 2 s of the last request, p99 < 1 s; real
 // reconciles p99 < 3 s.
 // Usage: node bench/operator-scale.ts [--resources 500] [--real 100] [--databases 5] [--rate 10] [--trickle 20]
-//          [--idle 20] [--node-options "--max-old-space-size=128"] [--entry bundle|source] [--log-level info] [--json]
+//          [--idle 20] [--node-options="--max-old-space-size=128"] [--entry bundle|source|PATH] [--log-level info]
+//          [--cpu-prof DIR] [--json]
 // --entry: what the operator child runs: `bundle` (default; what the image ships: scripts/build-bundle.ts,
-// built into dist/cli first) or `source` (src/cli/main.ts with Node's type stripping).
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+// built into dist/cli first), `source` (src/cli/main.ts with Node's type stripping) or the path of a bundle
+// built beforehand (e.g. with other esbuild options, two levels under the repository root like dist/cli).
+// --node-options: the child's NODE_OPTIONS, whichever the entry (compare entries with the same value); write it
+// with `=` (parseArgs takes a separate value starting with `--` for an option).
+// --cpu-prof DIR: the child writes a V8 CPU profile of its whole run into DIR when it stops.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -52,6 +57,7 @@ const { values } = parseArgs({
     'node-options': { type: 'string', default: '' },
     'log-level': { type: 'string', default: 'info' },
     entry: { type: 'string', default: 'bundle' },
+    'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -98,9 +104,10 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unkno
   );
 }
 
-if (values.entry !== 'bundle' && values.entry !== 'source') throw new Error(`--entry ${values.entry}: bundle or source`);
 // The image runs the bundle (scripts/build-bundle.ts), so that is the default: built here, into dist/cli.
-const operatorEntry = values.entry === 'bundle' ? relative(repoRoot, await buildBundle()) : 'src/cli/main.ts';
+const operatorEntry =
+  values.entry === 'bundle' ? relative(repoRoot, await buildBundle()) : values.entry === 'source' ? 'src/cli/main.ts' : relative(repoRoot, resolve(values.entry));
+if (!existsSync(resolve(repoRoot, operatorEntry))) throw new Error(`--entry ${values.entry}: bundle, source or an existing bundle's path`);
 
 const loadAverage = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
 const startLoad = loadAverage();
@@ -121,7 +128,8 @@ const phases: Record<string, unknown>[] = [];
 let operator: OperatorProcess | undefined;
 let watcher: Informer<KubeObject> | undefined;
 try {
-  const nodeOptions = values['node-options'];
+  const cpuProf = values['cpu-prof'] === undefined ? '' : `--cpu-prof --cpu-prof-dir=${resolve(values['cpu-prof'])}`;
+  const nodeOptions = [values['node-options'], cpuProf].filter(Boolean).join(' ');
   operator = await h.startOperator({ entry: operatorEntry, env: { LOG_LEVEL: values['log-level'], ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
   report['entry'] = operatorEntry;
   report['nodeOptions'] = nodeOptions;
@@ -129,7 +137,7 @@ try {
   const op = operator;
   const pid = op.process.child.pid ?? 0;
   report['rssAfterStartMb'] = rssMb(pid);
-  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram; limiter: Histogram; apiRequests: number; secretGets: number; reconciles: number; pgSessions: number }> => {
+  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram; limiter: Histogram; apiRequests: number; secretGets: number; reconciles: number; pgSessions: number; gc: Record<string, { ms: number; count: number }> }> => {
     const text = (await op.http('/metrics')).body;
     const sessions = await h.pg.query<{ n: string }>('SELECT sum(sessions) AS n FROM pg_stat_database');
     return {
@@ -141,6 +149,12 @@ try {
       secretGets: counterSum(text, 'rest_client_requests_total', /^(?=.*method="GET")(?=.*resource="secrets")/),
       reconciles: counterSum(text, 'controller_runtime_reconcile_total'),
       pgSessions: Number(sessions.rows[0]?.n ?? 0),
+      gc: Object.fromEntries(
+        ['minor', 'major', 'incremental'].map((kind) => {
+          const labels = new RegExp(`kind="${kind}"`);
+          return [kind, { ms: counterSum(text, 'nodejs_gc_duration_seconds_sum', labels) * 1000, count: counterSum(text, 'nodejs_gc_duration_seconds_count', labels) }];
+        }),
+      ),
     };
   };
   // The bench watches (one informer) rather than polling 500 objects: polling would load the shared API server.
@@ -156,10 +170,27 @@ try {
   await watcher.whenSynced();
   const cache = watcher;
   const list = async (): Promise<Ldb[]> => cache.list() as unknown as Ldb[];
-  const cpuMs = (): number => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const cpuMsOf = (of: number): number => {
+    const fields = readFileSync(`/proc/${of}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
   };
+  const cpuMs = (): number => cpuMsOf(pid);
+  // The API server and etcd of this run (their command lines name its temporary directory): what the
+  // operator's requests cost on the server side, which dominates the CPU in bursts.
+  const serverPids = Object.fromEntries(
+    ['kube-apiserver', 'etcd'].map((comm) => [
+      comm,
+      readdirSync('/proc').find((p) => {
+        try {
+          return /^\d+$/.test(p) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(h.kube.dir);
+        } catch {
+          return false;
+        }
+      }),
+    ]),
+  );
+  const serverCpuMs = (): Record<string, number> =>
+    Object.fromEntries(Object.entries(serverPids).flatMap(([comm, p]) => (p ? [[comm, cpuMsOf(Number(p))]] : [])));
 
   const heapUsedMb = async (): Promise<number> => {
     const line = (await op.http('/metrics')).body.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes'));
@@ -184,6 +215,7 @@ try {
   ): Promise<void> => {
     const before = await scrape();
     const cpuBefore = cpuMs();
+    const serverCpuBefore = serverCpuMs();
     const rss = rssSampler(pid);
     const sentAt = new Map<string, number>();
     const seenAt = new Map<string, number>();
@@ -211,11 +243,13 @@ try {
     const queue = histogramDelta(after.queue, before.queue);
     const reconcile = histogramDelta(after.reconcile, before.reconcile);
     const operatorCpuMs = Math.round(cpuMs() - cpuBefore);
+    const serverCpu = Object.fromEntries(Object.entries(serverCpuMs()).map(([comm, ms]) => [comm, Math.round(ms - (serverCpuBefore[comm] ?? 0))]));
     const reconciles = after.reconciles - before.reconciles;
     const perReconcile = (n: number): number => (reconciles > 0 ? Math.round((n / reconciles) * 100) / 100 : 0);
     const entry = {
       phase: name,
       operatorCpuMs,
+      serverCpuMs: serverCpu,
       requestsMs: Math.round(actedMs),
       allObservedMs: Math.round(wallMs),
       ...(latencies.length > 0 ? { requestToStatusMs: { p50: pctOf(latencies, 50), p99: pctOf(latencies, 99), max: pctOf(latencies, 100), n: latencies.length } } : {}),
@@ -225,6 +259,11 @@ try {
       secretGetsPerReconcile: perReconcile(after.secretGets - before.secretGets),
       pgSessionsPerReconcile: perReconcile(after.pgSessions - before.pgSessions),
       rateLimiterWaitP99Ms: Math.round(histogramQuantile(histogramDelta(after.limiter, before.limiter), 0.99) * 1000),
+      // V8's collections in the operator during the phase (prom-client's nodejs_gc_duration_seconds, wall time:
+      // a busy machine stretches it): minor = scavenges of the young generation (--max-semi-space-size), major = mark-compact.
+      gc: Object.fromEntries(
+        Object.entries(after.gc).map(([kind, { ms, count }]) => [kind, { ms: Math.round(ms - (before.gc[kind]?.ms ?? 0)), count: count - (before.gc[kind]?.count ?? 0) }]),
+      ),
       peakRssMb: rss.stop(),
       rssAfterMb: rssMb(pid),
       heapUsedMb: await heapUsedMb(),

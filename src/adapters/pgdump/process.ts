@@ -1,6 +1,8 @@
 // pg_dump and pg_restore as child processes: custom format on stdout / stdin, connection settings in
 // the environment, the exit status as a promise that rejects with a typed error and stderr's tail.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { OperatorError } from '../../errors.ts';
 import { PgDumpReasons } from './reasons.ts';
@@ -91,9 +93,35 @@ export function pgDumpArgs(options: Pick<DumpOptions, 'snapshot' | 'extraArgs' |
   return args;
 }
 
-/** `pg_dump --format=custom --compress=0` writing to stdout (never -f: PG15 cannot fsync /dev/stdout). */
+let stdbuf: string | null | undefined;
+
+/** coreutils' stdbuf on PATH (null: none), looked up once. */
+function findStdbuf(): string | null {
+  if (stdbuf === undefined) {
+    stdbuf = null;
+    for (const dir of (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '')) {
+      try {
+        accessSync(join(dir, 'stdbuf'), constants.X_OK);
+        stdbuf = join(dir, 'stdbuf');
+        break;
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return stdbuf;
+}
+
+/**
+ * `pg_dump --format=custom --compress=0` writing to stdout (never -f: PG15 cannot fsync /dev/stdout).
+ * Through `stdbuf -o1M` where coreutils has it: pg_dump writes its archive with stdio, whose buffer
+ * on a pipe is 4 KiB, and every write is a wake-up and a read for us (~90,000 a GiB, 1.8 of the
+ * pipeline's CPU-seconds measured); with a 1 MiB buffer the reads are a fifth of that and full size.
+ */
 export function spawnPgDump(options: DumpOptions): DumpProcess {
-  const child = spawn(options.tool.path, pgDumpArgs(options), {
+  const args = pgDumpArgs(options);
+  const wrapper = findStdbuf();
+  const child = spawn(wrapper ?? options.tool.path, wrapper === null ? args : ['-o1M', options.tool.path, ...args], {
     env: pgToolEnv(options.target, options.env ?? process.env, 'lokdarpan-backup'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

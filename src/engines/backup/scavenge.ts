@@ -4,6 +4,8 @@
 // output, HTTP response chunks) carries ~64 MB of dead buffers at any time (measured: arrayBuffers
 // peak 71 MB for ~7 MB live). A young-generation collection (a scavenge: well under a millisecond,
 // it visits only live young objects) after every few MiB streamed keeps that to a few MiB.
+// A buffer still alive at two of them is promoted and waits for a mark-compact instead: the stages
+// keep their buffers short-lived (engine.ts, ZSTD_INPUT_BATCH).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

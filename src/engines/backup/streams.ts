@@ -10,8 +10,8 @@ import type { Reason } from '../../reasons/index.ts';
 
 /**
  * Counts what passes and regroups it into chunks of `size` bytes (the last one shorter): fewer, larger
- * writes downstream. zstd in particular costs about twice the CPU when fed pg_dump's 64 KiB pipe reads,
- * one thread-pool round trip each, instead of 1 MiB.
+ * writes downstream. zstd in particular costs about twice the CPU when fed pg_dump's pipe reads (4-64
+ * KiB), one thread-pool round trip each, instead of 1 MiB.
  */
 export class Rebatch extends Transform {
   bytes = 0;

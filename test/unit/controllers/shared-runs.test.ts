@@ -4,22 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SharedRuns } from '../../../src/controllers/shared/shared-runs.ts';
 
-/** A run the test finishes by hand. */
-function gate<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 test('a caller that needed a run before one started joins it; one that needed it later starts its own', async () => {
   let now = 100;
   const runs = new SharedRuns<string>(() => now);
-  const first = gate<string>();
-  const second = gate<string>();
+  const first = Promise.withResolvers<string>();
+  const second = Promise.withResolvers<string>();
   let started = 0;
   const a = runs.run('db1', 100, () => (started++, first.promise));
   const b = runs.run('db1', 90, () => (started++, Promise.resolve('never')));
@@ -42,7 +31,7 @@ test('other keys never share', async () => {
 
 test("a failure is everyone's; a run aborted by its starter's signal is not shared, its joiners start their own", async () => {
   const runs = new SharedRuns<string>(() => 0);
-  const failing = gate<string>();
+  const failing = Promise.withResolvers<string>();
   const a = runs.run('db1', 0, () => failing.promise);
   const b = runs.run('db1', 0, async () => 'unused');
   failing.reject(new Error('REFRESH failed: permission denied'));
@@ -50,7 +39,7 @@ test("a failure is everyone's; a run aborted by its starter's signal is not shar
   await assert.rejects(b, /permission denied/);
 
   const starter = new AbortController();
-  const aborted = gate<string>();
+  const aborted = Promise.withResolvers<string>();
   const c = runs.run('db1', 0, () => aborted.promise, starter.signal);
   let ownRuns = 0;
   const d = runs.run('db1', 0, async () => (ownRuns++, 'own'));
@@ -63,7 +52,7 @@ test("a failure is everyone's; a run aborted by its starter's signal is not shar
 
 test("a joiner's own abort stops its wait at once and leaves the run to the others", async () => {
   const runs = new SharedRuns<string>(() => 0);
-  const slow = gate<string>();
+  const slow = Promise.withResolvers<string>();
   const a = runs.run('db1', 0, () => slow.promise);
   const joiner = new AbortController();
   const b = runs.run('db1', 0, async () => 'unused', joiner.signal);

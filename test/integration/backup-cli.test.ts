@@ -83,6 +83,7 @@ describe('backup CLI', () => {
     const restore = await runCaptured(runBackupCli, ['restore', '--config', 'backup.yaml', '--latest', '--identity-file', 'key.txt', '--create', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], { env, cwd: dir });
     assert.equal(restore.code, 0, restore.err);
     assert.match(restore.out, /restored backup second into cli_restored \(created\)/);
+    assert.doesNotMatch(restore.out, /warning:/, 'a superuser re-applies every database setting');
     assert.deepEqual(await rowCounts(pg, 'cli_restored'), await rowCounts(pg, db.name));
 
     const refused = await runCaptured(runBackupCli, ['restore', '--config', 'backup.yaml', '--backup', 'first', '--identity-file', 'key.txt', pgBin, '--target-url', pg.url(pg.superuser.user, pg.superuser.password, 'cli_restored')], { env, cwd: dir });

@@ -2,6 +2,7 @@
 // more on them), LokdarpanDatabases (for policies that reference one) and the current copy of objects
 // whose cached one may lag (Backups, Restores, RetentionPolicies).
 import { backupKind, backupPolicyKind, lokdarpanDatabaseKind, restoreKind, retentionPolicyKind } from '../api/resources.ts';
+import type { ResourceKind } from '../api/crd.ts';
 import type { BackupResource, PolicyReader, PolicyResource } from '../controllers/backup/reconciler.ts';
 import type { BackupObjects, RestoreObjects } from '../controllers/backup/policy-reconciler.ts';
 import type { BackupReader, RestoreResource } from '../controllers/backup/restore-reconciler.ts';
@@ -38,26 +39,30 @@ export function kubeSecretReader(client: KubeClient): SecretReader {
   };
 }
 
+/** GETs one object of `kind` from the API server (never a cache); undefined when it does not exist. */
+interface ObjectReader<T> {
+  get(namespace: string, name: string): Promise<T | undefined>;
+}
+
+function objectReader<T>(client: KubeClient, kind: ResourceKind): ObjectReader<T> {
+  const type = resourceTypeOf(kind);
+  return { get: (namespace, name) => getOrUndefined(() => client.get<T>(resourcePath(type, namespace, name))) };
+}
+
 export function kubeDatabaseReader(client: KubeClient): DatabaseReader {
-  const type = resourceTypeOf(lokdarpanDatabaseKind);
-  return {
-    get: (namespace, name) => getOrUndefined(() => client.get<DatabaseResource>(resourcePath(type, namespace, name))),
-  };
+  return objectReader<DatabaseResource>(client, lokdarpanDatabaseKind);
 }
 
 export function kubePolicyReader(client: KubeClient): PolicyReader {
-  const type = resourceTypeOf(backupPolicyKind);
-  return { get: (namespace, name) => getOrUndefined(() => client.get<PolicyResource>(resourcePath(type, namespace, name))) };
+  return objectReader<PolicyResource>(client, backupPolicyKind);
 }
 
 export function kubeBackupReader(client: KubeClient): BackupReader {
-  const type = resourceTypeOf(backupKind);
-  return { get: (namespace, name) => getOrUndefined(() => client.get<BackupResource>(resourcePath(type, namespace, name))) };
+  return objectReader<BackupResource>(client, backupKind);
 }
 
-export function kubeRetentionPolicyReader(client: KubeClient): { get(namespace: string, name: string): Promise<RetentionPolicyResource | undefined> } {
-  const type = resourceTypeOf(retentionPolicyKind);
-  return { get: (namespace, name) => getOrUndefined(() => client.get<RetentionPolicyResource>(resourcePath(type, namespace, name))) };
+export function kubeRetentionPolicyReader(client: KubeClient): ObjectReader<RetentionPolicyResource> {
+  return objectReader<RetentionPolicyResource>(client, retentionPolicyKind);
 }
 
 /** Creates an object; false when one of that name exists already. */
@@ -102,7 +107,6 @@ export function kubeRestoreObjects(client: KubeClient): RestoreObjects {
 }
 
 /** Reads a Restore straight from the API server (the informer's copy may lag). */
-export function kubeRestoreReader(client: KubeClient): { get(namespace: string, name: string): Promise<RestoreResource | undefined> } {
-  const type = resourceTypeOf(restoreKind);
-  return { get: (namespace, name) => getOrUndefined(() => client.get<RestoreResource>(resourcePath(type, namespace, name))) };
+export function kubeRestoreReader(client: KubeClient): ObjectReader<RestoreResource> {
+  return objectReader<RestoreResource>(client, restoreKind);
 }

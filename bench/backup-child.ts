@@ -1,7 +1,8 @@
 // One measured run of the project's backup or restore pipeline in its own process, so its peak RSS is
 // the operator's alone. Called by bench/backup.ts with a JSON argument; prints one JSON line.
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { createReadStream } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { pgBackupSource, type PgTarget } from '../src/adapters/pgdump/index.ts';
 import { S3ObjectStore, type S3StoreConfig } from '../src/adapters/s3/index.ts';
 import { runBackup, type ObjectStore } from '../src/engines/backup/index.ts';
@@ -9,7 +10,7 @@ import { runRestore } from '../src/engines/restore/index.ts';
 import { pino } from 'pino';
 
 interface Job {
-  mode: 'null' | 's3' | 'ingest' | 'restore';
+  mode: 'null' | 's3' | 'ingest' | 'tools' | 'restore';
   target: PgTarget;
   binDir: string;
   major: number;
@@ -18,6 +19,8 @@ interface Job {
   primary?: S3StoreConfig;
   replica?: S3StoreConfig;
   file?: string;
+  /** tools: the shell pipeline whose output is uploaded (its variables come from this process's environment). */
+  script?: string;
   manifestKey?: string;
   id?: string;
   /** Unset: the engine's defaults. */
@@ -83,6 +86,19 @@ if (job.mode === 'null' || job.mode === 's3') {
 } else if (job.mode === 'ingest') {
   const store = new S3ObjectStore(job.primary as S3StoreConfig);
   await store.upload(store.key(`ingest-${Date.now()}.bin`), createReadStream(job.file as string, { highWaterMark: 1 << 20 }), uploadTuning);
+} else if (job.mode === 'tools') {
+  // The CLI tools' output uploaded to the primary and the replica at once, nothing verified: the least
+  // work that puts these bytes in both buckets.
+  const tools = spawn('bash', ['-c', `set -eo pipefail; ${job.script as string}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve, reject) => tools.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tools exited ${code}`)))));
+  const key = `tools-${Date.now()}.bin`;
+  const uploads = [job.primary, job.replica].map((config) => {
+    const store = new S3ObjectStore(config as S3StoreConfig);
+    const branch = new PassThrough({ highWaterMark: 1 << 20 });
+    tools.stdout.pipe(branch);
+    return store.upload(store.key(key), branch, uploadTuning);
+  });
+  await Promise.all([exited, ...uploads]);
 } else {
   const r = await runRestore({
     store: new S3ObjectStore(job.primary as S3StoreConfig), manifestKey: job.manifestKey as string, identities: [job.identity as string],

@@ -101,6 +101,7 @@ export function restoreResult(database: string, passed = true, settingWarnings: 
     manifest: manifest('b1'),
     rowCountCheck: passed ? { passed: true, tablesChecked: 12, mismatches: [] } : { passed: false, tablesChecked: 12, mismatches: [{ table: 'public.post', expected: 10, actual: 9 }] },
     databaseSettings: { applied: [], warnings: settingWarnings },
+    extensions: { kept: [], warnings: [] },
   } as unknown as RestoreResult;
 }
 

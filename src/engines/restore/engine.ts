@@ -1,8 +1,9 @@
 // The restore engine: download -> SHA-256 (checked before the stream may end) -> age decrypt -> zstd -d
 // -> pg_restore --single-transaction into a fresh or empty database, then the row counts are compared
-// with the manifest. pg_restore skips the archive's entries for extensions that exist before it runs
-// and that the restoring role may not drop or comment on (a superuser's `vector`). pg_restore never receives the last piece of its input unless every check before
+// with the manifest. pg_restore never receives the last piece of its input unless every check before
 // it passed, so a corrupt, truncated or tampered backup rolls back and leaves the target untouched.
+// It skips the archive's entries for extensions that exist before it runs and that the restoring role
+// may not drop or comment on (a superuser's `vector`).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -216,6 +216,6 @@ export const restoreStatusSchema = z
     warnings: z
       .array(z.string())
       .optional()
-      .describe("What a Completed restore could not do, with what to do about it (each also a Warning event DatabaseSettingsNotApplied): a database setting of the schema's migrations (ALTER DATABASE ... SET, which a dump does not carry) that the restoring role could not make again, with the statement the database's owner should run."),
+      .describe("What a Completed restore could not do, with what to do about it (each also a Warning event): a database setting of the schema's migrations (ALTER DATABASE ... SET, which a dump does not carry) that the restoring role could not make again, with the statement the database's owner should run (DatabaseSettingsNotApplied); an extension of the existing target database that another role owns, kept at another version than the server's default, with the ALTER EXTENSION ... UPDATE its owner should run (ExtensionVersionKept)."),
   })
   .describe('Observed state of the restore.');

@@ -299,7 +299,7 @@ export async function runBackupCli(argv: string[], io: BackupIo): Promise<number
       else {
         say(`restored backup ${result.backupId} into ${result.database}${result.createdDatabase ? ' (created)' : ''} in ${(result.durationMs / 1000).toFixed(1)} s`);
         if (result.rowCountCheck !== undefined) say(`  row counts match the manifest in ${result.rowCountCheck.tablesChecked} tables`);
-        for (const warning of result.databaseSettings.warnings) say(`  warning: ${warning}`);
+        for (const warning of [...result.databaseSettings.warnings, ...result.extensions.warnings]) say(`  warning: ${warning}`);
       }
       return EXIT.ok;
     }

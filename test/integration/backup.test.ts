@@ -209,6 +209,7 @@ describe('backup and restore engines (real PostgreSQL and S3)', () => {
       binDirs: { [pg.major]: pg.binDir },
     });
     assert.equal(result.rowCountCheck?.passed, true);
+    assert.deepEqual(result.extensions, { kept: [], warnings: [] }, 'a superuser owns every extension: pg_restore skips none');
     assert.deepEqual(await rowCounts(pg, 'restored_busy'), expectedCounts);
   });
 });

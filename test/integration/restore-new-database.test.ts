@@ -2,6 +2,8 @@
 // on the real PostgreSQL (with pgvector) and S3: a preflight that names everything missing before
 // anything is created; the extensions a superuser put in template1; an admin connection that creates
 // the database and its extensions; and no half-made database left when the restore fails afterwards.
+// Also the owner of an EXISTING database where a superuser installed vector: pg_restore leaves that
+// extension alone (no DROP, CREATE or COMMENT ON EXTENSION, which need its owner).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPostgres, startS3, type PostgresServer, type S3Server, type TestDatabase } from '../env/index.ts';
@@ -147,5 +149,37 @@ describe('restore into a new database as a non-superuser (real PostgreSQL and S3
     } finally {
       await pg!.query('DROP EXTENSION vector', [], 'template1');
     }
+  });
+
+  it("restores with overwrite as the owner of an existing database where a superuser installed vector, keeping the superuser's extension", async () => {
+    const existing = await pg!.createDatabase({ withVector: true });
+    const owner: PgTarget = { ...role(existing.appUser, existing.name), password: existing.appPassword };
+    // The application's own tables, some with the dump's names: overwrite drops and recreates them.
+    await pg!.query(`CREATE TABLE "user" (id int); INSERT INTO "user" VALUES (1), (2); CREATE TABLE post (id int, embedding vector(3))`, [], existing.name);
+    await pg!.query(`ALTER TABLE "user" OWNER TO ${existing.appUser}; ALTER TABLE post OWNER TO ${existing.appUser}`, [], existing.name);
+    const extension = async () => (await pg!.query<{ oid: string; owner: string }>(
+      "SELECT oid::text AS oid, pg_get_userbyid(extowner) AS owner FROM pg_extension WHERE extname = 'vector'", [], existing.name)).rows[0];
+    const before = await extension();
+    assert.equal(before?.owner, pg!.superuser.user);
+
+    const result = await runRestore({
+      store, manifestKey: backup.manifestKey as string, identities: [key.identity], target: owner, overwrite: true, binDirs: { [pg!.major]: pg!.binDir },
+    });
+    assert.equal(result.createdDatabase, false);
+    assert.equal(result.rowCountCheck?.passed, true);
+    assert.deepEqual(result.extensions, { kept: ['vector'], warnings: [] });
+    assert.deepEqual(await rowCounts(pg!, existing.name), expected);
+    assert.deepEqual(await extension(), before, 'the superuser\'s extension was neither dropped nor recreated');
+    const { rows } = await pg!.query<{ n: string }>("SELECT count(*) AS n FROM post WHERE embedding <-> '[1,2,3]' < 100", [], existing.name);
+    assert.ok(Number(rows[0]?.n) > 0, 'the vector column came back and its operators work');
+
+    // An empty database (no overwrite): the archive's COMMENT ON EXTENSION vector is skipped as well.
+    const empty = await pg!.createDatabase({ withVector: true });
+    const into = await runRestore({
+      store, manifestKey: backup.manifestKey as string, identities: [key.identity], binDirs: { [pg!.major]: pg!.binDir },
+      target: { ...role(empty.appUser, empty.name), password: empty.appPassword },
+    });
+    assert.equal(into.rowCountCheck?.passed, true);
+    assert.deepEqual(into.extensions.kept, ['vector']);
   });
 });

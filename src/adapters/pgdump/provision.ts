@@ -1,7 +1,8 @@
 // Creating a new database for a restore as a role that is not a superuser: what the archive needs
 // (its table of contents, from `pg_restore -l`), what the role and the server allow (CREATEDB, the
-// extensions in template1, trusted extensions), creating the database from a chosen template, and a
-// restore list without the extension entries a superuser already provided.
+// extensions in template1, trusted extensions), creating the database from a chosen template, the
+// extensions of an existing database that another role owns, and a restore list without the extension
+// entries a superuser already provided.
 import { spawn } from 'node:child_process';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -150,6 +151,29 @@ export async function canCreateOwnedBy(admin: PgTarget, owner: string, maintenan
 export async function createDatabaseFrom(creator: PgTarget, name: string, options: { template: 'template0' | 'template1'; owner?: string }, maintenance = 'postgres'): Promise<void> {
   const owner = options.owner === undefined ? '' : ` OWNER ${quoteIdent(options.owner)}`;
   await withSession(withDatabase(creator, maintenance), 'create database', (client) => client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${options.template}${owner}`));
+}
+
+export interface ForeignExtension {
+  name: string;
+  owner: string;
+  version: string;
+  /** The version CREATE EXTENSION would install on this server (null: its files are gone). */
+  defaultVersion: string | null;
+}
+
+/**
+ * Extensions in `target.database` that `target`'s role does not own (nor inherits the owner's rights):
+ * it may not drop them or comment on them. None for a superuser.
+ */
+export async function extensionsOwnedByOthers(target: PgTarget): Promise<ForeignExtension[]> {
+  return withSession(target, 'inspect extensions', async (client) => {
+    const { rows } = await client.query<ForeignExtension>(
+      `SELECT e.extname AS name, pg_get_userbyid(e.extowner) AS owner, e.extversion AS version, a.default_version AS "defaultVersion"
+       FROM pg_extension e LEFT JOIN pg_available_extensions a ON a.name = e.extname
+       WHERE NOT pg_has_role(current_user, e.extowner, 'USAGE') ORDER BY 1`,
+    );
+    return rows;
+  });
 }
 
 /** CREATE EXTENSION IF NOT EXISTS for each name, in `target.database`. */

@@ -21,6 +21,7 @@ export const BackupConditionReasons = reasonNames({ InvalidSpec, ...BackupRunRea
 export const RestoreReasonCatalog = {
   BackupNotFound: '`spec.backupRef` names no Backup, or its BackupPolicy (which knows the bucket) is gone. Waits and retries every 15 s. Fix the name; without the policy, use `spec.source` with the destination and manifest key.',
   BackupNotCompleted: 'The Backup has not completed yet (waits) or failed (Failed). Wait, or pick a completed Backup.',
+  ExtensionVersionKept: "Event (Warning) on a Completed restore, and `status.warnings`: the existing target database has an extension another role (a superuser) installed, which the restore kept as it was (see [restore into an existing database](operations.md#restore-into-an-existing-database-as-a-non-superuser)), at another version than the server's default, the one a superuser's restore would have created. The data is restored. Run the `ALTER EXTENSION ... UPDATE` the warning gives as the extension's owner.",
   DatabaseSettingsNotApplied: "Event (Warning) on a Completed restore, and `status.warnings`: a database setting of the schema's applied migrations (e.g. 008's `hnsw.ef_search`; `ALTER DATABASE ... SET`, which a dump does not carry) could not be made again, usually because the restoring role does not own the target database. The data is restored; queries run with the server's default until then. Run the `ALTER DATABASE` statement the warning gives as the database's owner (or a superuser).",
 } as const satisfies ReasonCatalog;
 

@@ -154,10 +154,13 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
       out.status = { ...out.status, rowCountCheck: { passed: false, tablesChecked: check.tablesChecked, mismatches }, durationMs: result.durationMs };
       return fail('RowCountMismatch', `restored, but row counts differ from the manifest: ${mismatches.join('; ')}`);
     }
-    // A scratch database dropped after the check keeps no settings to fix.
-    const warnings = spec.dropAfterCheck ? [] : result.databaseSettings.warnings;
-    const notApplied = warnings.length === 0 ? '' : `; ${warnings.length} database setting(s) of the schema not re-applied (status.warnings)`;
-    const message = `restored backup ${result.backupId} (${result.bytes} bytes) into ${result.database} in ${result.durationMs} ms; row counts of ${check?.tablesChecked ?? 0} tables match${spec.dropAfterCheck ? '; the database was dropped after the check' : ''}${notApplied}`;
+    // A scratch database dropped after the check keeps no settings or extensions to fix.
+    const settingWarnings = spec.dropAfterCheck ? [] : result.databaseSettings.warnings;
+    const extensionWarnings = spec.dropAfterCheck ? [] : result.extensions.warnings;
+    const warnings = [...settingWarnings, ...extensionWarnings];
+    const notApplied = settingWarnings.length === 0 ? '' : `; ${settingWarnings.length} database setting(s) of the schema not re-applied (status.warnings)`;
+    const kept = extensionWarnings.length === 0 ? '' : `; ${extensionWarnings.length} extension(s) kept at another version than the server's (status.warnings)`;
+    const message = `restored backup ${result.backupId} (${result.bytes} bytes) into ${result.database} in ${result.durationMs} ms; row counts of ${check?.tablesChecked ?? 0} tables match${spec.dropAfterCheck ? '; the database was dropped after the check' : ''}${notApplied}${kept}`;
     out.status = {
       ...out.status,
       phase: 'Completed',
@@ -171,7 +174,8 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
     };
     out.set({ type: 'Ready', status: 'True', reason: R.Completed, message }, { type: 'Succeeded', status: 'True', reason: R.Completed, message });
     out.normal(R.Completed, 'Restore', message);
-    for (const warning of warnings) out.warn(R.DatabaseSettingsNotApplied, 'Restore', warning);
+    for (const warning of settingWarnings) out.warn(R.DatabaseSettingsNotApplied, 'Restore', warning);
+    for (const warning of extensionWarnings) out.warn(R.ExtensionVersionKept, 'Restore', warning);
     return out.done();
   } catch (error) {
     // Not this run's failure: the object changed under us or this replica stopped leading. Requeue, report nothing.

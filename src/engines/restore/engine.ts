@@ -2,6 +2,8 @@
 // -> pg_restore --single-transaction into a fresh or empty database, then the row counts are compared
 // with the manifest. pg_restore never receives the last piece of its input unless every check before
 // it passed, so a corrupt, truncated or tampered backup rolls back and leaves the target untouched.
+// It skips the archive's entries for extensions that exist before it runs and that the restoring role
+// may not drop or comment on (a superuser's `vector`).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +18,10 @@ import {
   type PgBinDirs, type PgTarget, type PgTool, type TableRowCount,
 } from '../../adapters/pgdump/index.ts';
 import {
-  archiveExtensions, canCreateOwnedBy, createDatabaseFrom, createExtensions, inspectCreation, listArchive, listingWithout, withSession,
+  archiveExtensions, canCreateOwnedBy, createDatabaseFrom, createExtensions, extensionsOwnedByOthers, inspectCreation, listArchive, listingWithout, withSession,
 } from '../../adapters/pgdump/provision.ts';
 import { applySchemaDatabaseSettings, type AppliedDatabaseSettings } from '../migrations/database-settings.ts';
-import { planCreation, type CreationPlan } from './preflight.ts';
+import { keptExtensions, planCreation, type CreationPlan, type KeptExtensions } from './preflight.ts';
 import { RestoreEngineReasons } from './reasons.ts';
 import { BackupReasons } from '../backup/reasons.ts';
 import { readManifestAt } from '../backup/catalog.ts';
@@ -78,6 +80,8 @@ export interface RestoreResult {
   rowCountCheck?: RowCountCheck;
   /** The database settings of the schema's applied migrations, made again (a dump does not carry them). */
   databaseSettings: AppliedDatabaseSettings;
+  /** Extensions of an existing target database that another role owns: kept as they were, their archive entries skipped. */
+  extensions: KeptExtensions;
 }
 
 function isBrokenPipe(error: unknown): boolean {
@@ -146,6 +150,11 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
   }
   const tool = await chooseTool(options.binDirs ?? DEFAULT_PG_BIN_DIRS, 'pg_restore', inspection.serverMajor, manifest.pgDump.major);
   const creation = inspection.exists ? undefined : await preflightCreation(options, tool, dataKey, identities, maintenance);
+  const existing = inspection.exists ? await preflightExisting(options, tool, dataKey, identities) : undefined;
+  const extensions = existing?.extensions ?? { kept: [], warnings: [] };
+  // Extensions that exist before pg_restore runs and that it must leave alone: their entries are skipped.
+  const skipped = creation?.plan.preinstalled ?? extensions.kept;
+  const listing = creation?.listing ?? existing?.listing;
   let listDir: string | undefined;
 
   try {
@@ -155,12 +164,12 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
       await createDatabaseFrom(creator, options.target.database, { template: plan.template, ...(plan.viaAdmin ? { owner: creation.owner } : {}) }, maintenance);
       created = true;
       await createExtensions(withDatabase(creator, options.target.database), plan.adminExtensions);
-      if (plan.preinstalled.length > 0 && listing !== undefined) {
-        listDir = await mkdtemp(join(tmpdir(), 'lokdarpan-restore-'));
-        await writeFile(join(listDir, 'restore.list'), listingWithout(listing, plan.preinstalled), { mode: 0o600 });
-      }
     }
-    logger.info({ created, template: creation?.plan.template, pgRestore: tool.version }, 'restore started');
+    if (skipped.length > 0 && listing !== undefined) {
+      listDir = await mkdtemp(join(tmpdir(), 'lokdarpan-restore-'));
+      await writeFile(join(listDir, 'restore.list'), listingWithout(listing, skipped), { mode: 0o600 });
+    }
+    logger.info({ created, template: creation?.plan.template, skippedExtensions: skipped, pgRestore: tool.version }, 'restore started');
     const { body } = await options.store.get(dataKey, options.signal === undefined ? {} : { signal: options.signal });
     const hash = new HashTap({ sha256: manifest.sha256, size: manifest.encryptedBytes, where: `${options.store.name}:${dataKey}` });
     const restore = spawnPgRestore({
@@ -211,6 +220,7 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
     }
     const databaseSettings = await reapplyDatabaseSettings(options.target);
     if (databaseSettings.warnings.length > 0) logger.warn({ warnings: databaseSettings.warnings }, 'database settings of the schema not re-applied');
+    if (extensions.warnings.length > 0) logger.warn({ warnings: extensions.warnings }, 'extensions kept at another version than the server provides');
     const finishedAt = clock.now();
     const result: RestoreResult = {
       backupId: manifest.id,
@@ -224,6 +234,7 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
       pgRestoreVersion: tool.version,
       manifest,
       databaseSettings,
+      extensions,
     };
     if (rowCountCheck !== undefined) result.rowCountCheck = rowCountCheck;
     logger.info({ durationMs: result.durationMs, bytes: result.bytes, databaseSettings: databaseSettings.applied }, 'restore completed');
@@ -284,6 +295,19 @@ async function preflightCreation(options: RestoreOptions, tool: PgTool, dataKey:
     );
   }
   return { plan: decision.plan, listing, owner: facts.role.user };
+}
+
+/**
+ * An existing database: which of the archive's extensions exist in it and belong to another role (a
+ * superuser installed `vector`)? The restoring role may not drop (--clean) or comment on them, so
+ * pg_restore skips their entries. A superuser owns everything: nothing is skipped and the archive's
+ * table of contents is not read.
+ */
+async function preflightExisting(options: RestoreOptions, tool: PgTool, dataKey: string, identities: AgeIdentity[]): Promise<{ extensions: KeptExtensions; listing?: string }> {
+  const foreign = await extensionsOwnedByOthers(options.target);
+  if (foreign.length === 0) return { extensions: { kept: [], warnings: [] } };
+  const listing = await readListing(options, tool, dataKey, identities);
+  return { extensions: keptExtensions(archiveExtensions(listing), foreign), listing };
 }
 
 /** The archive's table of contents: download, decrypt and decompress only its start. */

@@ -1,7 +1,8 @@
 // Decides how a restore creates its new database, before anything is created: which template, which
 // connection creates it, which extensions an admin creates first and which archive entries pg_restore
-// then skips. Or, when none of that can work, exactly what is missing.
-import type { CreationFacts } from '../../adapters/pgdump/provision.ts';
+// then skips. Or, when none of that can work, exactly what is missing. For an existing database: which
+// of its extensions pg_restore leaves alone.
+import type { CreationFacts, ForeignExtension } from '../../adapters/pgdump/provision.ts';
 
 export interface CreationPlan {
   template: 'template0' | 'template1';
@@ -59,4 +60,27 @@ export function planCreation(input: CreationInput): CreationDecision {
     else if (!ext.trusted) missing.push(`extension ${name} is not in template1 and only a superuser may create it (a superuser runs CREATE EXTENSION ${name} in template1, ${ADMIN_HINT})`);
   }
   return missing.length > 0 ? { ok: false, missing } : { ok: true, plan: { template: 'template1', viaAdmin: false, adminExtensions: [], preinstalled } };
+}
+
+export interface KeptExtensions {
+  /** Extensions the archive creates that exist in the target and belong to another role: their entries are skipped. */
+  kept: string[];
+  /** A kept extension at another version than the server's default (the one a superuser's restore would create). */
+  warnings: string[];
+}
+
+/**
+ * Of the archive's extensions (`needed`), those an existing target already has and its role may not
+ * drop or comment on (`foreign`: another role owns them). Like `preinstalled` for a new database, they
+ * stay as they are. A dump does not record an extension's version; a superuser's overwrite drops and
+ * re-creates it at the server's default version, so a kept one at another version is said.
+ */
+export function keptExtensions(needed: readonly string[], foreign: readonly ForeignExtension[]): KeptExtensions {
+  const kept = foreign.filter((e) => needed.includes(e.name));
+  return {
+    kept: kept.map((e) => e.name),
+    warnings: kept
+      .filter((e) => e.defaultVersion !== null && e.defaultVersion !== e.version)
+      .map((e) => `extension ${e.name} stays at version ${e.version} (its owner ${e.owner} installed it; the restore may not re-create it), the server has ${e.defaultVersion}: ${e.owner} may run ALTER EXTENSION ${e.name} UPDATE`),
+  };
 }

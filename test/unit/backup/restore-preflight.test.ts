@@ -2,7 +2,7 @@
 // extensions in template1 or trusted, an admin connection; and every missing piece named at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planCreation } from '../../../src/engines/restore/preflight.ts';
+import { keptExtensions, planCreation } from '../../../src/engines/restore/preflight.ts';
 import { archiveExtensions, listingWithout, type CreationFacts } from '../../../src/adapters/pgdump/provision.ts';
 
 const LISTING = `;
@@ -35,6 +35,19 @@ test('the archive listing names its extensions; the restore list skips exactly t
   assert.ok(list.includes('3; 3079 16400 EXTENSION - pgcrypto '));
   assert.ok(list.includes('3588; 0 0 COMMENT public TABLE post app_owner'));
   assert.equal(list.filter((l) => l.startsWith(';') && /^;\d/.test(l)).length, 2);
+});
+
+test("an existing database: the archive's extensions another role owns are kept (their entries skipped), and one at another version than the server's is said", () => {
+  const plpgsql = { name: 'plpgsql', owner: 'postgres', version: '1.0', defaultVersion: '1.0' };
+  const vector = { name: 'vector', owner: 'postgres', version: '0.8.0', defaultVersion: '0.8.0' };
+  assert.deepEqual(keptExtensions(archiveExtensions(LISTING), [plpgsql, vector]), { kept: ['vector'], warnings: [] });
+  assert.deepEqual(keptExtensions(['pgcrypto'], [plpgsql, vector]), { kept: [], warnings: [] }, 'an extension the archive does not create is not its business');
+  assert.deepEqual(keptExtensions(['vector'], []), { kept: [], warnings: [] }, 'a superuser (or the owner) drops and re-creates as before');
+  assert.deepEqual(keptExtensions(['vector'], [{ ...vector, version: '0.7.4' }]), {
+    kept: ['vector'],
+    warnings: ['extension vector stays at version 0.7.4 (its owner postgres installed it; the restore may not re-create it), the server has 0.8.0: postgres may run ALTER EXTENSION vector UPDATE'],
+  });
+  assert.deepEqual(keptExtensions(['vector'], [{ ...vector, defaultVersion: null }]).warnings, [], 'no files on the server: nothing to update to');
 });
 
 test('a superuser creates from template0 as before', () => {

@@ -87,7 +87,7 @@ export function backupResult(id: string, replicaError?: { reason: Reason; messag
   };
 }
 
-export function restoreResult(database: string, passed = true, settingWarnings: string[] = []): RestoreResult {
+export function restoreResult(database: string, passed = true, settingWarnings: string[] = [], extensionWarnings: string[] = []): RestoreResult {
   return {
     backupId: 'b1',
     database,
@@ -101,6 +101,7 @@ export function restoreResult(database: string, passed = true, settingWarnings: 
     manifest: manifest('b1'),
     rowCountCheck: passed ? { passed: true, tablesChecked: 12, mismatches: [] } : { passed: false, tablesChecked: 12, mismatches: [{ table: 'public.post', expected: 10, actual: 9 }] },
     databaseSettings: { applied: [], warnings: settingWarnings },
+    extensions: { kept: extensionWarnings.length > 0 ? ['vector'] : [], warnings: extensionWarnings },
   } as unknown as RestoreResult;
 }
 

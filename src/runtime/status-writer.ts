@@ -52,6 +52,11 @@ export interface StatusReplaceResult {
   outcome: 'unchanged' | 'written' | 'conflict' | 'gone';
   /** After a write, the object as the API server returned it (the base of a later write); else the based-on one. */
   object: KubeObject | undefined;
+  /**
+   * After a write, the resourceVersion it replaced (its precondition): basedOn's, or that of the fresh object a
+   * metadata-only conflict retried on. Any copy still at this version no longer shows the status just written.
+   */
+  replaced?: string | undefined;
 }
 
 export class StatusWriter {
@@ -81,7 +86,7 @@ export class StatusWriter {
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       this.#fence?.assertOpen(`write the status of ${describeRef(ref)}`);
       try {
-        return { outcome: 'written', object: await this.#send(ref, target, after) };
+        return { outcome: 'written', object: await this.#send(ref, target, after), replaced: target.metadata?.resourceVersion };
       } catch (error) {
         if (isNotFound(error)) return { outcome: 'gone', object: undefined };
         if (!isConflict(error)) throw error;

@@ -128,7 +128,8 @@ export async function reconcileBackup(
 
   if (out.status.phase === 'Completed' || out.status.phase === 'Failed') return { status: resource.status ?? {}, events: [] };
   if (out.status.phase === 'Running' && !deps.running.has(key)) {
-    // The informer's copy can lag behind this process's own final status write: only the API server's
+    // The informer's copy can lag behind a final status write: this process's own never reaches here
+    // (createResourceController waits for the cache), but the previous leader's can. Only the API server's
     // current object may declare a run interrupted (else a just-Completed backup would turn Failed).
     const latest = deps.fresh ? await deps.fresh(namespace, resource.metadata.name) : resource;
     if (!latest) return { status: resource.status ?? {}, events: [] };

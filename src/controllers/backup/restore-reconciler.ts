@@ -73,7 +73,7 @@ export async function reconcileRestore(resource: RestoreResource, deps: RestoreR
   if (out.status.phase === 'Completed' || out.status.phase === 'Failed') return { status: resource.status ?? {}, events: [] };
   if (deps.running.has(key)) return { status: resource.status ?? {}, events: [] };
   if (out.status.phase === 'Running') {
-    // The informer's copy can lag behind this process's own final status write (see reconcileBackup).
+    // The informer's copy can lag behind the previous leader's final status write (see reconcileBackup).
     const latest = deps.fresh ? await deps.fresh(namespace, resource.metadata.name) : resource;
     if (!latest) return { status: resource.status ?? {}, events: [] };
     if (latest.status?.phase !== 'Running') return { status: latest.status ?? {}, events: [] };

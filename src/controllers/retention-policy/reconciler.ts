@@ -148,9 +148,12 @@ async function reconcileRetentionRun(resource: RetentionPolicyResource, deps: Re
     }
     return out.done(msUntilEarliest([next], now));
   }
-  // The informer's copy can lag behind this process's own last status write: a run just recorded (its
-  // lastRequest, its nextRunTime) would look due again, run a second time and overwrite the first run's
-  // counts. Only the API server's current object may start a run; a lagging cache is looked at again soon.
+  // The informer's copy can lag behind the last status write: a run just recorded (its lastRequest, its
+  // nextRunTime) would look due again, run a second time and overwrite the first run's counts.
+  // createResourceController never reconciles a copy older than this process's own last write; this GET
+  // also covers the writes it cannot know of: the previous leader's last run (a standby's cache may not
+  // have it yet when it takes over) and a write whose answer was lost. Only the API server's current
+  // object may start a run; a lagging cache is looked at again soon.
   if (deps.fresh) {
     const latest = await deps.fresh(namespace, resource.metadata.name);
     if (latest?.metadata.resourceVersion !== resource.metadata.resourceVersion) return CACHE_BEHIND;

@@ -3,7 +3,9 @@
 // status through the one status writer, records the events, and retries errors with backoff.
 // Status is written over the object it was computed from (its resourceVersion is the precondition; no
 // write when unchanged): when someone else changed the status or the spec meanwhile, the reconcile is
-// requeued to compute again from the fresh object, and its events are not recorded.
+// requeued to compute again from the fresh object, and its events are not recorded. A cached object that
+// has not yet caught up with this process's own last status write is not reconciled at all (OwnStatusWrites):
+// the key waits for the cache's next event for it.
 import type { ResourceKind } from '../../api/crd.ts';
 import { API_VERSION } from '../../api/common.ts';
 import { OperatorError } from '../../errors.ts';
@@ -15,6 +17,7 @@ import { objectRefOf, type EventRecorder } from '../../runtime/events.ts';
 import { Informer, kubeListWatchSource } from '../../runtime/informer.ts';
 import type { KubeClient, KubeObject, ResourceType } from '../../runtime/kube.ts';
 import type { StatusWriter } from '../../runtime/status-writer.ts';
+import { OwnStatusWrites } from './own-status-writes.ts';
 
 export interface EventToRecord {
   type: 'Normal' | 'Warning';
@@ -87,6 +90,7 @@ export function createResourceController(
     logger: parts.logger,
     ...(parts.resyncMs === undefined ? {} : { resyncMs: parts.resyncMs }),
   });
+  const ownWrites = new OwnStatusWrites();
   const controller = new Controller({
     name,
     concurrency: options.concurrency ?? 4,
@@ -97,6 +101,10 @@ export function createResourceController(
     reconcile: async (key, context) => {
       const object = informer.get(key);
       if (!object || object.metadata?.deletionTimestamp) return {};
+      if (ownWrites.isBehind(key, object)) {
+        context.logger.debug({ resourceVersion: object.metadata?.resourceVersion }, 'cached object predates our own status write; waiting for the cache');
+        return {};
+      }
       const ref = { type, namespace: context.namespace, name: context.name };
       const generation = object.metadata?.generation === undefined ? {} : { observedGeneration: object.metadata.generation };
       // The object the next status write is based on: the cached one, then what each write returned.
@@ -104,7 +112,10 @@ export function createResourceController(
       let conflict = false;
       const write = async (status: object): Promise<'ok' | 'conflict' | 'gone'> => {
         const result = await parts.statusWriter.replaceFrom(ref, current, status as Record<string, unknown>, generation);
-        if (result.outcome === 'written' && result.object) current = result.object;
+        if (result.outcome === 'written') {
+          ownWrites.wrote(key, result.replaced);
+          if (result.object) current = result.object;
+        }
         if (result.outcome === 'conflict') conflict = true;
         return result.outcome === 'conflict' || result.outcome === 'gone' ? result.outcome : 'ok';
       };
@@ -140,6 +151,7 @@ export function createResourceController(
   informer.onKey((key, event, object) => {
     if (event === 'delete') {
       triggers.delete(key);
+      ownWrites.forget(key);
       if (object && options.onDeleted) {
         try {
           options.onDeleted(object);
@@ -150,10 +162,15 @@ export function createResourceController(
       controller.enqueue(key);
       return;
     }
+    // A reconcile skipped because the cache lagged behind our own write is not retried on a timer: the cache
+    // catches up only by changing its copy of this key, and the informer emits an event whenever that copy
+    // changes (watch or relist), so that event enqueues the key, even when it is the status-only echo the
+    // filter below drops. Nothing lost, no polling, no added delay.
+    const awaited = ownWrites.takeAwaited(key);
     // Our own status writes come back as updates that change nothing we act on: skipping them halves the
     // reconciles (controller-runtime's GenerationChanged + Annotation/LabelChanged predicates).
     const trigger = triggerOf(object);
-    if (options.ignoreStatusOnlyUpdates && event === 'update' && triggers.get(key) === trigger) return;
+    if (options.ignoreStatusOnlyUpdates && event === 'update' && !awaited && triggers.get(key) === trigger) return;
     triggers.set(key, trigger);
     controller.enqueue(key);
   });

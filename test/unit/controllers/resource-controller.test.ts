@@ -88,7 +88,11 @@ async function reconcileCount(metrics: OperatorMetrics): Promise<number> {
   return data.values.filter((v) => v.labels['controller'] === retentionPolicyKind.singular).reduce((sum, v) => sum + v.value, 0);
 }
 
-function start(api: FakeApiServer, reconcile: KindReconciler, ignoreStatusOnlyUpdates: boolean) {
+/** The controller over a fresh FakeApiServer, reconciling with runOnRequest; `seen`/`runs`: the versions it was called with / ran from. */
+function start(options: { withProgress: boolean; ignoreStatusOnlyUpdates: boolean }) {
+  const api = new FakeApiServer();
+  const seen: string[] = [];
+  const runs: string[] = [];
   const metrics = createOperatorMetrics(undefined, { defaultMetrics: false });
   const parts = {
     client: api.client,
@@ -98,8 +102,11 @@ function start(api: FakeApiServer, reconcile: KindReconciler, ignoreStatusOnlyUp
     metrics,
     resyncMs: 0,
   };
-  const { informer, controller } = createResourceController(retentionPolicyKind, reconcile, parts, { ignoreStatusOnlyUpdates });
+  const { informer, controller } = createResourceController(retentionPolicyKind, runOnRequest(seen, runs, options.withProgress), parts, { ignoreStatusOnlyUpdates: options.ignoreStatusOnlyUpdates });
   return {
+    api,
+    seen,
+    runs,
     informer,
     controller,
     reconciles: () => reconcileCount(metrics),
@@ -110,18 +117,21 @@ function start(api: FakeApiServer, reconcile: KindReconciler, ignoreStatusOnlyUp
   };
 }
 
+/** Fills the cache, then holds the watch events back and lets the controller run its first reconcile. */
+async function reconcileOnceWithEchoesHeld(c: ReturnType<typeof start>): Promise<void> {
+  c.informer.start();
+  await c.informer.whenSynced();
+  c.api.hold();
+  c.controller.start();
+  await eventually('the first reconcile', async () => (await c.reconciles()) === 1);
+}
+
 for (const ignoreStatusOnlyUpdates of [false, true]) {
   test(`a cached copy that predates our own status write is not reconciled; the write's echo is (ignoreStatusOnlyUpdates: ${ignoreStatusOnlyUpdates})`, async () => {
-    const api = new FakeApiServer();
-    const seen: string[] = [];
-    const runs: string[] = [];
-    const c = start(api, runOnRequest(seen, runs, false), ignoreStatusOnlyUpdates);
+    const c = start({ withProgress: false, ignoreStatusOnlyUpdates });
+    const { api, seen, runs } = c;
     try {
-      c.informer.start();
-      await c.informer.whenSynced();
-      api.hold();
-      c.controller.start();
-      await eventually('the first reconcile', async () => (await c.reconciles()) === 1);
+      await reconcileOnceWithEchoesHeld(c);
       assert.deepEqual(runs, ['11'], 'the request ran once and its status was written');
       assert.equal(api.object.metadata?.resourceVersion, '12');
       assert.equal(c.informer.get(KEY)?.metadata?.resourceVersion, '11', 'the cache has not seen the write');
@@ -144,16 +154,10 @@ for (const ignoreStatusOnlyUpdates of [false, true]) {
 }
 
 test('a cached copy at the status a progress write left, before the final write, is not reconciled either', async () => {
-  const api = new FakeApiServer();
-  const seen: string[] = [];
-  const runs: string[] = [];
-  const c = start(api, runOnRequest(seen, runs, true), false);
+  const c = start({ withProgress: true, ignoreStatusOnlyUpdates: false });
+  const { api, seen, runs } = c;
   try {
-    c.informer.start();
-    await c.informer.whenSynced();
-    api.hold();
-    c.controller.start();
-    await eventually('the first reconcile', async () => (await c.reconciles()) === 1);
+    await reconcileOnceWithEchoesHeld(c);
     assert.equal(api.object.metadata?.resourceVersion, '13', 'progress (12), then the final status (13)');
 
     api.release(1); // the cache now holds phase Running, without the request recorded

@@ -53,10 +53,10 @@ export interface StatusReplaceResult {
   /** After a write, the object as the API server returned it (the base of a later write); else the based-on one. */
   object: KubeObject | undefined;
   /**
-   * After a write, the resourceVersion it replaced (its precondition): basedOn's, or that of the fresh object a
-   * metadata-only conflict retried on. Any copy still at this version no longer shows the status just written.
+   * After a write, the resourceVersions it was based on: basedOn's, then those of the fresh objects a
+   * metadata-only conflict retried on. The write superseded each: a copy at one of them lacks its status.
    */
-  replaced?: string | undefined;
+  replaced?: string[];
 }
 
 export class StatusWriter {
@@ -83,10 +83,12 @@ export class StatusWriter {
     if (generation !== undefined) after['observedGeneration'] = generation;
     if (stableEqual(before, after)) return { outcome: 'unchanged', object: basedOn };
     let target = basedOn;
+    const tried: string[] = [];
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       this.#fence?.assertOpen(`write the status of ${describeRef(ref)}`);
+      if (target.metadata?.resourceVersion !== undefined) tried.push(target.metadata.resourceVersion);
       try {
-        return { outcome: 'written', object: await this.#send(ref, target, after), replaced: target.metadata?.resourceVersion };
+        return { outcome: 'written', object: await this.#send(ref, target, after), replaced: tried };
       } catch (error) {
         if (isNotFound(error)) return { outcome: 'gone', object: undefined };
         if (!isConflict(error)) throw error;

@@ -113,7 +113,7 @@ export function createResourceController(
       const write = async (status: object): Promise<'ok' | 'conflict' | 'gone'> => {
         const result = await parts.statusWriter.replaceFrom(ref, current, status as Record<string, unknown>, generation);
         if (result.outcome === 'written') {
-          ownWrites.wrote(key, result.replaced);
+          ownWrites.wrote(key, result.replaced ?? [], informer.get(key));
           if (result.object) current = result.object;
         }
         if (result.outcome === 'conflict') conflict = true;

@@ -51,13 +51,22 @@ class FakeApiServer {
     get: async () => structuredClone(this.object),
     replaceStatus: async (_ref, object) => {
       if (object.metadata?.resourceVersion !== this.object.metadata?.resourceVersion) throw Object.assign(new Error('conflict'), { code: 409 });
-      this.object = { ...this.object, metadata: { ...this.object.metadata, resourceVersion: String(++this.#rv) }, status: object['status'] };
-      const echo = structuredClone(this.object);
-      if (this.#held) this.#held.push(['MODIFIED', echo]);
-      else for (const w of this.#watchers) w('MODIFIED', echo);
+      this.#modify({ ...this.object, status: object['status'] });
       return structuredClone(this.object);
     },
   };
+
+  /** Someone else labels the object (a metadata-only change). */
+  label(name: string, value: string): void {
+    this.#modify({ ...this.object, metadata: { ...this.object.metadata, labels: { ...this.object.metadata?.labels, [name]: value } } });
+  }
+
+  #modify(object: KubeObject): void {
+    this.object = { ...object, metadata: { ...object.metadata, resourceVersion: String(++this.#rv) } };
+    const event = structuredClone(this.object);
+    if (this.#held) this.#held.push(['MODIFIED', event]);
+    else for (const w of this.#watchers) w('MODIFIED', event);
+  }
 }
 
 interface Status {
@@ -70,7 +79,7 @@ interface Status {
  * A run-now request as the kinds handle them: the work runs when the annotation differs from status.lastRequest,
  * and the status records the request (with `progress`, a phase Running is written first).
  */
-function runOnRequest(seen: string[], runs: string[], withProgress: boolean): KindReconciler {
+function runOnRequest(seen: string[], runs: string[], withProgress: boolean, whileRunning?: () => void): KindReconciler {
   return async (object, _context, progress) => {
     const version = object.metadata?.resourceVersion ?? '';
     seen.push(version);
@@ -79,6 +88,7 @@ function runOnRequest(seen: string[], runs: string[], withProgress: boolean): Ki
     if (request === undefined || status.lastRequest === request) return { status, events: [] };
     if (withProgress) await progress({ ...status, phase: 'Running' });
     runs.push(version);
+    whileRunning?.();
     return { status: { phase: 'Done', lastRequest: request, runs: (status.runs ?? 0) + 1 }, events: [] };
   };
 }
@@ -89,7 +99,7 @@ async function reconcileCount(metrics: OperatorMetrics): Promise<number> {
 }
 
 /** The controller over a fresh FakeApiServer, reconciling with runOnRequest; `seen`/`runs`: the versions it was called with / ran from. */
-function start(options: { withProgress: boolean; ignoreStatusOnlyUpdates: boolean }) {
+function start(options: { withProgress: boolean; ignoreStatusOnlyUpdates: boolean; whileRunning?: (api: FakeApiServer) => void }) {
   const api = new FakeApiServer();
   const seen: string[] = [];
   const runs: string[] = [];
@@ -102,7 +112,7 @@ function start(options: { withProgress: boolean; ignoreStatusOnlyUpdates: boolea
     metrics,
     resyncMs: 0,
   };
-  const { informer, controller } = createResourceController(retentionPolicyKind, runOnRequest(seen, runs, options.withProgress), parts, { ignoreStatusOnlyUpdates: options.ignoreStatusOnlyUpdates });
+  const { informer, controller } = createResourceController(retentionPolicyKind, runOnRequest(seen, runs, options.withProgress, () => options.whileRunning?.(api)), parts, { ignoreStatusOnlyUpdates: options.ignoreStatusOnlyUpdates });
   return {
     api,
     seen,
@@ -153,22 +163,44 @@ for (const ignoreStatusOnlyUpdates of [false, true]) {
   });
 }
 
+/**
+ * After a first reconcile (from version 11) that wrote twice, 12 then 13: the first held event puts the cache at
+ * 12 and reconciles the key, which must not reach the reconciler (12 lacks the final write); the rest brings 13.
+ */
+async function catchUpInTwoSteps(c: ReturnType<typeof start>, reconcilesSoFar: number): Promise<void> {
+  c.api.release(1);
+  await eventually('the reconcile after the first held event', async () => (await c.reconciles()) === reconcilesSoFar + 1);
+  assert.equal(c.informer.get(KEY)?.metadata?.resourceVersion, '12');
+  assert.deepEqual(c.seen, ['11'], 'not called with version 12, which our final write superseded');
+
+  c.api.release();
+  await eventually('a reconcile of the caught-up copy', () => c.seen.length === 2);
+  assert.deepEqual(c.seen, ['11', '13']);
+  assert.deepEqual(c.runs, ['11'], 'the request did not run again');
+}
+
 test('a cached copy at the status a progress write left, before the final write, is not reconciled either', async () => {
   const c = start({ withProgress: true, ignoreStatusOnlyUpdates: false });
-  const { api, seen, runs } = c;
   try {
     await reconcileOnceWithEchoesHeld(c);
-    assert.equal(api.object.metadata?.resourceVersion, '13', 'progress (12), then the final status (13)');
+    assert.equal(c.api.object.metadata?.resourceVersion, '13', 'progress (12), then the final status (13)');
+    // The progress echo (phase Running, the request not recorded) is reconciled as any status change.
+    await catchUpInTwoSteps(c, 1);
+  } finally {
+    await c.stop();
+  }
+});
 
-    api.release(1); // the cache now holds phase Running, without the request recorded
-    await eventually('the progress echo reconciled', async () => (await c.reconciles()) === 2);
-    assert.equal(c.informer.get(KEY)?.metadata?.resourceVersion, '12');
-    assert.deepEqual(seen, ['11'], 'not called with the progress copy');
-
-    api.release();
-    await eventually('a reconcile of the caught-up copy', () => seen.length === 2);
-    assert.deepEqual(seen, ['11', '13']);
-    assert.deepEqual(runs, ['11'], 'the request did not run again');
+test('a status write retried over a label change (metadata-only conflict) covers both the version read and the labelled one', async () => {
+  const c = start({ withProgress: false, ignoreStatusOnlyUpdates: true, whileRunning: (api) => api.label('team', 'a') });
+  try {
+    await reconcileOnceWithEchoesHeld(c);
+    assert.equal(c.api.object.metadata?.resourceVersion, '13', 'the label (12), then our status over it (13)');
+    c.controller.enqueue(KEY);
+    await eventually('the second reconcile', async () => (await c.reconciles()) === 2);
+    assert.deepEqual(c.seen, ['11'], 'not called with the version it read');
+    // The label change is a trigger (enqueued despite ignoreStatusOnlyUpdates); its status lacks the request.
+    await catchUpInTwoSteps(c, 2);
   } finally {
     await c.stop();
   }
@@ -178,9 +210,9 @@ test('OwnStatusWrites: behind only at a version our writes replaced; forgets onc
   const at = (resourceVersion: string): KubeObject => ({ metadata: { resourceVersion } });
   const writes = new OwnStatusWrites();
   assert.equal(writes.isBehind('a', at('1')), false, 'nothing written yet');
-  writes.wrote('a', '1');
-  writes.wrote('a', '2');
-  writes.wrote('a', undefined);
+  writes.wrote('a', ['1'], at('1'));
+  writes.wrote('a', ['2'], at('1'));
+  writes.wrote('a', [], at('1'));
   assert.equal(writes.isBehind('b', at('1')), false, 'per key');
   assert.equal(writes.isBehind('a', at('1')), true);
   assert.equal(writes.isBehind('a', at('2')), true);
@@ -190,9 +222,15 @@ test('OwnStatusWrites: behind only at a version our writes replaced; forgets onc
   assert.equal(writes.takeAwaited('a'), false);
   assert.equal(writes.isBehind('a', at('2')), false, 'the record was dropped once the cache caught up');
 
-  writes.wrote('a', '3');
+  writes.wrote('a', ['3'], at('3'));
   assert.equal(writes.isBehind('a', at('3')), true);
   writes.forget('a');
   assert.equal(writes.takeAwaited('a'), false);
   assert.equal(writes.isBehind('a', at('3')), false, 'forgotten on delete');
+
+  // A long run's progress writes: what the cache has already seen is dropped at the next write.
+  writes.wrote('a', ['4'], at('4'));
+  writes.wrote('a', ['5'], at('5'));
+  assert.equal(writes.isBehind('a', at('5')), true);
+  assert.equal(writes.isBehind('a', at('4')), false, 'the first write was dropped once the cache had seen it');
 });

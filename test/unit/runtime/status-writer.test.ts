@@ -59,7 +59,7 @@ test('replaceFrom: no API call when the status equals the based-on object; else 
   const same = await writer.replaceFrom(ref, basedOn, { phase: 'Old', conditions: [], observedGeneration: 4 } as Record<string, unknown>);
   // observedGeneration is added, so the first one differs; write it, then the same again is unchanged.
   assert.equal(same.outcome, 'written');
-  assert.equal(same.replaced, '1', 'the version the write replaced');
+  assert.deepEqual(same.replaced, ['1'], 'the version the write replaced');
   const unchanged = await writer.replaceFrom(ref, same.object!, { phase: 'Old', conditions: [] });
   assert.equal(unchanged.outcome, 'unchanged');
   assert.equal(client.gets, 0, 'never reads');
@@ -86,7 +86,7 @@ test('replaceFrom: when only metadata moved (same generation and status), the wr
   const result = await writer.replaceFrom(ref, basedOn, { phase: 'New' });
   assert.equal(result.outcome, 'written');
   assert.equal((client.object?.['status'] as { phase: string }).phase, 'New');
-  assert.equal(result.replaced, '2', 'it replaced the fresh version, not the one it was computed from');
+  assert.deepEqual(result.replaced, ['1', '2'], 'the version it was computed from and the fresh one it was retried on');
 });
 
 test('a closed fence refuses every status write with a LeaderElectionLost error', async () => {

@@ -29,6 +29,8 @@ export type LokdarpanDatabase = Resource<unknown, LokdarpanDatabaseStatus>;
 export const REFRESH_REQUEST_ANNOTATION = 'lokdarpan.io/refresh-requested-at';
 export const VALIDATE_REQUEST_ANNOTATION = 'lokdarpan.io/validate-requested-at';
 
+export const SUSPENDED_MESSAGE = 'spec.suspend is true: no migrations, view refreshes or validations run';
+
 /** Every call gets the reconcile's signal: aborting it (timeout, lost leadership) closes the sessions at once. */
 export interface DatabaseEngines {
   connector(settings: PgConnectionSettings, signal?: AbortSignal): PgConnector;
@@ -77,7 +79,7 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
 
   const spec = out.parseSpec(lokdarpanDatabaseSpecSchema, resource.spec);
   if (!spec) return out.done();
-  if (spec.suspend) return out.suspended(R.Suspended, 'spec.suspend is true: no migrations, view refreshes or validations run');
+  if (spec.suspend) return out.suspended(R.Suspended, SUSPENDED_MESSAGE);
 
   try {
     const settings = await resolveConnection(deps.secrets, namespace, spec.connection);

@@ -17,6 +17,7 @@ import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveConnection } from '../shared/database-connection.ts';
 import type { SharedRuns } from '../shared/shared-runs.ts';
 import type { SecretReader } from '../shared/secrets.ts';
+import type { Semaphore } from '../../runtime/semaphore.ts';
 import { isDue, msUntilEarliest } from '../shared/schedule.ts';
 import type { ReconcileOutcome } from '../shared/resource-controller.ts';
 import { Outcome, operatorErrorOf } from '../shared/outcome.ts';
@@ -60,6 +61,11 @@ export interface DatabaseReconcilerDeps {
    * operator's, process-wide): a reconcile joins a refresh of its database that started after it began.
    */
   refreshes?: SharedRuns<ViewRefreshResult>;
+  /**
+   * Bounds the reconciles doing real work (Secret, PostgreSQL) at once. The status-only ones (invalid spec,
+   * suspended) do not take it, so a burst of them is not queued behind real work (operator.ts).
+   */
+  realWork?: Semaphore;
 }
 
 export type DatabaseOutcome = ReconcileOutcome<LokdarpanDatabaseStatus>;
@@ -81,6 +87,7 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
   if (!spec) return out.done();
   if (spec.suspend) return out.suspended(R.Suspended, SUSPENDED_MESSAGE);
 
+  await deps.realWork?.acquire();
   try {
     const settings = await resolveConnection(deps.secrets, namespace, spec.connection);
     signal?.throwIfAborted();
@@ -116,6 +123,8 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
     return out.done(msUntilEarliest([out.status.views?.nextRefreshTime, out.status.validation?.nextRunTime], now));
   } catch (error) {
     return out.failed(operatorErrorOf(signal?.aborted ? signal.reason : error, 'ReconcileFailed'), 'Reconcile', signal?.aborted);
+  } finally {
+    deps.realWork?.release();
   }
 }
 

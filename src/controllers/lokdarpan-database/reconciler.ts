@@ -89,6 +89,7 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
 
   await deps.realWork?.acquire();
   try {
+    signal?.throwIfAborted();
     const settings = await resolveConnection(deps.secrets, namespace, spec.connection);
     signal?.throwIfAborted();
     const connector = deps.engines.connector(settings, signal);

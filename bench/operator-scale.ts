@@ -7,9 +7,10 @@
 //      reconciles (preflight, plan, history, first view refresh, first validation) in one burst;
 //   D. steady state: --rate spec changes per second for --trickle seconds on suspended resources;
 //   E. idle for --idle seconds with everything in place (RSS at rest).
-// For each phase: wall time until every resource shows the new generation/annotation, the operator's
-// RSS (peak, from /proc), and from its /metrics the delta of workqueue_queue_duration_seconds (p50, p99
-// and the share under 1 s) and controller_runtime_reconcile_time_seconds, Kubernetes API requests per
+// For each phase: wall time until every resource shows the new generation/annotation, the controller's
+// CPU and RSS (peak), kube-apiserver's and etcd's CPU (from /proc), and from the operator's /metrics the
+// delta of workqueue_queue_duration_seconds (p50, p99 and the share under 1 s) and
+// controller_runtime_reconcile_time_seconds, Kubernetes API requests per
 // reconcile (rest_client_requests_total / controller_runtime_reconcile_total, every controller; the Secret
 // GETs among them separately), and the PostgreSQL sessions opened (pg_stat_database.sessions) per
 // reconcile. lastStatusAfterLastRequestMs: how long after the phase's last request its last status was
@@ -18,7 +19,14 @@
 // reconciles p99 < 3 s.
 // Usage: node bench/operator-scale.ts [--resources 500] [--real 100] [--databases 5] [--rate 10] [--trickle 20]
 //          [--idle 20] [--node-options="--max-old-space-size=128"] [--entry bundle|source|PATH] [--log-level info]
-//          [--cpu-prof DIR] [--json]
+//          [--cpu-prof DIR] [--baseline floor] [--json]
+// --baseline floor: before the operator starts, phases A and B run twice against the floor instead
+// (bench/floor-controller.ts: a watch and one status merge patch per event, no queue, no rate limiter, the
+// same status, as a child under the same ServiceAccount; the first round only warms the API server up), its
+// resources deleted after each round; then the operator's run follows on the same API server. Reported as
+// `baseline` (the floor's A and B: the same fields but the operator's /metrics ones) and `operatorOverFloor`
+// (operator / floor of request -> status p50/p99/max, last status after last request, API server and etcd
+// CPU): how far the operator is above what this machine allows any controller.
 // --entry: what the operator child runs: `bundle` (default; what the image ships: scripts/build-bundle.ts,
 // built into dist/cli first), `source` (src/cli/main.ts with Node's type stripping) or the path of a bundle
 // built beforehand (e.g. with other esbuild options, two levels under the repository root like dist/cli).
@@ -58,6 +66,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     entry: { type: 'string', default: 'bundle' },
     'cpu-prof': { type: 'string' },
+    baseline: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -68,6 +77,7 @@ const IDLE_S = Number(values.idle);
 const RATE = Number(values.rate);
 const TRICKLE_S = Number(values.trickle);
 const LDB = '/apis/lokdarpan.io/v1alpha1';
+if (values.baseline !== undefined && values.baseline !== 'floor') throw new Error(`--baseline: only floor, got ${values.baseline}`);
 
 function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
@@ -124,20 +134,55 @@ function counterSum(metrics: string, name: string, labelMatch: RegExp = /.*/): n
   }
   return sum;
 }
-const phases: Record<string, unknown>[] = [];
-let operator: OperatorProcess | undefined;
+interface PhaseEntry {
+  phase: string;
+  controller: string;
+  serverCpuMs: Record<string, number>;
+  requestToStatusMs?: { p50: number; p99: number; max: number; n: number };
+  lastStatusAfterLastRequestMs?: number;
+  peakRssMb: number;
+  [field: string]: unknown;
+}
+const phases: PhaseEntry[] = [];
+/** The floor's phases A and B (--baseline floor). */
+const baseline: PhaseEntry[] = [];
 let watcher: Informer<KubeObject> | undefined;
 try {
-  const cpuProf = values['cpu-prof'] === undefined ? '' : `--cpu-prof --cpu-prof-dir=${resolve(values['cpu-prof'])}`;
-  const nodeOptions = [values['node-options'], cpuProf].filter(Boolean).join(' ');
-  operator = await h.startOperator({ entry: operatorEntry, env: { LOG_LEVEL: values['log-level'], ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
-  report['entry'] = operatorEntry;
-  report['nodeOptions'] = nodeOptions;
-  report['operatorLog'] = operator.logFile;
-  const op = operator;
-  const pid = op.process.child.pid ?? 0;
-  report['rssAfterStartMb'] = rssMb(pid);
-  const scrape = async (): Promise<{ queue: Histogram; reconcile: Histogram; limiter: Histogram; apiRequests: number; secretGets: number; reconciles: number; pgSessions: number; gc: Record<string, { ms: number; count: number }> }> => {
+  // The bench watches (one informer) rather than polling 500 objects: polling would load the shared API server.
+  watcher = new Informer<KubeObject>({
+    name: 'bench',
+    source: kubeListWatchSource(h.client, { type: { apiVersion: 'lokdarpan.io/v1alpha1', kind: 'LokdarpanDatabase', plural: 'lokdarpandatabases', namespaced: true }, namespace: h.namespace }),
+  });
+  let onObject: ((item: Ldb, at: number) => void) | undefined;
+  watcher.onKey((_key, _event, object) => {
+    if (object && onObject) onObject(object as unknown as Ldb, performance.now());
+  });
+  watcher.start();
+  await watcher.whenSynced();
+  const cache = watcher;
+  const list = async (): Promise<Ldb[]> => cache.list() as unknown as Ldb[];
+  const cpuMsOf = (of: number): number => {
+    const fields = readFileSync(`/proc/${of}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  };
+  // The API server and etcd of this run (their command lines name its temporary directory): what the
+  // operator's requests cost on the server side, which dominates the CPU in bursts.
+  const serverPids = Object.fromEntries(
+    ['kube-apiserver', 'etcd'].map((comm) => [
+      comm,
+      readdirSync('/proc').find((p) => {
+        try {
+          return /^\d+$/.test(p) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(h.kube.dir);
+        } catch {
+          return false;
+        }
+      }),
+    ]),
+  );
+  const serverCpuMs = (): Record<string, number> =>
+    Object.fromEntries(Object.entries(serverPids).flatMap(([comm, p]) => (p ? [[comm, cpuMsOf(Number(p))]] : [])));
+
+  const scrape = async (op: OperatorProcess): Promise<{ queue: Histogram; reconcile: Histogram; limiter: Histogram; apiRequests: number; secretGets: number; reconciles: number; pgSessions: number; gc: Record<string, { ms: number; count: number }> }> => {
     const text = (await op.http('/metrics')).body;
     const sessions = await h.pg.query<{ n: string }>('SELECT sum(sessions) AS n FROM pg_stat_database');
     return {
@@ -157,42 +202,7 @@ try {
       ),
     };
   };
-  // The bench watches (one informer) rather than polling 500 objects: polling would load the shared API server.
-  watcher = new Informer<KubeObject>({
-    name: 'bench',
-    source: kubeListWatchSource(h.client, { type: { apiVersion: 'lokdarpan.io/v1alpha1', kind: 'LokdarpanDatabase', plural: 'lokdarpandatabases', namespaced: true }, namespace: h.namespace }),
-  });
-  let onObject: ((item: Ldb, at: number) => void) | undefined;
-  watcher.onKey((_key, _event, object) => {
-    if (object && onObject) onObject(object as unknown as Ldb, performance.now());
-  });
-  watcher.start();
-  await watcher.whenSynced();
-  const cache = watcher;
-  const list = async (): Promise<Ldb[]> => cache.list() as unknown as Ldb[];
-  const cpuMsOf = (of: number): number => {
-    const fields = readFileSync(`/proc/${of}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-  };
-  const cpuMs = (): number => cpuMsOf(pid);
-  // The API server and etcd of this run (their command lines name its temporary directory): what the
-  // operator's requests cost on the server side, which dominates the CPU in bursts.
-  const serverPids = Object.fromEntries(
-    ['kube-apiserver', 'etcd'].map((comm) => [
-      comm,
-      readdirSync('/proc').find((p) => {
-        try {
-          return /^\d+$/.test(p) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(h.kube.dir);
-        } catch {
-          return false;
-        }
-      }),
-    ]),
-  );
-  const serverCpuMs = (): Record<string, number> =>
-    Object.fromEntries(Object.entries(serverPids).flatMap(([comm, p]) => (p ? [[comm, cpuMsOf(Number(p))]] : [])));
-
-  const heapUsedMb = async (): Promise<number> => {
+  const heapUsedMb = async (op: OperatorProcess): Promise<number> => {
     const line = (await op.http('/metrics')).body.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes'));
     return Math.round(Number(line?.slice(line.lastIndexOf(' ') + 1)) / 1024 / 1024);
   };
@@ -201,20 +211,31 @@ try {
     return Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN);
   };
 
+  /** The controller under test: the operator (with its /metrics) or the floor; its phases go to `into`. */
+  interface Subject {
+    controller: OperatorProcess;
+    label: string;
+    metrics: boolean;
+    into: PhaseEntry[];
+  }
+
   /**
    * Runs `act` (which records when it sent each resource's request in `sentAt`), polls the list every 100 ms
    * until `done(items)` holds, and records the phase; `reached(item)` says when one resource is there, giving
    * each resource's request -> observed latency as a client sees it.
    */
   const phase = async (
+    subject: Subject,
     name: string,
     act: (sentAt: Map<string, number>) => Promise<void>,
     done: (items: Ldb[]) => boolean,
     timeoutMs: number,
     reached?: (item: Ldb) => boolean,
   ): Promise<void> => {
-    const before = await scrape();
-    const cpuBefore = cpuMs();
+    const op = subject.controller;
+    const pid = op.process.child.pid ?? 0;
+    const before = subject.metrics ? await scrape(op) : undefined;
+    const cpuBefore = cpuMsOf(pid);
     const serverCpuBefore = serverCpuMs();
     const rss = rssSampler(pid);
     const sentAt = new Map<string, number>();
@@ -239,21 +260,32 @@ try {
     const latencies = [...seenAt].map(([key, at]) => at - (sentAt.get(key) ?? at));
     const lastStatusAfterLastRequestMs = seenAt.size > 0 ? Math.round(Math.max(...seenAt.values()) - Math.max(...sentAt.values())) : undefined;
     await sleep(500); // let the last status writes' watch events be processed
-    const after = await scrape();
-    const queue = histogramDelta(after.queue, before.queue);
-    const reconcile = histogramDelta(after.reconcile, before.reconcile);
-    const operatorCpuMs = Math.round(cpuMs() - cpuBefore);
+    const controllerCpuMs = Math.round(cpuMsOf(pid) - cpuBefore);
     const serverCpu = Object.fromEntries(Object.entries(serverCpuMs()).map(([comm, ms]) => [comm, Math.round(ms - (serverCpuBefore[comm] ?? 0))]));
-    const reconciles = after.reconciles - before.reconciles;
-    const perReconcile = (n: number): number => (reconciles > 0 ? Math.round((n / reconciles) * 100) / 100 : 0);
-    const entry = {
+    const entry: PhaseEntry = {
       phase: name,
-      operatorCpuMs,
+      controller: subject.label,
+      controllerCpuMs,
       serverCpuMs: serverCpu,
       requestsMs: Math.round(actedMs),
       allObservedMs: Math.round(wallMs),
       ...(latencies.length > 0 ? { requestToStatusMs: { p50: pctOf(latencies, 50), p99: pctOf(latencies, 99), max: pctOf(latencies, 100), n: latencies.length } } : {}),
       ...(lastStatusAfterLastRequestMs === undefined ? {} : { lastStatusAfterLastRequestMs }),
+      peakRssMb: rss.stop(),
+      rssAfterMb: rssMb(pid),
+      ...(before ? operatorMetrics(before, await scrape(op), controllerCpuMs, await heapUsedMb(op)) : {}),
+    };
+    subject.into.push(entry);
+    if (!values.json) console.log(JSON.stringify(entry));
+  };
+
+  /** What the operator's /metrics (and PostgreSQL) say about a phase, from the scrapes before and after it. */
+  const operatorMetrics = (before: Awaited<ReturnType<typeof scrape>>, after: Awaited<ReturnType<typeof scrape>>, cpuMs: number, heapMb: number): Record<string, unknown> => {
+    const queue = histogramDelta(after.queue, before.queue);
+    const reconcile = histogramDelta(after.reconcile, before.reconcile);
+    const reconciles = after.reconciles - before.reconciles;
+    const perReconcile = (n: number): number => (reconciles > 0 ? Math.round((n / reconciles) * 100) / 100 : 0);
+    return {
       reconcilesAllControllers: reconciles,
       apiRequestsPerReconcile: perReconcile(after.apiRequests - before.apiRequests),
       secretGetsPerReconcile: perReconcile(after.secretGets - before.secretGets),
@@ -264,9 +296,7 @@ try {
       gc: Object.fromEntries(
         Object.entries(after.gc).map(([kind, { ms, count }]) => [kind, { ms: Math.round(ms - (before.gc[kind]?.ms ?? 0)), count: count - (before.gc[kind]?.count ?? 0) }]),
       ),
-      peakRssMb: rss.stop(),
-      rssAfterMb: rssMb(pid),
-      heapUsedMb: await heapUsedMb(),
+      heapUsedMb: heapMb,
       queue: {
         items: queue.count,
         p50Ms: Math.round(histogramQuantile(queue, 0.5) * 1000 * 10) / 10,
@@ -279,12 +309,72 @@ try {
         p50Ms: Math.round(histogramQuantile(reconcile, 0.5) * 1000),
         p99Ms: Math.round(histogramQuantile(reconcile, 0.99) * 1000),
         meanMs: reconcile.count ? Math.round((reconcile.sum / reconcile.count) * 1000) : 0,
-        operatorCpuMsPerReconcile: reconcile.count ? Math.round((operatorCpuMs / reconcile.count) * 10) / 10 : 0,
+        operatorCpuMsPerReconcile: reconcile.count ? Math.round((cpuMs / reconcile.count) * 10) / 10 : 0,
       },
     };
-    phases.push(entry);
-    if (!values.json) console.log(JSON.stringify(entry));
   };
+
+  const names = Array.from({ length: N }, (_, i) => `ldb-${String(i).padStart(4, '0')}`);
+  /** Phases A and B; `secretOf(i)`: the Secret the i-th resource names (suspended: never read). */
+  const bursts = async (subject: Subject, secretOf: (i: number) => string): Promise<void> => {
+    await phase(
+      subject,
+      `A: create ${N} suspended`,
+      (sentAt) =>
+        pool(names, 16, async (name) => {
+          const i = Number(name.slice(4));
+          sentAt.set(name, performance.now());
+          await h.client.create(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases`, {
+            apiVersion: 'lokdarpan.io/v1alpha1',
+            kind: 'LokdarpanDatabase',
+            metadata: { name, namespace: h.namespace },
+            spec: { connection: { secretName: secretOf(i) }, suspend: true },
+          });
+        }),
+      (items) => items.length === N && items.every((l) => l.status?.observedGeneration === 1 && condition(l, 'Ready')?.reason === 'Suspended'),
+      300_000,
+      (l) => l.status?.observedGeneration === 1,
+    );
+    await phase(
+      subject,
+      `B: change the spec of ${N} (warm cache)`,
+      (sentAt) =>
+        pool(names, 16, async (name) => {
+          sentAt.set(name, performance.now());
+          await h.client.patch(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases/${name}`, { spec: { validation: { samples: 5 } } }, 'merge');
+        }),
+      (items) => items.every((l) => l.status?.observedGeneration === 2),
+      300_000,
+      (l) => l.status?.observedGeneration === 2,
+    );
+  };
+
+  if (values.baseline === 'floor') {
+    const floor = await h.startOperator({ name: 'floor', entry: 'bench/floor-controller.ts', args: [], waitReady: false });
+    await floor.waitForLog(/^synced$/);
+    // A first round warms the API server (its handlers for the kind, the bench's connections) as the floor's
+    // rounds do for the operator's; only the second is kept.
+    const rounds: [string, PhaseEntry[]][] = [['floor (warm-up, not kept)', []], ['floor', baseline]];
+    for (const [label, into] of rounds) {
+      // The seeds' Secret names, as in the operator's run (same request bodies; suspended: never read).
+      await bursts({ controller: floor, label, metrics: false, into }, (i) => `seed-${i % DATABASES}-db`);
+      await h.client.delete(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases`); // the whole collection
+      for (const deadline = performance.now() + 120_000; (await list()).length > 0; await sleep(100)) {
+        if (performance.now() > deadline) throw new Error("the floor's resources were not deleted within 120 s");
+      }
+    }
+    await floor.stop();
+  }
+
+  const cpuProf = values['cpu-prof'] === undefined ? '' : `--cpu-prof --cpu-prof-dir=${resolve(values['cpu-prof'])}`;
+  const nodeOptions = [values['node-options'], cpuProf].filter(Boolean).join(' ');
+  const op = await h.startOperator({ entry: operatorEntry, env: { LOG_LEVEL: values['log-level'], ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) } });
+  report['entry'] = operatorEntry;
+  report['nodeOptions'] = nodeOptions;
+  report['operatorLog'] = op.logFile;
+  const pid = op.process.child.pid ?? 0;
+  report['rssAfterStartMb'] = rssMb(pid);
+  const operator: Subject = { controller: op, label: 'operator', metrics: true, into: phases };
 
   // Databases for the real resources, migrated once each through a first resource.
   const secrets: string[] = [];
@@ -296,39 +386,11 @@ try {
   }
   report['rssAfterSeedMb'] = rssMb(pid);
 
-  const names = Array.from({ length: N }, (_, i) => `ldb-${String(i).padStart(4, '0')}`);
-  await phase(
-    `A: create ${N} suspended`,
-    (sentAt) =>
-      pool(names, 16, async (name) => {
-        const i = Number(name.slice(4));
-        sentAt.set(name, performance.now());
-        await h.client.create(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases`, {
-          apiVersion: 'lokdarpan.io/v1alpha1',
-          kind: 'LokdarpanDatabase',
-          metadata: { name, namespace: h.namespace },
-          spec: { connection: { secretName: secrets[i % secrets.length] }, suspend: true },
-        });
-      }),
-    (items) => items.length === N && items.every((l) => l.status?.observedGeneration === 1 && condition(l, 'Ready')?.reason === 'Suspended'),
-    300_000,
-    (l) => l.status?.observedGeneration === 1,
-  );
-
-  await phase(
-    `B: change the spec of ${N} (warm cache)`,
-    (sentAt) =>
-      pool(names, 16, async (name) => {
-        sentAt.set(name, performance.now());
-        await h.client.patch(`${LDB}/namespaces/${h.namespace}/lokdarpandatabases/${name}`, { spec: { validation: { samples: 5 } } }, 'merge');
-      }),
-    (items) => items.every((l) => l.status?.observedGeneration === 2),
-    300_000,
-    (l) => l.status?.observedGeneration === 2,
-  );
+  await bursts(operator, (i) => secrets[i % secrets.length] as string);
 
   const real = names.slice(0, REAL);
   await phase(
+    operator,
     `C: unsuspend ${REAL} (real reconciles on ${DATABASES} databases)`,
     (sentAt) =>
       pool(real, 16, async (name) => {
@@ -343,6 +405,7 @@ try {
   // Steady state: spec changes at a modest rate over the suspended resources (the goal's p99 < 1 s is about this).
   const trickled = names.slice(REAL, REAL + Math.min(N - REAL, Math.round(RATE * TRICKLE_S)));
   await phase(
+    operator,
     `D: ${RATE} spec changes/s for ${TRICKLE_S} s (steady state, ${N} in cache)`,
     async (sentAt) => {
       const start = performance.now();
@@ -360,9 +423,9 @@ try {
     (l) => l.status?.observedGeneration === 3,
   );
 
-  await phase(`E: idle ${IDLE_S} s`, () => sleep(IDLE_S * 1000), () => true, IDLE_S * 1000 + 60_000);
+  await phase(operator, `E: idle ${IDLE_S} s`, () => sleep(IDLE_S * 1000), () => true, IDLE_S * 1000 + 60_000);
   report['finalRssMb'] = rssMb(pid);
-  report['heapUsedMb'] = await heapUsedMb();
+  report['heapUsedMb'] = await heapUsedMb(op);
 } finally {
   report['phases'] = phases;
   report['loadAverageEnd'] = loadAverage();
@@ -371,7 +434,30 @@ try {
 }
 process.exitCode = 0;
 
-const peak = Math.max(...phases.map((p) => Number(p['peakRssMb'] ?? 0)));
+/** The operator's phase over the floor's: 2 = twice the floor. */
+function overFloor(operator: PhaseEntry | undefined, floor: PhaseEntry): Record<string, unknown> {
+  const ratio = (a: number | undefined, b: number | undefined): number | null => (a === undefined || !b ? null : Math.round((a / b) * 100) / 100);
+  const o = operator?.requestToStatusMs;
+  const f = floor.requestToStatusMs;
+  return {
+    phase: floor.phase,
+    requestToStatusP50: ratio(o?.p50, f?.p50),
+    requestToStatusP99: ratio(o?.p99, f?.p99),
+    requestToStatusMax: ratio(o?.max, f?.max),
+    lastStatusAfterLastRequest: ratio(operator?.lastStatusAfterLastRequestMs, floor.lastStatusAfterLastRequestMs),
+    apiserverCpu: ratio(operator?.serverCpuMs['kube-apiserver'], floor.serverCpuMs['kube-apiserver']),
+    etcdCpu: ratio(operator?.serverCpuMs['etcd'], floor.serverCpuMs['etcd']),
+  };
+}
+if (baseline.length > 0) {
+  report['baseline'] = baseline;
+  report['operatorOverFloor'] = baseline.map((floor, i) => overFloor(phases[i], floor));
+}
+
+const peak = Math.max(...phases.map((p) => p.peakRssMb));
 report['peakRssMb'] = peak;
 if (values.json) console.log(JSON.stringify(report, null, 2));
-else console.log(`peak RSS ${peak} MB (goal < 256 MB); final RSS ${String(report['finalRssMb'])} MB`);
+else {
+  if (report['operatorOverFloor']) console.log(`operator / floor: ${JSON.stringify(report['operatorOverFloor'])}`);
+  console.log(`peak RSS ${peak} MB (goal < 256 MB); final RSS ${String(report['finalRssMb'])} MB`);
+}

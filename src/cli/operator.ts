@@ -19,7 +19,7 @@ LOKDARPAN_SHUTDOWN_GRACE_SECONDS (${d.shutdownGraceSeconds}; keep terminationGra
 LOKDARPAN_RECONCILE_TIMEOUT_SECONDS (${d.reconcileTimeoutSeconds}; database and retention reconciles), LOKDARPAN_PROGRESS_INTERVAL
 (10s; how often a running Backup or Restore writes status.progress), LOKDARPAN_CLUSTER_NAME (default; this
 cluster's name in backup keys: give each cluster sharing a bucket its own), LOKDARPAN_WORKERS (${d.workers}; reconciles
-at once per controller), LOKDARPAN_BACKUP_WORKERS (${d.backupWorkers}; Backups and Restores at once), LOKDARPAN_KUBE_API_QPS
+doing real work at once per controller; status-only database reconciles: 4 times as many), LOKDARPAN_BACKUP_WORKERS (${d.backupWorkers}; Backups and Restores at once), LOKDARPAN_KUBE_API_QPS
 (${d.kubeApiQps}; 0: no limit) and LOKDARPAN_KUBE_API_BURST (${d.kubeApiBurst}), LOKDARPAN_RESYNC_PERIOD (10h; 0s: never), KUBECONFIG.
 `;
 }

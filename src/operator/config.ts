@@ -63,7 +63,8 @@ export const operatorConfigSchema = z.object({
   /**
    * Reconciles at once per controller for LokdarpanDatabase, RetentionPolicy and BackupPolicy. 8: a reconcile
    * mostly waits for the API server or PostgreSQL, and bench/operator-scale.ts drained a burst of 500 within
-   * 0.1-0.4 s of its last request with 8 where 4 left 0.7-2.7 s.
+   * 0.1-0.4 s of its last request with 8 where 4 left 0.7-2.7 s. The LokdarpanDatabase controller has 4 times
+   * as many workers, of which this many at most do real work (operator.ts).
    */
   workers: z.coerce.number().int().min(1).max(64).default(8),
   /** Reconciles at once for Backup and for Restore (each running one runs pg_dump or pg_restore). */

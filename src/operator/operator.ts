@@ -25,6 +25,7 @@ import { KubeClient, type KubeObject } from '../runtime/kube.ts';
 import { TokenBucket } from '../runtime/rate-limiter.ts';
 import { kubeLeaseClient, leaderIdentity } from '../runtime/leader-election.ts';
 import { Fence } from '../runtime/fence.ts';
+import { Semaphore } from '../runtime/semaphore.ts';
 import { Manager } from '../runtime/manager.ts';
 import { StatusWriter, kubeStatusClient } from '../runtime/status-writer.ts';
 import type { OperatorConfig } from './config.ts';
@@ -99,6 +100,11 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const pgPools = new PgPools({ maxPerTarget: 2 * config.workers });
   const databaseEngines = lokdarpanDatabaseEngines({ migrationsDir: config.migrationsDir, logger, pools: pgPools });
   const viewRefreshes = new SharedRuns<ViewRefreshResult>(() => clock.now().getTime());
+  // `workers` bounds the database reconciles doing real work; the controller has 4 times as many workers for
+  // the status-only ones (suspended, invalid spec), which mostly wait for their one status write: with 8 in all,
+  // a burst of 500 suspended changes waited up to ~1 s in the queue, the most of what separated the operator
+  // from a controller without a queue (bench/operator-scale.ts --baseline floor).
+  const databaseWork = new Semaphore(config.workers);
   const databases = createResourceController(
     lokdarpanDatabaseKind,
     async (object, context) => {
@@ -106,7 +112,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       const labels = { namespace: resource.metadata.namespace ?? '', name: resource.metadata.name };
       const outcome = await reconcileDatabase(
         resource,
-        { secrets, engines: databaseEngines, mutex, clock, instance, refreshes: viewRefreshes, observer: databaseObserver(domain, labels, clock) },
+        { secrets, engines: databaseEngines, mutex, clock, instance, refreshes: viewRefreshes, observer: databaseObserver(domain, labels, clock), realWork: databaseWork },
         context.signal,
       );
       const spec = lokdarpanDatabaseSpecSchema.safeParse(resource.spec);
@@ -117,7 +123,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     {
       // The reconciler schedules its own next run (requeue-after, backoff); the echo of its status write is noise.
       ignoreStatusOnlyUpdates: true,
-      concurrency: config.workers,
+      concurrency: 4 * config.workers,
       timeoutMs: reconcileTimeoutMs,
       onDeleted: (object) => forgetting('database', () => domain.forgetDatabase({ namespace: object.metadata?.namespace ?? '', name: object.metadata?.name ?? '' })),
     },

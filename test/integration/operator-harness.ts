@@ -87,6 +87,8 @@ export interface StartOperatorOptions {
   waitReady?: boolean;
   /** The CLI entry to run, relative to the repository (default src/cli/main.ts; dist/cli/main.js: the bundle). */
   entry?: string;
+  /** The entry's arguments (default ['operator']). */
+  args?: string[];
 }
 
 export interface DatabaseOptions {
@@ -303,7 +305,7 @@ export async function startOperatorHarness(options: { namespace?: string; rbacFi
       };
       // The test runner's own variables would make a child `node` think it is a test file.
       delete env['NODE_TEST_CONTEXT'];
-      const proc = startProcess(name, process.execPath, [opts.entry ?? 'src/cli/main.ts', 'operator'], logFile, { cwd: repoRoot, env });
+      const proc = startProcess(name, process.execPath, [opts.entry ?? 'src/cli/main.ts', ...(opts.args ?? ['operator'])], logFile, { cwd: repoRoot, env });
       const reader = operatorReader(name, logFile, metricsPort, proc);
       const operator: OperatorProcess = {
         name,

@@ -17,6 +17,7 @@ import type { KeyedMutex } from '../shared/database-mutex.ts';
 import { resolveConnection } from '../shared/database-connection.ts';
 import type { SharedRuns } from '../shared/shared-runs.ts';
 import type { SecretReader } from '../shared/secrets.ts';
+import type { Semaphore } from '../../runtime/semaphore.ts';
 import { isDue, msUntilEarliest } from '../shared/schedule.ts';
 import type { ReconcileOutcome } from '../shared/resource-controller.ts';
 import { Outcome, operatorErrorOf } from '../shared/outcome.ts';
@@ -28,6 +29,8 @@ export type LokdarpanDatabase = Resource<unknown, LokdarpanDatabaseStatus>;
 /** Annotations that ask for work now, whatever the schedule (`kubectl lokdarpan refresh|validate`). */
 export const REFRESH_REQUEST_ANNOTATION = 'lokdarpan.io/refresh-requested-at';
 export const VALIDATE_REQUEST_ANNOTATION = 'lokdarpan.io/validate-requested-at';
+
+export const SUSPENDED_MESSAGE = 'spec.suspend is true: no migrations, view refreshes or validations run';
 
 /** Every call gets the reconcile's signal: aborting it (timeout, lost leadership) closes the sessions at once. */
 export interface DatabaseEngines {
@@ -58,6 +61,11 @@ export interface DatabaseReconcilerDeps {
    * operator's, process-wide): a reconcile joins a refresh of its database that started after it began.
    */
   refreshes?: SharedRuns<ViewRefreshResult>;
+  /**
+   * Bounds the reconciles doing real work (Secret, PostgreSQL) at once. The status-only ones (invalid spec,
+   * suspended) do not take it, so a burst of them is not queued behind real work (operator.ts).
+   */
+  realWork?: Semaphore;
 }
 
 export type DatabaseOutcome = ReconcileOutcome<LokdarpanDatabaseStatus>;
@@ -77,9 +85,11 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
 
   const spec = out.parseSpec(lokdarpanDatabaseSpecSchema, resource.spec);
   if (!spec) return out.done();
-  if (spec.suspend) return out.suspended(R.Suspended, 'spec.suspend is true: no migrations, view refreshes or validations run');
+  if (spec.suspend) return out.suspended(R.Suspended, SUSPENDED_MESSAGE);
 
+  await deps.realWork?.acquire();
   try {
+    signal?.throwIfAborted();
     const settings = await resolveConnection(deps.secrets, namespace, spec.connection);
     signal?.throwIfAborted();
     const connector = deps.engines.connector(settings, signal);
@@ -114,6 +124,8 @@ export async function reconcileDatabase(resource: LokdarpanDatabase, deps: Datab
     return out.done(msUntilEarliest([out.status.views?.nextRefreshTime, out.status.validation?.nextRunTime], now));
   } catch (error) {
     return out.failed(operatorErrorOf(signal?.aborted ? signal.reason : error, 'ReconcileFailed'), 'Reconcile', signal?.aborted);
+  } finally {
+    deps.realWork?.release();
   }
 }
 

@@ -5,6 +5,7 @@ import { ManualClock } from '../../../src/clock.ts';
 import { OperatorError } from '../../../src/errors.ts';
 import { KeyedMutex } from '../../../src/controllers/shared/database-mutex.ts';
 import { SharedRuns } from '../../../src/controllers/shared/shared-runs.ts';
+import { Semaphore } from '../../../src/runtime/semaphore.ts';
 import type { ViewRefreshResult } from '../../../src/engines/views/refresh.ts';
 import { reconcileDatabase, REFRESH_REQUEST_ANNOTATION, type DatabaseEngines, type LokdarpanDatabase } from '../../../src/controllers/lokdarpan-database/reconciler.ts';
 import type { MigrationEngine, MigrationPlan, MigrationStatus, PreflightReport } from '../../../src/engines/migrations/index.ts';
@@ -162,6 +163,29 @@ test('an invalid spec stalls with the field named; suspend does nothing', async 
   const suspended = await reconcileDatabase(resource({ suspend: true }), deps(db));
   assert.equal(condition(suspended.status, 'Ready')?.reason, 'Suspended');
   assert.deepEqual(db.applied, []);
+});
+
+test('real work waits for a place in realWork; suspended and invalid-spec reconciles (status only) do not take one', async () => {
+  const db: FakeDb = { applied: [], files: ['001'], refreshes: 0, validations: 0 };
+  const realWork = new Semaphore(1);
+  await realWork.acquire();
+  const suspended = await reconcileDatabase(resource({ suspend: true }), { ...deps(db), realWork });
+  assert.equal(condition(suspended.status, 'Ready')?.reason, 'Suspended');
+  const invalid = await reconcileDatabase(resource({ views: { refreshSchedule: '0 0 * * * *' } }), { ...deps(db), realWork });
+  assert.equal(condition(invalid.status, 'Stalled')?.status, 'True');
+
+  let settled = false;
+  const real = reconcileDatabase(resource({}), { ...deps(db), realWork }).finally(() => (settled = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false, 'the real reconcile waits while the only place is held');
+  assert.deepEqual(db.applied, []);
+  realWork.release();
+  assert.equal(condition((await real).status, 'Ready')?.status, 'True');
+  assert.deepEqual(db.applied, ['001']);
+  let acquired = false;
+  void realWork.acquire().then(() => (acquired = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(acquired, true, 'the reconcile gave its place back');
 });
 
 test('resources on the same database and credentials share one view refresh; another database refreshes its own', async () => {

@@ -459,5 +459,5 @@ report['peakRssMb'] = peak;
 if (values.json) console.log(JSON.stringify(report, null, 2));
 else {
   if (report['operatorOverFloor']) console.log(`operator / floor: ${JSON.stringify(report['operatorOverFloor'])}`);
-  console.log(`peak RSS ${peak} MB (goal < 256 MB); final RSS ${String(report['finalRssMb'])} MB`);
+  console.log(`peak RSS ${peak} MB (goal < 150 MB); final RSS ${String(report['finalRssMb'])} MB`);
 }

@@ -66,15 +66,16 @@ const sampler = setInterval(sample, 25);
 const started = performance.now();
 const cpuAtStart = process.cpuUsage();
 let extra: Record<string, unknown> = {};
+// The engine's own log lines, timed: where a run spends its time (upload, replica, verification; pg_restore
+// and the row count check).
+const phases: Array<{ at: number; msg: string; destination?: string }> = [];
+const logger = pino({ level: 'info' }, { write: (line: string) => {
+  const entry = JSON.parse(line) as { msg: string; destination?: string };
+  phases.push({ at: Number(((performance.now() - started) / 1000).toFixed(2)), msg: entry.msg, ...(entry.destination === undefined ? {} : { destination: entry.destination }) });
+} });
 if (job.mode === 'null' || job.mode === 's3') {
   const primary = job.mode === 'null' ? nullStore() : new S3ObjectStore(job.primary as S3StoreConfig);
   const replicas = job.mode === 's3' && job.replica !== undefined ? [new S3ObjectStore(job.replica)] : [];
-  // The engine's own log lines, timed: where a run to S3 spends its time (upload, replica, verification).
-  const phases: Array<{ at: number; msg: string; destination?: string }> = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => {
-    const entry = JSON.parse(line) as { msg: string; destination?: string };
-    phases.push({ at: Number(((performance.now() - started) / 1000).toFixed(2)), msg: entry.msg, ...(entry.destination === undefined ? {} : { destination: entry.destination }) });
-  } });
   const r = await runBackup({
     logger,
     source: pgBackupSource(job.target, { binDirs: { [job.major]: job.binDir } }),
@@ -101,10 +102,10 @@ if (job.mode === 'null' || job.mode === 's3') {
   await Promise.all([exited, ...uploads]);
 } else {
   const r = await runRestore({
-    store: new S3ObjectStore(job.primary as S3StoreConfig), manifestKey: job.manifestKey as string, identities: [job.identity as string],
+    logger, store: new S3ObjectStore(job.primary as S3StoreConfig), manifestKey: job.manifestKey as string, identities: [job.identity as string],
     target: job.target, createDatabase: true, binDirs: { [job.major]: job.binDir },
   });
-  extra = { rowCountCheck: r.rowCountCheck?.passed };
+  extra = { rowCountCheck: r.rowCountCheck?.passed, phases };
 }
 const seconds = (performance.now() - started) / 1000;
 clearInterval(sampler);

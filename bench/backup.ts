@@ -10,7 +10,9 @@
 //   5. the S3 server's own ingest of the same bytes (SDK multipart upload of the finished file), and the
 //      CLI tools' output uploaded to both buckets at once with the SDK, unverified (the least work that
 //      puts the bytes in both buckets: what 4 does without the engine and the verification)
-//   6. restore: the project's restore (download, verify, decrypt, zstd -d, pg_restore) vs pg_restore of a local -Fc -Z0 file
+//   6. restore: the project's restore (download, verify, decrypt, zstd -d, pg_restore, then its exact row counts
+//      of every table compared with the manifest; also timed until pg_restore exited) vs pg_restore of a local
+//      -Fc -Z0 file
 // Rates are database size / wall time. Steps 3, 4, 5 and 6 run in a child process (bench/backup-child.ts)
 // whose peak RSS is reported. --entry: what that child runs: `bundle` (default; the child bundled into
 // dist/bench with the image's esbuild options from scripts/build-bundle.ts, so RSS and rates are those of
@@ -152,6 +154,10 @@ try {
   if (runs('restore')) {
     const restore = child({ mode: 'restore', primary: storeConfig(s3.primary, 'bench'), manifestKey, identity: key.identity, target: { ...target, database: 'bench_restored' } });
     childRecord('project restore from S3 (verify, decrypt, zstd -d, pg_restore)', restore);
+    phases['restore'] = restore['phases'];
+    // The restore then counts every table's rows (exact counts, compared with the manifest): the baseline does not.
+    const restored = (restore['phases'] as Array<{ at: number; msg: string }>).find((p) => p.msg === 'pg_restore finished');
+    if (restored !== undefined) record('  same, until pg_restore exited (before the row count check)', restored.at);
     await shell('"$PGD" -Fc -Z0 -f "$DIR/plain.dump" --no-sync');
     await pg.query('CREATE DATABASE bench_plain TEMPLATE template0');
     record('pg_restore from a local -Fc -Z0 file', await shell(`"${join(pg.binDir, 'pg_restore')}" --no-owner --single-transaction -d bench_plain "$DIR/plain.dump"`));
@@ -170,6 +176,7 @@ try {
     // Under 0.8, no pg_dump-based backup can meet the S3 goal: pg_dump alone, writing to /dev/null, is too slow.
     'ceiling: pg_dump -Fc -Z0 alone / S3 ingest': ratio(r('pg_dump -Fc -Z0 > /dev/null'), ingestRate),
     'restore >= 0.9 x pg_restore of a local -Z0 file': ratio(r('project restore from S3 (verify, decrypt, zstd -d, pg_restore)'), r('pg_restore from a local -Fc -Z0 file')),
+    'restore until pg_restore exited / pg_restore of the local file': ratio(r('  same, until pg_restore exited (before the row count check)'), r('pg_restore from a local -Fc -Z0 file')),
     // The ingest child only uploads a file: the goal is about the backup and restore pipelines.
     'peak RSS < 150 MB': `${Math.max(...Object.entries(results).filter(([name]) => !name.startsWith('S3 ingest')).map(([, x]) => x.maxRssMiB ?? 0))} MiB`,
   };
@@ -178,8 +185,8 @@ try {
     nodeOptions: process.env['NODE_OPTIONS'] ?? '',
     entry: values.entry,
     database: { rows, bytes: size, mib: Math.round(size / MiB), fillSeconds: Math.round(fillSeconds) }, partMiB: partMiB ?? 'engine default', queueSize: queueSize ?? 'engine default', results, goals,
-    // seconds from the start of each S3 run to the engine's log lines
-    s3Phases: phases,
+    // seconds from the start of each child run (S3 backups, restore) to the engine's log lines
+    phases,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {

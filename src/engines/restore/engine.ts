@@ -211,6 +211,7 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
       throw classifyStreamError(error, BackupReasons.DownloadFailed, `restore of ${manifest.id}`);
     }
 
+    logger.info({ bytes: hash.bytes }, 'pg_restore finished');
     let rowCountCheck: RowCountCheck | undefined;
     if (options.checkRowCounts ?? true) {
       rowCountCheck = compareRowCounts(manifest.tables, await countRows(options.target, manifest.tables));

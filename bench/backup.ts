@@ -152,6 +152,9 @@ try {
     childRecord('CLI pipeline -> S3 + replica at once (SDK, unverified)', tools);
   }
   if (runs('restore')) {
+    // Each restore starts from a checkpoint: the fill's and the other restore's WAL would otherwise trigger
+    // one in the middle of whichever runs next.
+    await pg.query('CHECKPOINT');
     const restore = child({ mode: 'restore', primary: storeConfig(s3.primary, 'bench'), manifestKey, identity: key.identity, target: { ...target, database: 'bench_restored' } });
     childRecord('project restore from S3 (verify, decrypt, zstd -d, pg_restore)', restore);
     phases['restore'] = restore['phases'];
@@ -160,6 +163,7 @@ try {
     if (restored !== undefined) record('  same, until pg_restore exited (before the row count check)', restored.at);
     await shell('"$PGD" -Fc -Z0 -f "$DIR/plain.dump" --no-sync');
     await pg.query('CREATE DATABASE bench_plain TEMPLATE template0');
+    await pg.query('CHECKPOINT');
     record('pg_restore from a local -Fc -Z0 file', await shell(`"${join(pg.binDir, 'pg_restore')}" --no-owner --single-transaction -d bench_plain "$DIR/plain.dump"`));
   }
 

@@ -192,7 +192,7 @@ async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     restore.exited.catch(fail);
     // 256 KiB output chunks: a quarter of the thread-pool round trips and pipe writes of 64 KiB ones (the
-    // restore's CPU fell from 5.7-6.5 to 4.5-4.8 s for 2 GB in bench/backup.ts; the rate is pg_restore's).
+    // restore's CPU for 2 GB in bench/backup.ts: 4.5-5.5 s in eight runs, 5.6-6.5 s with 64 KiB; the rate is pg_restore's).
     const piping = pipeline(body, hash, new AgeDecryptStream(identities), createZstdDecompress({ chunkSize: RESTORE_ZSTD_CHUNK }), new HoldLast(), restore.stdin).catch((error: unknown) => {
       fail(error);
       throw error;
